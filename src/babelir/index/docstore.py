@@ -1,0 +1,115 @@
+"""The document store: documents, their metadata and term counts in SQLite.
+
+Table ``docs``: ``docno`` (internal number, also the key in the inverted index), ``id`` (the
+user's id, unique), ``lang``, ``lang_source`` (``given``, ``option`` or ``detected``), ``title``,
+``text``, ``length`` (number of terms) and ``terms`` (JSON ``{term: count}``).
+Table ``meta``: committed statistics (``total_length``) and pending work.
+
+The store is the source of truth of what is committed: the inverted index may briefly hold
+documents of an interrupted batch, which the store does not know and searches therefore ignore.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS docs (
+    docno INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    lang TEXT,
+    lang_source TEXT,
+    title TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL,
+    length INTEGER NOT NULL,
+    terms TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class DocStore:
+    """SQLite-backed store of an index's documents. Writes happen inside :meth:`begin` ... :meth:`commit`."""
+
+    def __init__(self, path: Path, readonly: bool = False):
+        self.path = path
+        uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
+        self.db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=DELETE")
+        self.db.execute("PRAGMA synchronous=FULL")
+        if not readonly:
+            self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- writes -------------------------------------------------------------------------------
+    def begin(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        self.db.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
+
+    def insert(self, rows: Iterable[tuple[int, str, str | None, str, str, str, int, dict[str, int]]]) -> None:
+        """Insert (docno, id, lang, lang_source, title, text, length, term counts) rows."""
+        self.db.executemany(
+            "INSERT INTO docs (docno, id, lang, lang_source, title, text, length, terms) VALUES (?,?,?,?,?,?,?,?)",
+            ((n, i, lang, src, title, text, length, json.dumps(terms, ensure_ascii=False, separators=(",", ":")))
+             for n, i, lang, src, title, text, length, terms in rows))
+
+    def delete_ids(self, ids: Iterable[str]) -> list[int]:
+        """Delete documents by id; returns the docnos removed."""
+        removed = []
+        for doc_id in ids:
+            row = self.db.execute("SELECT docno FROM docs WHERE id = ?", (doc_id,)).fetchone()
+            if row:
+                self.db.execute("DELETE FROM docs WHERE docno = ?", (row[0],))
+                removed.append(row[0])
+        return removed
+
+    def set_meta(self, key: str, value) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, json.dumps(value)))
+
+    # --- reads --------------------------------------------------------------------------------
+    def get_meta(self, key: str, default=None):
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def stats(self) -> tuple[int, int, int]:
+        """(document count, total length in terms, largest docno or -1)."""
+        count, total, top = self.db.execute(
+            "SELECT count(*), coalesce(sum(length), 0), coalesce(max(docno), -1) FROM docs").fetchone()
+        return count, total, top
+
+    def languages(self) -> dict[str, int]:
+        """Documents per language (``und`` for none)."""
+        rows = self.db.execute("SELECT coalesce(lang, 'und'), count(*) FROM docs GROUP BY 1 ORDER BY 1")
+        return dict(rows.fetchall())
+
+    def ids(self) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT id FROM docs")}
+
+    def postings_rows(self, docnos: list[int]) -> Iterator[tuple[int, str, int, str]]:
+        """(docno, id, length, terms JSON) for the given docnos that exist."""
+        for start in range(0, len(docnos), 900):
+            chunk = docnos[start:start + 900]
+            marks = ",".join("?" * len(chunk))
+            yield from self.db.execute(f"SELECT docno, id, length, terms FROM docs WHERE docno IN ({marks})", chunk)
+
+    def documents(self, ids: list[str]) -> dict[str, tuple[str | None, str, str]]:
+        """``id -> (lang, title, text)`` for the given ids that exist."""
+        out = {}
+        for start in range(0, len(ids), 900):
+            chunk = ids[start:start + 900]
+            marks = ",".join("?" * len(chunk))
+            for doc_id, lang, title, text in self.db.execute(
+                    f"SELECT id, lang, title, text FROM docs WHERE id IN ({marks})", chunk):
+                out[doc_id] = (lang, title, text)
+        return out

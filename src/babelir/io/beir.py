@@ -1,0 +1,57 @@
+"""BEIR directory layout: ``corpus.jsonl``, ``queries.jsonl``, ``qrels/<split>.tsv``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+from babelir.errors import InputError
+from babelir.io.atomic import atomic_write_text
+from babelir.io.qrels import write_qrels_beir
+from babelir.types import Doc, Qrel, Query
+
+
+def beir_file(directory: Path, stem: str) -> Path:
+    """The ``<stem>.jsonl`` or ``<stem>.jsonl.gz`` file of a BEIR directory."""
+    for name in (f"{stem}.jsonl", f"{stem}.jsonl.gz"):
+        if (directory / name).is_file():
+            return directory / name
+    raise InputError(str(directory), None, None, f"not a BEIR directory: no {stem}.jsonl or {stem}.jsonl.gz")
+
+
+def beir_qrels_file(directory: Path, split: str | None = None) -> Path:
+    """The qrels TSV of a BEIR directory: ``qrels/<split>.tsv``, default test, else the only one."""
+    qdir = directory / "qrels"
+    if split:
+        path = qdir / f"{split}.tsv"
+        if not path.is_file():
+            raise InputError(str(path), None, None, "no such qrels split")
+        return path
+    if (qdir / "test.tsv").is_file():
+        return qdir / "test.tsv"
+    found = sorted(qdir.glob("*.tsv")) if qdir.is_dir() else []
+    if len(found) == 1:
+        return found[0]
+    raise InputError(str(qdir), None, None, "expected qrels/test.tsv (or exactly one qrels/*.tsv)")
+
+
+def write_beir(directory: str | Path, docs: Iterable[Doc], queries: Iterable[Query], qrels: Iterable[Qrel],
+               split: str = "test") -> None:
+    """Write a BEIR directory; ``lang`` is kept as an extra field of each record."""
+    directory = Path(directory)
+    corpus = []
+    for d in docs:
+        record = {"_id": d.id, "title": d.title, "text": d.text}
+        if d.lang:
+            record["lang"] = d.lang
+        corpus.append(json.dumps(record, ensure_ascii=False) + "\n")
+    atomic_write_text(directory / "corpus.jsonl", "".join(corpus))
+    lines = []
+    for q in queries:
+        record = {"_id": q.id, "text": q.text}
+        if q.lang:
+            record["lang"] = q.lang
+        lines.append(json.dumps(record, ensure_ascii=False) + "\n")
+    atomic_write_text(directory / "queries.jsonl", "".join(lines))
+    write_qrels_beir(directory / "qrels" / f"{split}.tsv", qrels)

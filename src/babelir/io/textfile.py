@@ -1,0 +1,48 @@
+"""Line-by-line reading of text files, gzip transparently, with strict UTF-8.
+
+``open_lines(path)`` yields ``(line number, line)`` with the line ending removed. A line that is
+not valid UTF-8 raises an :class:`InputError` naming the file and line.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from babelir.errors import InputError
+
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _open_binary(path: Path):
+    try:
+        with open(path, "rb") as probe:
+            magic = probe.read(2)
+    except FileNotFoundError:
+        raise InputError(str(path), None, None, "no such file") from None
+    except IsADirectoryError:
+        raise InputError(str(path), None, None, "is a directory, expected a file") from None
+    return gzip.open(path, "rb") if magic == _GZIP_MAGIC else open(path, "rb")
+
+
+def open_lines(path: str | Path, on_bad: Callable[[InputError], None] | None = None) -> Iterator[tuple[int, str]]:
+    """Yield (1-based line number, line without its newline) from a text or gzip file.
+
+    A line that is not valid UTF-8 raises an InputError, or, when ``on_bad`` is given, is passed to
+    it (which may raise or count it) and skipped.
+    """
+    path = Path(path)
+    with _open_binary(path) as handle:
+        for lineno, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                error = InputError(str(path), lineno, None, f"invalid UTF-8 (byte {exc.start} of the line)")
+                if on_bad is None:
+                    raise error from None
+                on_bad(error)
+                continue
+            if lineno == 1 and line.startswith("\ufeff"):
+                line = line[1:]
+            yield lineno, line.rstrip("\r\n")

@@ -1,0 +1,1 @@
+"""Text analysis: analyzers that turn text into index terms, and language identification."""

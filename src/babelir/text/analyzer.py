@@ -1,0 +1,82 @@
+"""The analyzer interface and babelir's script-aware default analyzer.
+
+An analyzer turns text into the terms that are indexed and searched::
+
+    analyzer.analyze(text, lang) -> list[str]
+
+Documents and queries go through the same ``analyze``, so they always agree. ``config()`` returns
+a JSON-serialisable description that the index manifest stores; :func:`analyzer_from_config`
+rebuilds the analyzer from it, so an index is always searched with the analysis it was built with.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any, Protocol
+
+
+class Analyzer(Protocol):
+    """What an analyzer provides (a structural type: any object with these methods fits)."""
+
+    name: str
+
+    def analyze(self, text: str, lang: str | None = None) -> list[str]:
+        """Terms of ``text`` written in language ``lang`` (None when unknown)."""
+
+    def config(self) -> dict[str, Any]:
+        """A JSON-serialisable description, from which :func:`analyzer_from_config` rebuilds it."""
+
+
+class ScriptAwareAnalyzer:
+    """The default analyzer for any language.
+
+    Pipeline: Unicode NFKC, case folding, ICU word segmentation (dictionary-based for Thai,
+    Chinese, Japanese, Khmer, Lao and Burmese, so unspaced text is split into words), then every
+    segment with at least one letter or digit is a term (numbers are kept; punctuation and
+    spaces are dropped).
+
+    >>> ScriptAwareAnalyzer().analyze("Straße, 2024! ภาษาไทย")
+    ['strasse', '2024', 'ภาษา', 'ไทย']
+    """
+
+    name = "script-aware"
+    version = 1
+
+    def analyze(self, text: str, lang: str | None = None) -> list[str]:
+        from icu4py.breakers import WordBreaker  # ICU is loaded on first use, not at import
+
+        text = unicodedata.normalize("NFKC", text).casefold()
+        if not text.strip():
+            return []
+        return [w for w in WordBreaker(text, "root") if _is_word(w)]
+
+    def config(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version}
+
+
+def _is_word(segment: str) -> bool:
+    return any(ch.isalnum() for ch in segment)
+
+
+_ANALYZERS = {ScriptAwareAnalyzer.name: ScriptAwareAnalyzer}
+
+
+def get_analyzer(name: str = "script-aware") -> Analyzer:
+    """The analyzer registered under ``name``."""
+    from babelir.errors import BabelirError
+
+    try:
+        return _ANALYZERS[name]()
+    except KeyError:
+        raise BabelirError(f"unknown analyzer {name!r}; known: {', '.join(sorted(_ANALYZERS))}") from None
+
+
+def analyzer_from_config(config: dict[str, Any]) -> Analyzer:
+    """Rebuild the analyzer a manifest describes; refuses a version this babelir does not have."""
+    from babelir.errors import BabelirError
+
+    analyzer = get_analyzer(config.get("name", ""))
+    if config.get("version") != getattr(analyzer, "version", None):
+        raise BabelirError(f"the index was built with analyzer {config} which this babelir does not provide "
+                           f"(it has version {getattr(analyzer, 'version', None)}); rebuild the index")
+    return analyzer
