@@ -1,0 +1,53 @@
+"""The ``babelir`` command line. Each command is a thin module: parse arguments, call one function.
+
+User errors (:class:`babelir.errors.BabelirError`) print one line and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS = {
+    "index": "build or extend a BM25 index from a corpus",
+    "search": "search an index: a batch of topics to a TREC run, or one query",
+    "eval": "evaluate a run against qrels (ir_measures), optionally per language",
+    "compare": "paired significance tests between two runs, per language",
+    "datasets": "write test collections (XQuAD-R, parallel text) as BEIR directories",
+    "quickstart": "index the bundled demo collection, evaluate it, and show how to search",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import babelir
+
+    parser = argparse.ArgumentParser(prog="babelir", description="Multilingual and cross-lingual search.")
+    parser.add_argument("--version", action="version", version=f"babelir {babelir.__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, help_text in COMMANDS.items():
+        module = importlib.import_module(f"babelir.cli.{name}_cmd")
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        module.register(command)
+        command.set_defaults(func=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from babelir.errors import BabelirError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except BabelirError as exc:
+        print(f"babelir {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"babelir {args.command}: interrupted; what was committed is kept (re-run to resume)", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""``babelir index CORPUS -o INDEX [--lang LANG|auto] [--skip-bad]``"""
+
+from __future__ import annotations
+
+
+def register(p) -> None:
+    p.add_argument("corpus", help="JSONL(.gz) corpus or BEIR directory")
+    p.add_argument("-o", "--output", required=True, metavar="INDEX", help="index directory (created, or extended)")
+    p.add_argument("--lang", default="auto",
+                   help="language of documents that carry none: a code (th, tha) or 'auto' to detect (default)")
+    p.add_argument("--skip-bad", action="store_true", help="skip bad records and count them instead of stopping")
+    p.add_argument("--k1", type=float, default=0.9, help="BM25 k1 stored in a new index (default 0.9)")
+    p.add_argument("--b", type=float, default=0.4, help="BM25 b stored in a new index (default 0.4)")
+    p.add_argument("--batch-size", type=int, default=10_000, help="documents per commit (default 10000)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def run(args) -> int:
+    from babelir.index.bm25 import BM25Params
+    from babelir.index.build import build_index
+
+    summary = build_index(args.corpus, args.output, lang=args.lang, skip_bad=args.skip_bad,
+                          batch_size=args.batch_size, params=BM25Params(args.k1, args.b), quiet=args.quiet)
+    print("\n".join(summary.lines()))
+    return 0

@@ -1,0 +1,16 @@
+"""``babelir quickstart [-o DIR]``"""
+
+from __future__ import annotations
+
+
+def register(p) -> None:
+    p.add_argument("-o", "--output", default="babelir-quickstart",
+                   help="directory for the demo collection, index and run (default ./babelir-quickstart)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def run(args) -> int:
+    from babelir.quickstart import quickstart
+
+    quickstart(args.output, quiet=args.quiet)
+    return 0

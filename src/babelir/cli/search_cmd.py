@@ -1,0 +1,59 @@
+"""``babelir search INDEX --topics TOPICS -o RUN [--k 100]`` or ``babelir search INDEX --query "…" [--k 10]``"""
+
+from __future__ import annotations
+
+import sys
+
+
+def register(p) -> None:
+    p.add_argument("index", help="index directory")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--topics", help="topics file (TSV qid<TAB>text[<TAB>lang] or queries.jsonl)")
+    what.add_argument("--query", help="one query; prints the ranked documents")
+    p.add_argument("-o", "--output", metavar="RUN", help="TREC run file to write (with --topics)")
+    p.add_argument("--k", type=int, default=None, help="documents per query (default 100 with --topics, 10 with --query)")
+    p.add_argument("--lang", default=None, help="query language when a topic has none: a code or 'auto'")
+    p.add_argument("--k1", type=float, default=None, help="override the index's BM25 k1")
+    p.add_argument("--b", type=float, default=None, help="override the index's BM25 b")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def run(args) -> int:
+    from babelir.errors import BabelirError
+    from babelir.retrieve.bm25 import BM25Retriever
+
+    retriever = BM25Retriever(args.index, k1=args.k1, b=args.b)
+    try:
+        if args.topics:
+            if not args.output:
+                raise BabelirError("--topics needs -o RUN (the TREC run file to write)")
+            from babelir.io.topics import read_topics
+
+            queries = read_topics(args.topics)
+            result = retriever.retrieve(queries, args.k or 100, lang=args.lang, quiet=args.quiet)
+            result.to_trec(args.output)
+            print(f"wrote {args.output}: {len(queries)} queries, {sum(len(v) for v in result.values())} results",
+                  file=sys.stderr)
+        else:
+            print_hits(retriever, args.query, args.k or 10, args.lang)
+    finally:
+        retriever.close()
+    return 0
+
+
+def print_hits(retriever, query: str, k: int, lang: str | None) -> None:
+    """Print rank, id, score, language and a snippet for one query."""
+    from babelir.types import Query
+
+    run = retriever.retrieve([Query("q", query)], k, lang=lang)
+    ranking = run.ranking("q") if "q" in run else []
+    if not ranking:
+        print("no match")
+        return
+    docs = retriever.index.documents([d for d, _ in ranking])
+    for rank, (doc_id, score) in enumerate(ranking, start=1):
+        doc_lang, title, text = docs[doc_id]
+        snippet = " ".join((f"{title}: {text}" if title else text).split())
+        if len(snippet) > 90:
+            snippet = snippet[:89] + "…"
+        print(f"{rank:>3}  {doc_id:<16} {score:8.4f}  {doc_lang or 'und':<4} {snippet}")

@@ -1,0 +1,1 @@
+"""Evaluation through ir_measures / pytrec_eval, per language, with significance tests."""

@@ -1,0 +1,23 @@
+"""Plain-text tables of evaluation results."""
+
+from __future__ import annotations
+
+from babelir.evaluate.metrics import Evaluation
+
+
+def format_table(headers: list[str], rows: list[list[str]]) -> str:
+    """Align columns: the first left-aligned, the others right-aligned."""
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+    def line(cells):
+        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
+
+def evaluation_table(evaluation: Evaluation, digits: int = 4) -> str:
+    """One row per language (when broken down) and a final ``all`` row."""
+    headers = ["lang", "queries", *evaluation.measures]
+    rows = [[lang, str(evaluation.counts[lang]), *(f"{values[m]:.{digits}f}" for m in evaluation.measures)]
+            for lang, values in evaluation.by_lang.items()]
+    total = sum(evaluation.counts.values()) if evaluation.counts else len(next(iter(evaluation.per_query.values())))
+    rows.append(["all", str(total), *(f"{evaluation.all[m]:.{digits}f}" for m in evaluation.measures)])
+    return format_table(headers, rows)

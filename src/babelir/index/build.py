@@ -1,0 +1,105 @@
+"""Build or extend a BM25 index from a corpus, in committed batches, resumable.
+
+``build_index(corpus, out)`` streams the corpus, resolves each document's language, and adds the
+documents in batches; each batch is one commit. Documents already in the index (by id) are
+skipped, so re-running after an interruption finishes the job.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from babelir.index.bm25 import BM25Params
+from babelir.index.lexical import LexicalIndex
+from babelir.index.manifest import MANIFEST
+from babelir.io.corpus import read_corpus
+from babelir.io.records import BadRecords
+from babelir.progress import progress
+from babelir.types import Doc, normalize_lang
+
+
+@dataclass
+class BuildSummary:
+    """What :func:`build_index` did."""
+
+    index: Path
+    added: int = 0
+    already_indexed: int = 0
+    skipped_bad: int = 0
+    bad_examples: list[str] = field(default_factory=list)
+    detected: int = 0
+    doc_count: int = 0
+    languages: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def lines(self) -> list[str]:
+        """A human summary, one line per fact."""
+        out = [f"indexed {self.added} documents into {self.index} in {self.seconds:.1f}s "
+               f"({self.doc_count} in the index)"]
+        if self.already_indexed:
+            out.append(f"{self.already_indexed} documents were already in the index (kept)")
+        if self.detected:
+            out.append(f"language detected for {self.detected} documents without one")
+        if self.skipped_bad:
+            out.append(f"skipped {self.skipped_bad} bad records, e.g.:")
+            out.extend(f"  {example}" for example in self.bad_examples)
+        out.append("languages: " + ", ".join(f"{lang} {n}" for lang, n in self.languages.items()))
+        return out
+
+
+def resolve_lang(doc: Doc, option: str | None) -> tuple[Doc, str]:
+    """The document with its language set, and where that language came from.
+
+    A document's own ``lang`` wins (``given``); otherwise ``option`` names one (``option``), or with
+    ``auto`` / None the language is detected from the text (``detected``).
+    """
+    if doc.lang:
+        return doc, "given"
+    if option and option != "auto":
+        return Doc(doc.id, doc.text, doc.title, option), "option"
+    from babelir.text.langid import detect
+
+    return Doc(doc.id, doc.text, doc.title, detect(f"{doc.title} {doc.text}")), "detected"
+
+
+def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", skip_bad: bool = False,
+                batch_size: int = 10_000, params: BM25Params | None = None, quiet: bool = False) -> BuildSummary:
+    """Index ``corpus`` (JSONL file or BEIR directory) into ``out``, creating the index if needed."""
+    started = time.perf_counter()
+    out = Path(out)
+    lang = None if lang in (None, "auto") else normalize_lang(lang)
+    index = LexicalIndex.open(out, writable=True) if (out / MANIFEST).exists() else LexicalIndex.create(out, params=params)
+    summary = BuildSummary(out)
+    bad = BadRecords(skip=skip_bad)
+    try:
+        known = index.ids()
+        batch: list[Doc] = []
+        sources: list[str] = []
+        bar = progress(desc="indexing", unit="doc", quiet=quiet)
+        for doc in read_corpus(corpus, bad):
+            if doc.id in known:
+                summary.already_indexed += 1
+                continue
+            doc, source = resolve_lang(doc, lang)
+            summary.detected += source == "detected"
+            batch.append(doc)
+            sources.append(source)
+            if len(batch) >= batch_size:
+                index.add(batch, sources)
+                summary.added += len(batch)
+                bar.update(len(batch))
+                batch, sources = [], []
+        if batch:
+            index.add(batch, sources)
+            summary.added += len(batch)
+            bar.update(len(batch))
+        bar.close()
+        summary.doc_count = index.doc_count
+        summary.languages = index.manifest["languages"]
+    finally:
+        index.close()
+    summary.skipped_bad, summary.bad_examples = bad.count, bad.examples
+    summary.seconds = time.perf_counter() - started
+    return summary

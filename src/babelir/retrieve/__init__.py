@@ -1,0 +1,1 @@
+"""Retrievers: ``retrieve(queries, k) -> Run``."""

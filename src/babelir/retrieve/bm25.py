@@ -1,0 +1,42 @@
+"""BM25 retrieval over a babelir index."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from babelir.index.bm25 import BM25Params
+from babelir.index.lexical import LexicalIndex
+from babelir.progress import progress
+from babelir.run import Run
+from babelir.types import Query
+
+
+class BM25Retriever:
+    """Ranks an index's documents for queries with BM25.
+
+    ``k1`` / ``b`` override the parameters stored in the index manifest. Query language: each
+    query's own ``lang``, else ``lang`` (a code, or ``auto`` to detect it per query).
+    """
+
+    def __init__(self, index: str | Path | LexicalIndex, k1: float | None = None, b: float | None = None):
+        self.index = index if isinstance(index, LexicalIndex) else LexicalIndex.open(index)
+        if k1 is not None or b is not None:
+            stored = self.index.params
+            self.index.params = BM25Params(stored.k1 if k1 is None else k1, stored.b if b is None else b)
+
+    def retrieve(self, queries: Iterable[Query], k: int = 100, lang: str | None = None, quiet: bool = True) -> Run:
+        """A Run with the top ``k`` documents of every query (a query with no match has no entry)."""
+        queries = list(queries)
+        scores = {}
+        for query in progress(queries, desc="searching", unit="q", quiet=quiet):
+            query_lang = query.lang or lang
+            if query_lang == "auto":
+                from babelir.text.langid import detect
+
+                query_lang = detect(query.text)
+            scores[query.id] = dict(self.index.search(query.text, k, query_lang))
+        return Run(scores, name="babelir-bm25")
+
+    def close(self) -> None:
+        self.index.close()
