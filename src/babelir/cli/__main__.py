@@ -1,0 +1,7 @@
+"""``python -m babelir.cli`` runs the command line."""
+
+import sys
+
+from babelir.cli import main
+
+sys.exit(main())

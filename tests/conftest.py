@@ -1,0 +1,43 @@
+"""Shared fixtures. XQuAD-R is read from ../shared/data (never copied into the repo)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_XQUADR = REPO.parent / "shared" / "data" / "xquad-r"
+
+
+@pytest.fixture(scope="session")
+def xquadr_dir() -> Path:
+    """The XQuAD-R source directory; skips (or fails under BABELIR_REQUIRE_SHARED=1) when absent."""
+    if not (SHARED_XQUADR / "en.json").is_file():
+        message = f"XQuAD-R not found at {SHARED_XQUADR} (../shared/data beside the repo)"
+        if os.environ.get("BABELIR_REQUIRE_SHARED") == "1":
+            pytest.fail(message + " and BABELIR_REQUIRE_SHARED=1")
+        pytest.skip(message)
+    return SHARED_XQUADR
+
+
+def run_cli(*args: str, cwd: Path | None = None, check: bool = False) -> subprocess.CompletedProcess:
+    """Run ``python -m babelir.cli ARGS`` in a subprocess; returns the completed process."""
+    result = subprocess.run([sys.executable, "-m", "babelir.cli", *map(str, args)], capture_output=True,
+                            text=True, cwd=cwd, timeout=600)
+    if check and result.returncode != 0:
+        raise AssertionError(f"babelir {' '.join(map(str, args))} exited {result.returncode}:\n{result.stderr}")
+    return result
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    """Write a small fixture file (bytes as they are, text as UTF-8)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,137 @@
+"""The index directory: incremental adds, deletes, the manifest, and crash safety."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from babelir.errors import BabelirError, IndexError_
+from babelir.index.build import build_index
+from babelir.index.docstore import DocStore
+from babelir.index.lexical import LexicalIndex
+from babelir.types import Doc
+from tests.conftest import write
+
+
+def corpus(path, start, stop, lang=None):
+    lines = []
+    for i in range(start, stop):
+        record = {"id": f"{i:05d}", "text": f"document number {i} about topic{i % 7} and word{i}"}
+        if lang:
+            record["lang"] = lang
+        lines.append(json.dumps(record))
+    return write(path, "\n".join(lines) + "\n")
+
+
+def test_manifest_describes_the_index(tmp_path):
+    build_index(corpus(tmp_path / "c.jsonl", 0, 30, "en"), tmp_path / "ix", quiet=True)
+    manifest = json.loads((tmp_path / "ix" / "manifest.json").read_text())
+    assert manifest["format"] == "babelir-index" and manifest["format_version"] == 1
+    assert manifest["analyzer"] == {"name": "script-aware", "version": 1}
+    assert manifest["bm25"] == {"k1": 0.9, "b": 0.4}
+    assert manifest["doc_count"] == 30 and manifest["languages"] == {"en": 30}
+    assert set(manifest["checksums"]) == {"lexical/meta.json"}
+
+
+def test_incremental_add_and_delete(tmp_path):
+    ix = tmp_path / "ix"
+    build_index(corpus(tmp_path / "a.jsonl", 0, 20), ix, lang="en", quiet=True)
+    summary = build_index(corpus(tmp_path / "b.jsonl", 10, 40), ix, lang="en", quiet=True)
+    assert (summary.added, summary.already_indexed, summary.doc_count) == (20, 10, 40)
+    with LexicalIndex.open(ix, writable=True) as index:
+        assert index.search("word35", 5)[0][0] == "00035"
+        assert index.delete(["00035", "nope"]) == 1
+        assert index.search("word35", 5) == []
+    with LexicalIndex.open(ix) as index:
+        assert index.doc_count == 39 and index.search("word35") == []
+
+
+def test_language_detected_and_recorded_when_missing(tmp_path):
+    path = write(tmp_path / "c.jsonl", "\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {"id": "1", "text": "Le chat dort sur le canapé pendant que la pluie tombe."},
+        {"id": "2", "text": "ฝนตกหนักมากเมื่อคืนนี้ที่กรุงเทพมหานคร"},
+        {"id": "3", "text": "Given language wins", "lang": "sw"},
+    ]))
+    summary = build_index(path, tmp_path / "ix", quiet=True)
+    assert summary.detected == 2
+    store = DocStore(tmp_path / "ix" / "docs.sqlite", readonly=True)
+    rows = dict((r[0], r[1:]) for r in store.db.execute("SELECT id, lang, lang_source FROM docs"))
+    assert rows == {"1": ("fr", "detected"), "2": ("th", "detected"), "3": ("sw", "given")}
+
+
+def test_interrupted_commit_leaves_the_last_committed_state(tmp_path, monkeypatch):
+    ix = tmp_path / "ix"
+    path = corpus(tmp_path / "c.jsonl", 0, 50, "en")
+    calls = {"n": 0}
+    real_commit = DocStore.commit
+
+    def crash_on_second_batch(self):
+        calls["n"] += 1
+        if calls["n"] == 2:  # tantivy has committed batch 2; the store has not
+            raise KeyboardInterrupt
+        real_commit(self)
+
+    monkeypatch.setattr(DocStore, "commit", crash_on_second_batch)
+    with pytest.raises(KeyboardInterrupt):
+        build_index(path, ix, batch_size=20, quiet=True)
+    monkeypatch.setattr(DocStore, "commit", real_commit)
+    with LexicalIndex.open(ix) as index:  # readable, at the first commit
+        assert index.doc_count == 20
+        assert index.search("word30") == []          # tantivy's extra postings are ignored
+        assert index.search("word5")[0][0] == "00005"
+    summary = build_index(path, ix, batch_size=20, quiet=True)  # re-running finishes the job
+    assert (summary.added, summary.already_indexed, summary.doc_count) == (30, 20, 50)
+    with LexicalIndex.open(ix) as index:
+        assert [d for d, _ in index.search("word30", 1)] == ["00030"]
+        assert index.postings.max_docno() == 49
+
+
+@pytest.mark.slow
+def test_killed_indexer_resumes(tmp_path):
+    """SIGKILL the real CLI mid-run; the index stays readable and a re-run completes it."""
+    total = 200_000
+    path = corpus(tmp_path / "c.jsonl", 0, total)
+    ix = tmp_path / "ix"
+    cmd = [sys.executable, "-m", "babelir.cli", "index", str(path), "-o", str(ix), "--lang", "en",
+           "--batch-size", "5000", "-q"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline:  # wait for a first commit, then kill
+        manifest = ix / "manifest.json"
+        if manifest.exists() and json.loads(manifest.read_text())["doc_count"] >= 5000:
+            break
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    with LexicalIndex.open(ix) as index:
+        committed = index.doc_count
+        assert committed % 5000 == 0 and 5000 <= committed < total, committed  # really interrupted
+        assert index.search("word0")[0][0] == "00000"
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    with LexicalIndex.open(ix) as index:
+        assert index.doc_count == total
+        assert index.search("word199999")[0][0] == "199999"
+
+
+def test_open_checks_the_manifest(tmp_path):
+    with pytest.raises(IndexError_, match="not a babelir index"):
+        LexicalIndex.open(tmp_path)
+    LexicalIndex.create(tmp_path / "ix").close()
+    manifest = json.loads((tmp_path / "ix" / "manifest.json").read_text())
+    manifest["format_version"] = 99
+    (tmp_path / "ix" / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexError_, match="version 99"):
+        LexicalIndex.open(tmp_path / "ix")
+    with pytest.raises(BabelirError, match="exists already"):
+        LexicalIndex.create(tmp_path / "ix")
+
+
+def test_read_only_index_refuses_writes(tmp_path):
+    LexicalIndex.create(tmp_path / "ix").close()
+    with LexicalIndex.open(tmp_path / "ix") as index, pytest.raises(BabelirError, match="read-only"):
+        index.add([Doc("a", "b")])

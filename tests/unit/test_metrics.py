@@ -1,0 +1,77 @@
+"""Evaluation against hand-checked values (inline TREC text), trec_eval -c semantics."""
+
+import pytest
+
+from babelir.errors import BabelirError
+from babelir.evaluate.metrics import evaluate, query_languages
+from babelir.io.qrels import read_qrels
+from babelir.run import Run
+from babelir.types import Query
+from tests.conftest import write
+
+QRELS = """\
+en-1 0 d1 1
+en-1 0 d2 2
+th-2 0 d3 1
+th-3 0 d9 1
+"""
+RUN = """\
+en-1 Q0 d2 1 3.0 t
+en-1 Q0 d9 2 2.0 t
+en-1 Q0 d1 3 1.0 t
+th-2 Q0 dX 1 2.0 t
+th-2 Q0 d3 2 1.0 t
+zz-9 Q0 d1 1 1.0 t
+"""
+# Hand-checked (gain = relevance, discount = log2(rank + 1)):
+#   en-1: DCG = 2 + 1/log2(4) = 2.5, IDCG = 2 + 1/log2(3) = 2.6309298 -> nDCG 0.9502344
+#         AP = (1/1 + 2/3) / 2 = 0.8333333, RR = 1
+#   th-2: nDCG = (1/log2(3)) / 1 = 0.6309298, AP = 0.5, RR = 0.5
+#   th-3: not in the run -> 0 for every measure (trec_eval -c); zz-9 has no qrels -> ignored
+EXPECTED = {
+    "nDCG@10": (0.9502344 + 0.6309298 + 0) / 3,
+    "AP": (0.8333333 + 0.5 + 0) / 3,
+    "RR@10": (1 + 0.5 + 0) / 3,
+    "R@100": (1 + 1 + 0) / 3,
+    "P@1": (1 + 0 + 0) / 3,
+}
+
+
+@pytest.fixture
+def files(tmp_path):
+    return write(tmp_path / "qrels", QRELS), write(tmp_path / "run", RUN)
+
+
+def test_hand_checked_values(files):
+    qrels, run = files
+    result = evaluate(Run.from_trec(run), read_qrels(qrels), list(EXPECTED))
+    for measure, value in EXPECTED.items():
+        assert result.all[measure] == pytest.approx(value, abs=1e-6), measure
+
+
+def test_by_language_from_query_id_prefix(files):
+    qrels, run = files
+    qrel_list = read_qrels(qrels)
+    result = evaluate(Run.from_trec(run), qrel_list, ["RR@10"], query_languages({q.query_id for q in qrel_list}))
+    assert result.counts == {"en": 1, "th": 2}
+    assert result.by_lang["en"]["RR@10"] == pytest.approx(1.0)
+    assert result.by_lang["th"]["RR@10"] == pytest.approx(0.25)
+
+
+def test_topic_languages_win_over_the_prefix():
+    langs = query_languages(["en-1", "q7", "xx1-2"], [Query("en-1", "x", "th")])
+    assert langs == {"en-1": "th", "q7": "und", "xx1-2": "und"}
+
+
+def test_evaluate_does_not_mutate_its_input(files):
+    qrels, run_path = files
+    run = Run.from_trec(run_path)
+    before = {q: dict(run[q]) for q in run}
+    evaluate(run, read_qrels(qrels), ["nDCG@10"])
+    assert {q: dict(run[q]) for q in run} == before
+
+
+def test_unknown_measure_is_a_user_error(files):
+    qrels, run = files
+    with pytest.raises(BabelirError, match="unknown measure"):
+        evaluate(Run.from_trec(run), read_qrels(qrels), ["nDGC@10"])

@@ -1,0 +1,88 @@
+import gzip
+import json
+
+import pytest
+
+from babelir.errors import InputError
+from babelir.io.beir import write_beir
+from babelir.io.corpus import read_corpus
+from babelir.io.parallel import load_parallel
+from babelir.io.qrels import read_qrels
+from babelir.io.topics import read_topics
+from babelir.types import Doc, Qrel, Query
+from tests.conftest import write
+
+
+def test_jsonl_corpus_accepts_each_id_and_text_field(tmp_path):
+    path = write(tmp_path / "c.jsonl", "\n".join([
+        '{"id": "0012", "text": "hello", "lang": "tha"}',
+        '{"_id": 7, "contents": "world", "title": "T"}',
+        '{"docid": "d3", "text": "x"}',
+        "",
+    ]))
+    docs = list(read_corpus(path))
+    assert docs == [Doc("0012", "hello", "", "th"), Doc("7", "world", "T", None), Doc("d3", "x", "", None)]
+
+
+def test_gzip_is_read_transparently_whatever_the_name(tmp_path):
+    path = tmp_path / "corpus.data"
+    path.write_bytes(gzip.compress('{"id": "a", "text": "ภาษาไทย"}\n'.encode()))
+    assert [d.text for d in read_corpus(path)] == ["ภาษาไทย"]
+
+
+def test_beir_directory_roundtrip(tmp_path):
+    docs = [Doc("d1", "text one", "title", "en"), Doc("d2", "二", lang="zh")]
+    queries = [Query("q1", "one", "en")]
+    write_beir(tmp_path / "b", docs, queries, [Qrel("q1", "d1", 1)])
+    assert list(read_corpus(tmp_path / "b")) == docs
+    assert read_topics(tmp_path / "b") == queries
+    assert read_qrels(tmp_path / "b") == [Qrel("q1", "d1", 1)]
+    header = (tmp_path / "b" / "qrels" / "test.tsv").read_text().splitlines()[0]
+    assert header == "query-id\tcorpus-id\tscore"
+
+
+def test_topics_tsv_with_and_without_lang(tmp_path):
+    path = write(tmp_path / "t.tsv", "001\twhat is rice\ten\n002\tข้าวคืออะไร\ttha\n003\tno lang\n")
+    assert read_topics(path) == [Query("001", "what is rice", "en"), Query("002", "ข้าวคืออะไร", "th"),
+                                 Query("003", "no lang", None)]
+
+
+def test_topics_jsonl(tmp_path):
+    path = write(tmp_path / "q.jsonl", json.dumps({"_id": "q1", "text": "hi", "lang": "sw"}) + "\n")
+    assert read_topics(path) == [Query("q1", "hi", "sw")]
+
+
+def test_topics_errors_name_line_and_field(tmp_path):
+    with pytest.raises(InputError) as info:
+        read_topics(write(tmp_path / "t.tsv", "q1\tok\nq2\n"))
+    assert (info.value.line, info.value.field) == (2, "text")
+    with pytest.raises(InputError) as info:
+        read_topics(write(tmp_path / "d.tsv", "q1\ta\nq1\tb\n"))
+    assert (info.value.line, info.value.field) == (2, "id")
+
+
+def test_qrels_trec_and_beir(tmp_path):
+    trec = write(tmp_path / "q.trec", "q1 0 0012 2\nq1 0 d2 0\n")
+    beir = write(tmp_path / "q.tsv", "query-id\tcorpus-id\tscore\nq1\t0012\t2\n")
+    assert read_qrels(trec) == [Qrel("q1", "0012", 2), Qrel("q1", "d2", 0)]
+    assert read_qrels(beir) == [Qrel("q1", "0012", 2)]
+
+
+def test_qrels_bad_relevance(tmp_path):
+    with pytest.raises(InputError) as info:
+        read_qrels(write(tmp_path / "q.trec", "q1 0 d1 1\nq1 0 d2 high\n"))
+    assert (info.value.line, info.value.field) == (2, "relevance")
+
+
+def test_parallel_text_is_a_bitext_collection(tmp_path):
+    src = write(tmp_path / "a.en", "good morning\nthank you\n")
+    tgt = write(tmp_path / "a.sw", "habari za asubuhi\nasante\n")
+    collection = load_parallel(src, tgt, "en", "swa")
+    assert [q.id for q in collection.queries] == ["q0", "q1"]
+    assert collection.docs[1] == Doc("d1", "asante", lang="sw")
+    assert collection.qrels == [Qrel("q0", "d0", 1), Qrel("q1", "d1", 1)]
+
+
+def test_parallel_text_line_counts_must_match(tmp_path):
+    with pytest.raises(InputError, match="line counts differ"):
+        load_parallel(write(tmp_path / "a", "x\ny\n"), write(tmp_path / "b", "x\n"))
