@@ -30,5 +30,5 @@ class InputError(BabelirError):
         super().__init__(f"{where}: {what}{message}")
 
 
-class IndexError_(BabelirError):
+class IndexFormatError(BabelirError):
     """An index directory that is missing, of another format, or damaged."""

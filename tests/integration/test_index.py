@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from babelir.errors import BabelirError, IndexError_
+from babelir.errors import BabelirError, IndexFormatError
 from babelir.index.build import build_index
 from babelir.index.docstore import DocStore
 from babelir.index.lexical import LexicalIndex
@@ -119,13 +119,13 @@ def test_killed_indexer_resumes(tmp_path):
 
 
 def test_open_checks_the_manifest(tmp_path):
-    with pytest.raises(IndexError_, match="not a babelir index"):
+    with pytest.raises(IndexFormatError, match="not a babelir index"):
         LexicalIndex.open(tmp_path)
     LexicalIndex.create(tmp_path / "ix").close()
     manifest = json.loads((tmp_path / "ix" / "manifest.json").read_text())
     manifest["format_version"] = 99
     (tmp_path / "ix" / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(IndexError_, match="version 99"):
+    with pytest.raises(IndexFormatError, match="version 99"):
         LexicalIndex.open(tmp_path / "ix")
     with pytest.raises(BabelirError, match="exists already"):
         LexicalIndex.create(tmp_path / "ix")

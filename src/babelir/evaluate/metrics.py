@@ -27,8 +27,13 @@ class Evaluation:
     per_query: dict[str, dict[str, float]]
     counts: dict[str, int]
 
+    @property
+    def query_count(self) -> int:
+        """Number of evaluated queries (every query in the qrels)."""
+        return len(next(iter(self.per_query.values()), {}))
+
     def to_json(self) -> dict:
-        out = {"all": self.all, "queries": sum(self.counts.values()) if self.counts else len(next(iter(self.per_query.values()), {}))}
+        out = {"all": self.all, "queries": self.query_count}
         if self.by_lang:
             out["by_lang"] = self.by_lang
         return out

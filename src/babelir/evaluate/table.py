@@ -18,6 +18,5 @@ def evaluation_table(evaluation: Evaluation, digits: int = 4) -> str:
     headers = ["lang", "queries", *evaluation.measures]
     rows = [[lang, str(evaluation.counts[lang]), *(f"{values[m]:.{digits}f}" for m in evaluation.measures)]
             for lang, values in evaluation.by_lang.items()]
-    total = sum(evaluation.counts.values()) if evaluation.counts else len(next(iter(evaluation.per_query.values())))
-    rows.append(["all", str(total), *(f"{evaluation.all[m]:.{digits}f}" for m in evaluation.measures)])
+    rows.append(["all", str(evaluation.query_count), *(f"{evaluation.all[m]:.{digits}f}" for m in evaluation.measures)])
     return format_table(headers, rows)

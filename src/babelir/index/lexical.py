@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import babelir
-from babelir.errors import BabelirError, IndexError_
+from babelir.errors import BabelirError, IndexFormatError
 from babelir.index.bm25 import BM25Params, score_candidates
 from babelir.index.docstore import DocStore
 from babelir.index.manifest import FORMAT, FORMAT_VERSION, MANIFEST, read_manifest, sha256_file, write_manifest
@@ -87,11 +87,11 @@ class LexicalIndex:
         """Open an existing index; checks its manifest (format and analyzer)."""
         directory = Path(directory)
         if not directory.is_dir():
-            raise IndexError_(f"{directory}: no such index directory")
+            raise IndexFormatError(f"{directory}: no such index directory")
         manifest = read_manifest(directory)
         for part in (DOCSTORE, POSTINGS):
             if not (directory / part).exists():
-                raise IndexError_(f"{directory}: damaged index, {part} is missing")
+                raise IndexFormatError(f"{directory}: damaged index, {part} is missing")
         return cls(directory, manifest, writable)
 
     def close(self) -> None:
@@ -194,7 +194,7 @@ class LexicalIndex:
     def refresh(self) -> None:
         """See documents committed since this index was opened (by another process)."""
         self.postings.refresh()
-        self._doc_count, self._total_length, top = self.store.stats()
+        self._doc_count, self._total_length, _ = self.store.stats()
         self._cache.clear()
 
     def _lookup(self, docnos: list[int]) -> list[tuple[str, int, dict[str, int]]]:

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from babelir.errors import IndexError_
+from babelir.errors import IndexFormatError
 from babelir.io.atomic import atomic_write_json
 
 FORMAT = "babelir-index"
@@ -31,18 +31,18 @@ def sha256_file(path: Path) -> str:
 
 
 def read_manifest(directory: Path) -> dict[str, Any]:
-    """Read and check an index's manifest; raises IndexError_ when it is missing or foreign."""
+    """Read and check an index's manifest; raises IndexFormatError when it is missing or foreign."""
     path = directory / MANIFEST
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise IndexError_(f"{directory}: not a babelir index (no {MANIFEST})") from None
+        raise IndexFormatError(f"{directory}: not a babelir index (no {MANIFEST})") from None
     except json.JSONDecodeError as exc:
-        raise IndexError_(f"{path}: damaged manifest ({exc})") from None
+        raise IndexFormatError(f"{path}: damaged manifest ({exc})") from None
     if manifest.get("format") != FORMAT:
-        raise IndexError_(f"{path}: not a babelir index manifest (format {manifest.get('format')!r})")
+        raise IndexFormatError(f"{path}: not a babelir index manifest (format {manifest.get('format')!r})")
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise IndexError_(f"{path}: index format version {manifest.get('format_version')} is not supported "
+        raise IndexFormatError(f"{path}: index format version {manifest.get('format_version')} is not supported "
                           f"(this babelir reads version {FORMAT_VERSION}); rebuild the index")
     return manifest
 
