@@ -5,7 +5,7 @@ A Run is the one data type that flows from retrieval to evaluation. Ids are stri
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from babelir.errors import InputError
@@ -76,11 +76,6 @@ class Run(Mapping[str, dict[str, float]]):
                 raise InputError(str(path), lineno, "score", f"not a number: {score!r}") from None
             scores.setdefault(qid, {})[did] = value
         return cls(scores, name=name)
-
-    @classmethod
-    def from_rankings(cls, rankings: Iterable[tuple[str, Iterable[tuple[str, float]]]], name: str = "babelir") -> "Run":
-        """Build a Run from (query id, [(doc id, score), ...]) pairs."""
-        return cls({q: dict(docs) for q, docs in rankings}, name=name)
 
 
 class Descending:

@@ -80,12 +80,3 @@ def load_xquadr(source: str | Path, langs: tuple[str, ...] = XQUADR_LANGS) -> tu
                 if key is not None:
                     pool_qrels.append(Qrel(query.id, f"{other}-{key}", 1))
     return per_lang, Collection("xquad-r-pool", pool_docs, pool_queries, pool_qrels)
-
-
-def write_xquadr(source: str | Path, out: str | Path) -> dict[str, Path]:
-    """Write every per-language collection and the pool under ``out``; returns name -> directory."""
-    per_lang, pool = load_xquadr(source)
-    out = Path(out)
-    written = {lang: c.write(out / lang) for lang, c in per_lang.items()}
-    written["pool"] = pool.write(out / "pool")
-    return written
