@@ -135,3 +135,19 @@ def test_read_only_index_refuses_writes(tmp_path):
     LexicalIndex.create(tmp_path / "ix").close()
     with LexicalIndex.open(tmp_path / "ix") as index, pytest.raises(BabelirError, match="read-only"):
         index.add([Doc("a", "b")])
+
+
+def test_create_uses_the_analyzer_instance_it_is_given(tmp_path):
+    class Upper:
+        name = "upper"
+
+        def analyze(self, text, lang=None):
+            return text.upper().split()
+
+        def config(self):
+            return {"name": "upper", "version": 1}
+
+    with LexicalIndex.create(tmp_path / "ix", analyzer=Upper()) as index:
+        index.add([Doc("a", "hello world")])
+        assert index.search("HELLO")[0][0] == "a"
+        assert index.manifest["analyzer"] == {"name": "upper", "version": 1}

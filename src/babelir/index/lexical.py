@@ -37,13 +37,13 @@ POSTINGS = "lexical"
 class LexicalIndex:
     """A BM25 index directory. Use :meth:`create` or :meth:`open`; close it (or use ``with``)."""
 
-    def __init__(self, directory: Path, manifest: dict[str, Any], writable: bool):
+    def __init__(self, directory: Path, manifest: dict[str, Any], writable: bool, analyzer: Analyzer | None = None):
         from babelir.index.postings import Postings
 
         self.directory = directory
         self.manifest = manifest
         self.writable = writable
-        self.analyzer: Analyzer = analyzer_from_config(manifest["analyzer"])
+        self.analyzer: Analyzer = analyzer or analyzer_from_config(manifest["analyzer"])
         self.params = BM25Params(**manifest["bm25"])
         self.store = DocStore(directory / DOCSTORE, readonly=not writable)
         self.postings = Postings(directory / POSTINGS)
@@ -78,7 +78,7 @@ class LexicalIndex:
             "analyzer": analyzer.config(), "bm25": {"k1": params.k1, "b": params.b},
             "encoder": None, "doc_count": 0, "total_terms": 0, "languages": {}, "checksums": {},
         }
-        index = cls(directory, manifest, writable=True)
+        index = cls(directory, manifest, writable=True, analyzer=analyzer)
         index._write_manifest()
         return index
 
