@@ -11,6 +11,11 @@ def register(p) -> None:
     p.add_argument("--skip-bad", action="store_true", help="skip bad records and count them instead of stopping")
     p.add_argument("--k1", type=float, default=0.9, help="BM25 k1 stored in a new index (default 0.9)")
     p.add_argument("--b", type=float, default=0.4, help="BM25 b stored in a new index (default 0.4)")
+    p.add_argument("--analyzer", default="language-aware", choices=["language-aware", "script-aware"],
+                   help="analysis for a new index (default language-aware; see `babelir analyzers`)")
+    p.add_argument("--stopwords", action="store_true", help="remove stopwords (stopwordsiso) in a new index")
+    p.add_argument("--segmenter", action="append", default=[], metavar="LANG=NAME",
+                   help="segmenter for a language in a new index, e.g. zh=jieba (repeatable)")
     p.add_argument("--batch-size", type=int, default=10_000, help="documents per commit (default 10000)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
@@ -20,6 +25,26 @@ def run(args) -> int:
     from babelir.index.build import build_index
 
     summary = build_index(args.corpus, args.output, lang=args.lang, skip_bad=args.skip_bad,
-                          batch_size=args.batch_size, params=BM25Params(args.k1, args.b), quiet=args.quiet)
+                          batch_size=args.batch_size, params=BM25Params(args.k1, args.b), quiet=args.quiet,
+                          analyzer=make_analyzer(args.analyzer, args.stopwords, args.segmenter))
     print("\n".join(summary.lines()))
     return 0
+
+
+def make_analyzer(name: str, stopwords: bool = False, segmenters: list[str] = ()):
+    """The analyzer the options ask for (``LANG=NAME`` segmenter pairs apply to language-aware)."""
+    from babelir.errors import BabelirError
+    from babelir.text.analyzer import get_analyzer
+    from babelir.types import normalize_lang
+
+    if name == "script-aware":
+        if stopwords or segmenters:
+            raise BabelirError("--stopwords and --segmenter apply to the language-aware analyzer")
+        return get_analyzer(name)
+    pairs = {}
+    for item in segmenters:
+        lang, sep, segmenter = item.partition("=")
+        if not sep:
+            raise BabelirError(f"--segmenter expects LANG=NAME, got {item!r}")
+        pairs[normalize_lang(lang)] = segmenter
+    return get_analyzer(name, stopwords=stopwords, segmenters=pairs)

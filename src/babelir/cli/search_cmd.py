@@ -12,7 +12,8 @@ def register(p) -> None:
     what.add_argument("--query", help="one query; prints the ranked documents")
     p.add_argument("-o", "--output", metavar="RUN", help="TREC run file to write (with --topics)")
     p.add_argument("--k", type=int, default=None, help="documents per query (default 100 with --topics, 10 with --query)")
-    p.add_argument("--lang", default=None, help="query language when a topic has none: a code or 'auto'")
+    p.add_argument("--lang", default="auto",
+                   help="query language when a topic has none: a code (th, tha) or 'auto' to detect (default)")
     p.add_argument("--k1", type=float, default=None, help="override the index's BM25 k1")
     p.add_argument("--b", type=float, default=None, help="override the index's BM25 b")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

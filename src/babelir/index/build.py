@@ -17,6 +17,7 @@ from babelir.index.manifest import MANIFEST
 from babelir.io.corpus import read_corpus
 from babelir.io.records import BadRecords
 from babelir.progress import progress
+from babelir.text.analyzer import Analyzer
 from babelir.types import Doc, normalize_lang
 
 
@@ -65,12 +66,19 @@ def resolve_lang(doc: Doc, option: str | None) -> tuple[Doc, str]:
 
 
 def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", skip_bad: bool = False,
-                batch_size: int = 10_000, params: BM25Params | None = None, quiet: bool = False) -> BuildSummary:
-    """Index ``corpus`` (JSONL file or BEIR directory) into ``out``, creating the index if needed."""
+                batch_size: int = 10_000, params: BM25Params | None = None, quiet: bool = False,
+                analyzer: Analyzer | None = None) -> BuildSummary:
+    """Index ``corpus`` (JSONL file or BEIR directory) into ``out``, creating the index if needed.
+
+    ``analyzer`` and ``params`` apply to a new index; an existing one keeps those of its manifest.
+    """
     started = time.perf_counter()
     out = Path(out)
     lang = None if lang in (None, "auto") else normalize_lang(lang)
-    index = LexicalIndex.open(out, writable=True) if (out / MANIFEST).exists() else LexicalIndex.create(out, params=params)
+    if (out / MANIFEST).exists():
+        index = LexicalIndex.open(out, writable=True)
+    else:
+        index = LexicalIndex.create(out, analyzer=analyzer, params=params)
     summary = BuildSummary(out)
     bad = BadRecords(skip=skip_bad)
     try:

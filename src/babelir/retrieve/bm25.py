@@ -16,7 +16,8 @@ class BM25Retriever:
     """Ranks an index's documents for queries with BM25.
 
     ``k1`` / ``b`` override the parameters stored in the index manifest. Query language: each
-    query's own ``lang``, else ``lang`` (a code, or ``auto`` to detect it per query).
+    query's own ``lang``, else ``lang`` (a code, or ``auto``, the default, to detect it per query,
+    so that the query is analysed like documents of its language).
     """
 
     def __init__(self, index: str | Path | LexicalIndex, k1: float | None = None, b: float | None = None):
@@ -25,13 +26,13 @@ class BM25Retriever:
             stored = self.index.params
             self.index.params = BM25Params(stored.k1 if k1 is None else k1, stored.b if b is None else b)
 
-    def retrieve(self, queries: Iterable[Query], k: int = 100, lang: str | None = None, quiet: bool = True) -> Run:
+    def retrieve(self, queries: Iterable[Query], k: int = 100, lang: str | None = "auto", quiet: bool = True) -> Run:
         """A Run with the top ``k`` documents of every query (a query with no match has no entry)."""
         queries = list(queries)
         scores = {}
         for query in progress(queries, desc="searching", unit="q", quiet=quiet):
             query_lang = query.lang or lang
-            if query_lang == "auto":
+            if query_lang in ("auto", None):
                 from babelir.text.langid import detect
 
                 query_lang = detect(query.text)

@@ -58,23 +58,31 @@ def _is_word(segment: str) -> bool:
     return any(ch.isalnum() for ch in segment)
 
 
-_ANALYZERS = {ScriptAwareAnalyzer.name: ScriptAwareAnalyzer}
+ANALYZERS = ("language-aware", "script-aware")
+DEFAULT_ANALYZER = "language-aware"
 
 
-def get_analyzer(name: str = "script-aware") -> Analyzer:
-    """The analyzer registered under ``name``."""
+def get_analyzer(name: str = DEFAULT_ANALYZER, **options) -> Analyzer:
+    """A new analyzer of the kind ``name`` (``language-aware`` or ``script-aware``)."""
     from babelir.errors import BabelirError
 
-    try:
-        return _ANALYZERS[name]()
-    except KeyError:
-        raise BabelirError(f"unknown analyzer {name!r}; known: {', '.join(sorted(_ANALYZERS))}") from None
+    if name == "script-aware":
+        return ScriptAwareAnalyzer()
+    if name == "language-aware":
+        from babelir.text.language_aware import LanguageAwareAnalyzer
+
+        return LanguageAwareAnalyzer(**options)
+    raise BabelirError(f"unknown analyzer {name!r}; known: {', '.join(ANALYZERS)}")
 
 
 def analyzer_from_config(config: dict[str, Any]) -> Analyzer:
     """Rebuild the analyzer a manifest describes; refuses a version this babelir does not have."""
     from babelir.errors import BabelirError
 
+    if config.get("name") == "language-aware" and config.get("version") == 1:
+        from babelir.text.language_aware import LanguageAwareAnalyzer
+
+        return LanguageAwareAnalyzer.from_config(config)
     analyzer = get_analyzer(config.get("name", ""))
     if config.get("version") != getattr(analyzer, "version", None):
         raise BabelirError(f"the index was built with analyzer {config} which this babelir does not provide "

@@ -1,0 +1,27 @@
+"""``babelir analyzers [--json]``"""
+
+from __future__ import annotations
+
+import json
+
+
+def register(p) -> None:
+    p.add_argument("--json", action="store_true", help="print the table as JSON")
+
+
+def run(args) -> int:
+    from babelir.evaluate.table import format_table
+    from babelir.text.language_aware import LanguageAwareAnalyzer
+    from babelir.text.languages import LANGUAGES
+
+    analyzer = LanguageAwareAnalyzer(_notify=False)
+    rows = [analyzer.describe(lang) for lang in sorted(LANGUAGES)]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    print(format_table(["lang", "language", "normalizer", "segmenter", "stemmer", "apostrophe"],
+                       [[r["lang"], r["name"], r["normalizer"], r["segmenter"], r["stemmer"] or "-",
+                         r.get("apostrophe") or "-"] for r in rows]))
+    print(f"\n{len(rows)} languages; any other language gets NFKC, case folding and ICU words. "
+          "Stopword removal (stopwordsiso) is optional: `babelir index --stopwords`.")
+    return 0

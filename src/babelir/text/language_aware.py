@@ -1,0 +1,140 @@
+"""The language-aware analyzer: each language's pipeline from :mod:`babelir.text.languages`.
+
+    normalise (per language) -> segment (ICU, or a dictionary segmenter) -> apostrophe rule
+    -> stopwords (optional) -> stem (Snowball / light)
+
+A language without a pipeline, or an unknown language (None), gets the script-aware default.
+Which dictionary segmenters are used is fixed when the analyzer is created (from what is
+installed, or from an index's manifest) and recorded in :meth:`config`, so documents and queries of
+an index are always analysed alike. A language whose dictionary segmenter is missing falls back to
+ICU and says so once.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+from babelir.errors import BabelirError
+from babelir.text import normalize, segment
+from babelir.text.languages import ELISIONS, LANGUAGES
+from babelir.text.stem import get_stemmer
+
+log = logging.getLogger(__name__)
+_APOSTROPHES = ("'", "\u2019")
+
+
+class LanguageAwareAnalyzer:
+    """Per-language analysis for 50+ languages; see :mod:`babelir.text.languages`.
+
+    ``stopwords``: remove stopwordsiso's stopwords (off by default: it lowers nDCG on XQuAD-R).
+    ``segmenters``: language -> segmenter name, overriding the defaults (e.g. ``{"zh": "jieba"}``).
+
+    >>> LanguageAwareAnalyzer().analyze("Книги лежали на столах", "ru")
+    ['книг', 'лежа', 'на', 'стол']
+    """
+
+    name = "language-aware"
+    version = 1
+
+    def __init__(self, stopwords: bool = False, segmenters: dict[str, str] | None = None, _notify: bool = True):
+        self.stopwords = stopwords
+        self.segmenters = {}
+        for lang, pipeline in LANGUAGES.items():
+            if pipeline.preferred:
+                if segment.available(pipeline.preferred):
+                    self.segmenters[lang] = pipeline.preferred
+                else:
+                    if _notify:
+                        _fallback_notice(lang, pipeline.preferred)
+                    self.segmenters[lang] = "icu"
+        for lang, name in (segmenters or {}).items():
+            if name not in segment.SEGMENTERS:
+                raise BabelirError(f"unknown segmenter {name!r} for {lang}; known: {', '.join(segment.SEGMENTERS)}")
+            if not segment.available(name):
+                raise BabelirError(f"segmenter {name!r} for {lang} needs the package {segment.PACKAGES[name]} "
+                                   f"(pip install 'babelir[{segment.EXTRAS.get(name, 'all-languages')}]')")
+            self.segmenters[lang] = name
+
+    def config(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "stopwords": self.stopwords,
+                "segmenters": dict(sorted(self.segmenters.items()))}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "LanguageAwareAnalyzer":
+        analyzer = cls(stopwords=bool(config.get("stopwords", False)), _notify=False)
+        for lang, name in config.get("segmenters", {}).items():
+            if name != "icu" and not segment.available(name):
+                raise BabelirError(f"this index analyses {lang} with {name!r}, whose package "
+                                   f"{segment.PACKAGES[name]} is not installed: pip install "
+                                   f"'babelir[{segment.EXTRAS.get(name, 'all-languages')}]'")
+            analyzer.segmenters[lang] = name
+        return analyzer
+
+    def describe(self, lang: str) -> dict[str, Any]:
+        """What the pipeline of ``lang`` does (for ``babelir analyzers``)."""
+        pipeline = LANGUAGES.get(lang)
+        if pipeline is None:
+            return {"lang": lang, "name": "(script-aware default)", "normalizer": "default", "segmenter": "icu",
+                    "stemmer": None, "stopwords": False}
+        return {"lang": lang, "name": pipeline.name, "normalizer": pipeline.normalizer,
+                "segmenter": self.segmenters.get(lang, pipeline.segmenter), "stemmer": pipeline.stemmer,
+                "stopwords": self.stopwords and _has_stopwords(lang), "apostrophe": pipeline.apostrophe}
+
+    def analyze(self, text: str, lang: str | None = None) -> list[str]:
+        pipeline = LANGUAGES.get(lang) if lang else None
+        if pipeline is None:
+            return segment.icu(normalize.default(text))
+        norm = normalize.NORMALIZERS[pipeline.normalizer]
+        text = norm(text)
+        words = segment.SEGMENTERS[self.segmenters.get(lang, pipeline.segmenter)](text)
+        if pipeline.apostrophe:
+            words = _apply_apostrophe(words, pipeline.apostrophe, lang)
+        if self.stopwords:
+            stop = _stopwords(lang, pipeline.normalizer)
+            words = [w for w in words if w not in stop]
+        if pipeline.stemmer:
+            words = get_stemmer(pipeline.stemmer)(words)
+        return words
+
+
+def _apply_apostrophe(words: list[str], rule: str, lang: str) -> list[str]:
+    out = []
+    for word in words:
+        for mark in _APOSTROPHES:
+            if mark in word:
+                head, _, tail = word.partition(mark)
+                if rule == "suffix" and head:
+                    word = head
+                elif rule == "elision" and tail and head in ELISIONS.get(lang, ()):
+                    word = tail
+                break
+        out.append(word)
+    return out
+
+
+def _has_stopwords(lang: str) -> bool:
+    import stopwordsiso
+
+    return stopwordsiso.has_lang(lang)
+
+
+@lru_cache(maxsize=None)
+def _stopwords(lang: str, normalizer: str) -> frozenset[str]:
+    import stopwordsiso
+
+    if not stopwordsiso.has_lang(lang):
+        return frozenset()
+    norm = normalize.NORMALIZERS[normalizer]
+    return frozenset(norm(w) for w in stopwordsiso.stopwords(lang))
+
+
+_NOTIFIED: set[str] = set()
+
+
+def _fallback_notice(lang: str, preferred: str) -> None:
+    if lang not in _NOTIFIED:
+        _NOTIFIED.add(lang)
+        log.warning("%s: %s is not installed; segmenting with ICU instead (pip install 'babelir[%s]')",
+                    lang, segment.PACKAGES[preferred], segment.EXTRAS[preferred])

@@ -1,0 +1,105 @@
+"""The per-language analysis table: which normaliser, segmenter, stemmer and apostrophe rule
+each language gets. Languages not listed are analysed with the script-aware default
+(NFKC, case folding, ICU words).
+
+Choices measured on XQuAD-R (docs/benchmarks.md): Snowball stemming helps every language that
+has it; stopword removal (stopwordsiso) lowers nDCG@10 slightly on most, so it is an option,
+off by default; for Chinese, ICU's dictionary segmentation scores higher than jieba (.818 vs
+.810), so ICU stays the default and jieba is an option.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """One language's analysis: ``normalizer`` and ``segmenter`` names, a ``stemmer`` spec or
+    None, an ``apostrophe`` rule (``elision``: drop an elided article such as French ``l'``;
+    ``suffix``: drop a suffix after the apostrophe as in Turkish ``İstanbul'da``; None) and the
+    ``segmenter`` to use when a dictionary segmenter's package is present (``preferred``)."""
+
+    name: str
+    normalizer: str = "default"
+    segmenter: str = "icu"
+    stemmer: str | None = None
+    apostrophe: str | None = None
+    preferred: str | None = None
+
+
+def _snow(algorithm: str) -> str:
+    return f"snowball:{algorithm}"
+
+
+LANGUAGES: dict[str, Pipeline] = {p_lang: p for p_lang, p in [
+    # MIRACL's 18
+    ("ar", Pipeline("Arabic", "arabic", stemmer="arabic-light+snowball")),
+    ("bn", Pipeline("Bengali", "indic")),
+    ("de", Pipeline("German", stemmer=_snow("german"))),
+    ("en", Pipeline("English", stemmer=_snow("english"))),
+    ("es", Pipeline("Spanish", stemmer=_snow("spanish"))),
+    ("fa", Pipeline("Persian", "persian", stemmer=_snow("persian"))),
+    ("fi", Pipeline("Finnish", stemmer=_snow("finnish"))),
+    ("fr", Pipeline("French", stemmer=_snow("french"), apostrophe="elision")),
+    ("hi", Pipeline("Hindi", "indic", stemmer=_snow("hindi"))),
+    ("id", Pipeline("Indonesian", stemmer=_snow("indonesian"))),
+    ("ja", Pipeline("Japanese", preferred="sudachi")),
+    ("ko", Pipeline("Korean", preferred="kiwi")),
+    ("ru", Pipeline("Russian", "cyrillic", stemmer=_snow("russian"))),
+    ("sw", Pipeline("Swahili")),
+    ("te", Pipeline("Telugu", "indic")),
+    ("th", Pipeline("Thai")),
+    ("yo", Pipeline("Yoruba", "yoruba")),
+    ("zh", Pipeline("Chinese")),
+    # CIRAL, XQuAD-R
+    ("ha", Pipeline("Hausa")),
+    ("so", Pipeline("Somali")),
+    ("el", Pipeline("Greek", "greek", stemmer=_snow("greek"))),
+    ("tr", Pipeline("Turkish", "turkish", stemmer=_snow("turkish"), apostrophe="suffix")),
+    ("vi", Pipeline("Vietnamese")),
+    # further languages
+    ("km", Pipeline("Khmer")),
+    ("lo", Pipeline("Lao")),
+    ("my", Pipeline("Burmese")),
+    ("am", Pipeline("Amharic")),
+    ("ta", Pipeline("Tamil", "indic", stemmer=_snow("tamil"))),
+    ("ur", Pipeline("Urdu", "urdu")),
+    ("ne", Pipeline("Nepali", "indic", stemmer=_snow("nepali"))),
+    ("he", Pipeline("Hebrew", "hebrew")),
+    ("uk", Pipeline("Ukrainian", "cyrillic")),
+    ("be", Pipeline("Belarusian", "cyrillic")),
+    ("pl", Pipeline("Polish", stemmer=_snow("polish"))),
+    ("nl", Pipeline("Dutch", stemmer=_snow("dutch"))),
+    ("pt", Pipeline("Portuguese", stemmer=_snow("portuguese"))),
+    ("it", Pipeline("Italian", stemmer=_snow("italian"), apostrophe="elision")),
+    ("ca", Pipeline("Catalan", stemmer=_snow("catalan"), apostrophe="elision")),
+    ("sv", Pipeline("Swedish", stemmer=_snow("swedish"))),
+    ("da", Pipeline("Danish", stemmer=_snow("danish"))),
+    ("no", Pipeline("Norwegian", stemmer=_snow("norwegian"))),
+    ("nb", Pipeline("Norwegian Bokmål", stemmer=_snow("norwegian"))),
+    ("hu", Pipeline("Hungarian", stemmer=_snow("hungarian"))),
+    ("ro", Pipeline("Romanian", stemmer=_snow("romanian"))),
+    ("cs", Pipeline("Czech", stemmer=_snow("czech"))),
+    ("lt", Pipeline("Lithuanian", stemmer=_snow("lithuanian"))),
+    ("et", Pipeline("Estonian", stemmer=_snow("estonian"))),
+    ("eu", Pipeline("Basque", stemmer=_snow("basque"))),
+    ("ga", Pipeline("Irish", stemmer=_snow("irish"))),
+    ("hy", Pipeline("Armenian", stemmer=_snow("armenian"))),
+    ("sr", Pipeline("Serbian", "cyrillic", stemmer=_snow("serbian"))),
+    ("tl", Pipeline("Tagalog")),
+    ("mr", Pipeline("Marathi", "indic")),
+    ("gu", Pipeline("Gujarati", "indic")),
+    ("pa", Pipeline("Punjabi", "indic")),
+    ("kn", Pipeline("Kannada", "indic")),
+    ("ml", Pipeline("Malayalam", "indic")),
+    ("si", Pipeline("Sinhala", "indic")),
+]}
+
+# Elided articles and prepositions dropped before an apostrophe (Lucene's ElisionFilter lists).
+ELISIONS = {
+    "fr": {"l", "m", "t", "qu", "n", "s", "j", "d", "c", "jusqu", "quoiqu", "lorsqu", "puisqu"},
+    "it": {"c", "l", "all", "dall", "dell", "nell", "sull", "coll", "pell", "gl", "agl", "dagl", "degl", "negl",
+           "sugl", "un", "m", "t", "s", "v", "d"},
+    "ca": {"d", "l", "m", "n", "s", "t"},
+}

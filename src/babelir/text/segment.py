@@ -1,0 +1,82 @@
+"""Word segmentation: ICU for every script, dictionary segmenters for zh / ja / ko when installed.
+
+A segmenter maps normalised text to words (``list[str]``), punctuation and spaces dropped.
+
+- ``icu``: ICU's word break iterator (dictionary-based for Thai, Lao, Khmer, Burmese, Chinese and
+  Japanese); words with no letter or digit are dropped.
+- ``jieba`` (``babelir[zh]``): jieba's accurate mode.
+- ``sudachi`` (``babelir[ja]``): SudachiPy, split mode B, dictionary forms (normalised).
+- ``kiwi`` (``babelir[ko]``): kiwipiepy morphemes, content morphemes only (nouns, verb and adjective
+  stems, adverbs, roots, foreign words and numbers).
+
+``available(name)`` says whether a segmenter's package is installed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import lru_cache
+
+PACKAGES = {"icu": "icu4py", "jieba": "jieba", "sudachi": "sudachipy", "kiwi": "kiwipiepy"}
+EXTRAS = {"jieba": "zh", "sudachi": "ja", "kiwi": "ko"}
+_KIWI_KEEP = ("NN", "NR", "NP", "VV", "VA", "MAG", "XR", "SL", "SH", "SN")
+
+
+def available(name: str) -> bool:
+    """Whether the package behind segmenter ``name`` can be imported."""
+    return importlib.util.find_spec(PACKAGES[name]) is not None
+
+
+def _is_word(segment: str) -> bool:
+    return any(ch.isalnum() for ch in segment)
+
+
+def icu(text: str) -> list[str]:
+    from icu4py.breakers import WordBreaker
+
+    return [w for w in WordBreaker(text, "root") if _is_word(w)] if text.strip() else []
+
+
+@lru_cache(maxsize=1)
+def _jieba():
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    return tokenizer
+
+
+def jieba(text: str) -> list[str]:
+    return [w for w in _jieba().lcut(text) if _is_word(w)]
+
+
+@lru_cache(maxsize=1)
+def _sudachi():
+    from sudachipy import Dictionary, SplitMode
+
+    return Dictionary(dict="core").create(), SplitMode.B
+
+
+def sudachi(text: str) -> list[str]:
+    tokenizer, mode = _sudachi()
+    words = []
+    for start in range(0, len(text), 10_000):  # Sudachi refuses very long inputs
+        words.extend(m.normalized_form() for m in tokenizer.tokenize(text[start:start + 10_000], mode))
+    return [w for w in words if _is_word(w)]
+
+
+@lru_cache(maxsize=1)
+def _kiwi():
+    from kiwipiepy import Kiwi
+
+    return Kiwi()
+
+
+def kiwi(text: str) -> list[str]:
+    return [t.form for t in _kiwi().tokenize(text) if t.tag.startswith(_KIWI_KEEP) and _is_word(t.form)]
+
+
+SEGMENTERS = {"icu": icu, "jieba": jieba, "sudachi": sudachi, "kiwi": kiwi}
