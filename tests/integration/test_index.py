@@ -152,3 +152,12 @@ def test_create_uses_the_analyzer_instance_it_is_given(tmp_path):
         index.add([Doc("a", "hello world")])
         assert index.search("HELLO")[0][0] == "a"
         assert index.manifest["analyzer"] == {"name": "upper", "version": 1}
+
+
+def test_documents_added_after_a_search_are_found(tmp_path):
+    with LexicalIndex.create(tmp_path / "ix") as index:
+        index.add([Doc("a", "first words")])
+        assert [d for d, _ in index.search("first")] == ["a"]
+        index.add([Doc("b", "second words")])
+        assert [d for d, _ in index.search("second")] == ["b"]
+        assert {d for d, _ in index.search("words")} == {"a", "b"}

@@ -36,6 +36,7 @@ class Postings:
             directory.mkdir(parents=True, exist_ok=True)
         self.index = tantivy.Index(self.schema, path=str(directory), reuse=not create)
         self._writer = None
+        self._searcher = None
 
     # --- writes -------------------------------------------------------------------------------
     @property
@@ -62,6 +63,7 @@ class Postings:
 
     def commit(self) -> None:
         self.writer.commit()
+        self._searcher = None  # the next search sees this commit
 
     def rollback(self) -> None:
         if self._writer is not None:
@@ -89,7 +91,7 @@ class Postings:
 
     def matching(self, terms: list[str]) -> list[int]:
         """Docnos of every document holding at least one of ``terms``."""
-        searcher = getattr(self, "_searcher", None)
+        searcher = self._searcher
         if searcher is None:
             self.refresh()
             searcher = self._searcher

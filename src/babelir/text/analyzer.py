@@ -43,19 +43,12 @@ class ScriptAwareAnalyzer:
     version = 1
 
     def analyze(self, text: str, lang: str | None = None) -> list[str]:
-        from icu4py.breakers import WordBreaker  # ICU is loaded on first use, not at import
+        from babelir.text.segment import finalize, icu  # ICU is loaded on first use, not at import
 
-        text = unicodedata.normalize("NFKC", text).casefold()
-        if not text.strip():
-            return []
-        return [w for w in WordBreaker(text, "root") if _is_word(w)]
+        return finalize(icu(unicodedata.normalize("NFKC", text).casefold()))
 
     def config(self) -> dict[str, Any]:
         return {"name": self.name, "version": self.version}
-
-
-def _is_word(segment: str) -> bool:
-    return any(ch.isalnum() for ch in segment)
 
 
 ANALYZERS = ("language-aware", "script-aware")

@@ -85,7 +85,7 @@ class LanguageAwareAnalyzer:
     def analyze(self, text: str, lang: str | None = None) -> list[str]:
         pipeline = LANGUAGES.get(lang) if lang else None
         if pipeline is None:
-            return segment.icu(normalize.default(text))
+            return segment.finalize(segment.icu(normalize.default(text)))
         norm = normalize.NORMALIZERS[pipeline.normalizer]
         text = norm(text)
         words = segment.SEGMENTERS[self.segmenters.get(lang, pipeline.segmenter)](text)
@@ -96,7 +96,7 @@ class LanguageAwareAnalyzer:
             words = [w for w in words if w not in stop]
         if pipeline.stemmer:
             words = get_stemmer(pipeline.stemmer)(words)
-        return words
+        return segment.finalize(words)
 
 
 def _apply_apostrophe(words: list[str], rule: str, lang: str) -> list[str]:

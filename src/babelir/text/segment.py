@@ -57,14 +57,14 @@ def jieba(text: str) -> list[str]:
 def _sudachi():
     from sudachipy import Dictionary, SplitMode
 
-    return Dictionary(dict="core").create(), SplitMode.B
+    return Dictionary(dict="core").tokenizer(mode=SplitMode.B)
 
 
 def sudachi(text: str) -> list[str]:
-    tokenizer, mode = _sudachi()
+    tokenizer = _sudachi()
     words = []
     for start in range(0, len(text), 10_000):  # Sudachi refuses very long inputs
-        words.extend(m.normalized_form() for m in tokenizer.tokenize(text[start:start + 10_000], mode))
+        words.extend(m.normalized_form() for m in tokenizer.tokenize(text[start:start + 10_000]))
     return [w for w in words if _is_word(w)]
 
 
@@ -77,6 +77,20 @@ def _kiwi():
 
 def kiwi(text: str) -> list[str]:
     return [t.form for t in _kiwi().tokenize(text) if t.tag.startswith(_KIWI_KEEP) and _is_word(t.form)]
+
+
+MAX_TERM_LENGTH = 255  # as Lucene's default maximum token length
+
+
+def finalize(words: list[str]) -> list[str]:
+    """Terms the index can hold: no whitespace inside a term (the postings split on it), none empty,
+    none longer than MAX_TERM_LENGTH characters (longer words are cut)."""
+    out = []
+    for word in words:
+        for part in word.split() if any(ch.isspace() for ch in word) else (word,):
+            if part:
+                out.append(part[:MAX_TERM_LENGTH])
+    return out
 
 
 SEGMENTERS = {"icu": icu, "jieba": jieba, "sudachi": sudachi, "kiwi": kiwi}

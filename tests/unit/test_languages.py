@@ -1,0 +1,135 @@
+"""Each language's analyzer on real text of that language."""
+
+import logging
+
+import pytest
+
+from babelir.errors import BabelirError
+from babelir.text import segment
+from babelir.text.language_aware import LanguageAwareAnalyzer
+from babelir.text.languages import LANGUAGES
+
+A = LanguageAwareAnalyzer()
+
+# language: (real text, terms that must come out of it)
+SAMPLES = {
+    "ar": ("القاهرة هي عاصمة مصر وأكبر مدنها، والمدارس كثيرة", {"قاهر", "عاصم", "اكبر", "مدارس"}),
+    "bn": ("ঢাকা বাংলাদেশের রাজধানী এবং বৃহত্তম শহর", {"ঢাকা", "রাজধানী", "শহর"}),
+    "de": ("Die Kinder spielten gestern im großen Garten der Straße", {"kind", "gross", "gart", "strass"}),
+    "en": ("The children were running through the city's gardens", {"run", "citi", "garden"}),
+    "es": ("Los niños jugaban en los jardines de la ciudad", {"niñ", "jardin", "ciud"}),
+    "fa": ("تهران پایتخت ایران و بزرگ‌ترین شهر آن است", {"تهران", "پایتخت", "بزرگ", "شهر"}),
+    "fi": ("Helsinki on Suomen pääkaupunki ja suurin kaupunki", {"pääkaupunk", "kaupunk"}),
+    "fr": ("L'enfant jouait dans les jardins de l'hôtel de ville", {"enfant", "hôtel", "jardin", "vill"}),
+    "hi": ("नई दिल्ली भारत की राजधानी है और यह एक बड़ा शहर है", {"भारत", "राजधान", "शहर"}),
+    "id": ("Jakarta adalah ibu kota Indonesia dan kota terbesar", {"jakarta", "kota", "besar"}),
+    "ja": ("東京は日本の首都であり、最大の都市です", {"東京", "日本", "首都", "都市"}),
+    "ko": ("서울은 대한민국의 수도이며 가장 큰 도시이다", {"서울", "수도", "도시"}),
+    "ru": ("Москва является столицей России и крупнейшим городом", {"москв", "столиц", "город"}),
+    "sw": ("Nairobi ni mji mkuu wa Kenya na jiji kubwa zaidi", {"nairobi", "mji", "mkuu", "kenya"}),
+    "te": ("హైదరాబాద్ తెలంగాణ రాష్ట్ర రాజధాని", {"హైదరాబాద్", "రాజధాని"}),
+    "th": ("กรุงเทพมหานครเป็นเมืองหลวงของประเทศไทย", {"กรุงเทพมหานคร", "เมือง", "หลวง", "ประเทศไทย"}),
+    "yo": ("Èkó ni ìlú tó tóbi jùlọ ní Nàìjíríà", {"eko", "ilu", "tobi", "julọ", "naijiria"}),
+    "zh": ("北京是中华人民共和国的首都", {"北京", "共和国", "首都"}),
+    "ha": ("Abuja ita ce babban birnin tarayyar Najeriya", {"abuja", "birnin", "najeriya"}),
+    "so": ("Muqdisho waa caasimadda Soomaaliya", {"muqdisho", "caasimadda", "soomaaliya"}),
+    "el": ("Η Αθήνα είναι η πρωτεύουσα της Ελλάδας", {"αθην", "πρωτευ", "ελλαδ"}),
+    "tr": ("Ankara, Türkiye'nin başkentidir ve İstanbul en büyük şehirdir", {"türki", "istanbul", "şehir"}),
+    "vi": ("Hà Nội là thủ đô của Việt Nam", {"hà", "nội", "thủ", "đô", "việt"}),
+    "km": ("ភ្នំពេញជារាជធានីនៃប្រទេសកម្ពុជា", {"ភ្នំពេញ", "រាជធានី", "កម្ពុជា"}),
+    "lo": ("ວຽງຈັນເປັນນະຄອນຫຼວງຂອງປະເທດລາວ", {"ວຽງຈັນ", "ນະຄອນຫຼວງ", "ລາວ"}),
+    "my": ("နေပြည်တော်သည်မြန်မာနိုင်ငံ၏မြို့တော်ဖြစ်သည်", {"နေပြည်တော်", "မြို့တော်"}),
+    "am": ("አዲስ አበባ የኢትዮጵያ ዋና ከተማ ናት", {"አዲስ", "አበባ", "ከተማ"}),
+    "ta": ("சென்னை தமிழ்நாட்டின் தலைநகரம் ஆகும்", {"தமிழ்நாடு", "தலைநகரம்"}),
+    "ur": ("اسلام آباد پاکستان کا دارالحکومت ہے", {"اسلام", "اباد", "پاکستان"}),
+    "ne": ("काठमाडौं नेपालको राजधानी हो", {"काठमाडौं", "नेपाल", "राजधानी"}),
+    "he": ("יְרוּשָׁלַיִם היא בירת ישראל", {"ירושלים", "בירת", "ישראל"}),
+    "uk": ("Київ є столицею України", {"київ", "столицею", "україни"}),
+    "pl": ("Warszawa jest stolicą Polski i największym miastem", {"warszaw", "stolic", "miast"}),
+    "nl": ("Amsterdam is de hoofdstad van Nederland", {"amsterdam", "hoofdstad", "nederland"}),
+    "pt": ("Lisboa é a capital de Portugal e a maior cidade do país", {"lisbo", "capital", "cidad"}),
+    "it": ("Roma è la capitale d'Italia e la città più grande", {"rom", "capital", "ital", "grand"}),
+    "sv": ("Stockholm är Sveriges huvudstad och största stad", {"stockholm", "huvudst", "stad"}),
+    "tl": ("Ang Maynila ay ang kabisera ng Pilipinas", {"maynila", "kabisera", "pilipinas"}),
+}
+
+# Inflected or differently written forms that a language's pipeline must bring together.
+SAME_TERMS = {
+    "ar": ["المدرسة", "مدرسة", "والمدرسة"],
+    "de": ["Gärten", "Garten"],
+    "en": ["running", "runs", "run"],
+    "es": ["jardines", "jardín"],
+    "fa": ["كتاب", "کتاب"],          # Arabic kaf -> Persian kaf
+    "fr": ["l'hôtel", "hôtels"],
+    "el": ["Αθήνα", "ΑΘΗΝΑ", "Αθηνα"],
+    "hi": ["क़िला", "किला"],          # nukta
+    "he": ["שָׁלוֹם", "שלום"],          # niqqud
+    "ru": ["городами", "городом", "город"],
+    "tr": ["İstanbul'da", "istanbul"],
+    "yo": ["Yorùbá", "Yoruba"],
+    "pt": ["cidades", "cidade"],
+    "sv": ["städerna", "städer"],
+}
+
+
+def test_every_issue_language_has_a_pipeline_and_a_sample():
+    required = ("ar bn de en es fa fi fr hi id ja ko ru sw te th yo zh ha so el tr vi "
+                "km lo my am ta ur ne he uk pl nl pt it sv tl").split()
+    assert set(required) <= set(LANGUAGES)
+    assert set(required) == set(SAMPLES)
+
+
+@pytest.mark.parametrize("lang", sorted(SAMPLES))
+def test_real_text(lang):
+    text, expected = SAMPLES[lang]
+    terms = A.analyze(text, lang)
+    assert expected <= set(terms), (lang, terms)
+    assert A.analyze(text, lang) == terms  # deterministic
+
+
+@pytest.mark.parametrize("lang", sorted(SAME_TERMS))
+def test_variants_meet(lang):
+    analysed = {tuple(A.analyze(form, lang)) for form in SAME_TERMS[lang]}
+    assert len(analysed) == 1, (lang, analysed)
+
+
+@pytest.mark.parametrize("lang", ["th", "zh", "ja", "km", "lo", "my"])
+def test_unspaced_scripts_are_split_into_words(lang):
+    text, _ = SAMPLES[lang]
+    assert len(A.analyze(text, lang)) >= 3
+
+
+def test_unknown_or_missing_language_gets_the_script_aware_default():
+    assert A.analyze("Ndiyo, HABARI!", None) == ["ndiyo", "habari"]
+    assert A.analyze("Ndiyo, HABARI!", "xx") == ["ndiyo", "habari"]
+
+
+def test_stopwords_are_optional():
+    with_stop = LanguageAwareAnalyzer(stopwords=True).analyze("The city and the river", "en")
+    assert "the" not in with_stop and "and" not in with_stop and "citi" in with_stop
+    assert "the" in A.analyze("The city and the river", "en")
+
+
+def test_segmenter_choice_is_recorded_and_checked(monkeypatch):
+    jieba = LanguageAwareAnalyzer(segmenters={"zh": "jieba"})
+    assert jieba.config()["segmenters"]["zh"] == "jieba"
+    assert "首都" in jieba.analyze("北京是中华人民共和国的首都", "zh")
+    with pytest.raises(BabelirError, match="unknown segmenter"):
+        LanguageAwareAnalyzer(segmenters={"zh": "nope"})
+    monkeypatch.setattr(segment, "available", lambda name: name == "icu")
+    with pytest.raises(BabelirError, match="babelir\\[ja\\]"):
+        LanguageAwareAnalyzer.from_config({"name": "language-aware", "version": 1, "segmenters": {"ja": "sudachi"}})
+
+
+def test_missing_segmenter_falls_back_to_icu_and_says_so_once(monkeypatch, caplog):
+    from babelir.text import language_aware
+
+    monkeypatch.setattr(segment, "available", lambda name: name == "icu")
+    monkeypatch.setattr(language_aware, "_NOTIFIED", set())
+    with caplog.at_level(logging.WARNING, logger="babelir.text.language_aware"):
+        first = LanguageAwareAnalyzer()
+        LanguageAwareAnalyzer()
+    assert first.segmenters["ja"] == "icu" and first.segmenters["ko"] == "icu"
+    notices = [r.getMessage() for r in caplog.records if r.getMessage().startswith("ja:")]
+    assert len(notices) == 1 and "babelir[ja]" in notices[0]
+    assert "東京" in first.analyze("東京は日本の首都です", "ja")
