@@ -3,7 +3,8 @@
 import subprocess
 import sys
 
-HEAVY = ["torch", "tantivy", "icu4py", "ir_measures", "pytrec_eval", "numpy", "scipy", "py3langid", "tqdm"]
+HEAVY = ["torch", "tantivy", "icu4py", "ir_measures", "pytrec_eval", "numpy", "scipy", "py3langid", "tqdm",
+         "Stemmer", "stopwordsiso", "jieba", "sudachipy", "kiwipiepy"]
 
 
 def loaded_after(statement: str) -> set[str]:

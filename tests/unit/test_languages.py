@@ -56,6 +56,7 @@ SAMPLES = {
 # Inflected or differently written forms that a language's pipeline must bring together.
 SAME_TERMS = {
     "ar": ["المدرسة", "مدرسة", "والمدرسة"],
+    "ur": ["۳۰۸", "308"],              # Extended Arabic-Indic digits
     "de": ["Gärten", "Garten"],
     "en": ["running", "runs", "run"],
     "es": ["jardines", "jardín"],
@@ -65,6 +66,8 @@ SAME_TERMS = {
     "hi": ["क़िला", "किला"],          # nukta
     "he": ["שָׁלוֹם", "שלום"],          # niqqud
     "ru": ["городами", "городом", "город"],
+    "th": ["๓๐๘", "308"],              # Thai digits
+    "bn": ["৩০৮", "308"],              # Bengali digits
     "tr": ["İstanbul'da", "istanbul"],
     "yo": ["Yorùbá", "Yoruba"],
     "pt": ["cidades", "cidade"],

@@ -1,7 +1,8 @@
 """Per-language character normalisation, applied before segmentation.
 
-Every normaliser starts from Unicode NFKC and case folding (language-specific case rules first,
-e.g. Turkish dotted/dotless i), then applies its language's folding:
+Every normaliser starts from Unicode NFKC, case folding (language-specific case rules first,
+e.g. Turkish dotted/dotless i) and decimal digits of any script folded to ASCII (٣٠٨, ३०८ and
+๓๐๘ all become 308, as Lucene's DecimalDigitFilter), then applies its language's folding:
 
 - ``arabic``: alef variants (أ إ آ ٱ) -> ا, alef maksura ى -> ي, teh marbuta ة -> ه, tatweel and
   diacritics (harakat, superscript alef) removed (as Lucene's ArabicNormalizer);
@@ -19,7 +20,9 @@ e.g. Turkish dotted/dotless i), then applies its language's folding:
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
+from functools import lru_cache
 
 _AR_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _AR_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه"})
@@ -31,8 +34,20 @@ _YORUBA_TONES = {"\u0300", "\u0301", "\u0304"}
 _TURKISH_CASE = str.maketrans({"I": "ı", "İ": "i"})
 
 
+@lru_cache(maxsize=1)
+def _digits() -> dict[int, str]:
+    """Every Unicode decimal digit that is not ASCII -> its ASCII digit."""
+    table = {}
+    for code in range(0x660, sys.maxunicode + 1):
+        ch = chr(code)
+        if unicodedata.category(ch) == "Nd":
+            table[code] = str(unicodedata.digit(ch))
+    return table
+
+
 def _base(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return text.translate(_digits()) if not text.isascii() else text
 
 
 def default(text: str) -> str:
