@@ -1,7 +1,7 @@
 """BM25 on XQuAD-R, per language: babelir (script-aware ICU analysis, tantivy + exact BM25)
 side by side with bm25s (its default tokenizer and English-free settings), in one run.
 
-    python -m benchmarks.xquadr_bm25 [--data ../shared/data/xquad-r] [--langs en th zh]
+    python -m benchmarks.xquadr_bm25 [--data ../shared/data/xquad-r] [--langs en th zh] [--analyzer script-aware]
 
 Prints nDCG@10 and R@100 per language for both (measured with babelir.evaluate, i.e. ir_measures),
 the ratio babelir / bm25s, and index and search times. Both use k1 = 0.9, b = 0.4 (Lucene BM25).
@@ -21,13 +21,14 @@ from babelir.index.lexical import LexicalIndex
 from babelir.io.xquadr import XQUADR_LANGS, load_language
 from babelir.retrieve.bm25 import BM25Retriever
 from babelir.run import Run
+from babelir.text.analyzer import get_analyzer
 
 MEASURES = ["nDCG@10", "R@100"]
 
 
-def run_babelir(collection, workdir: Path) -> tuple[Run, float, float]:
+def run_babelir(collection, workdir: Path, analyzer: str) -> tuple[Run, float, float]:
     started = time.perf_counter()
-    index = LexicalIndex.create(workdir / collection.name, params=BM25Params(0.9, 0.4))
+    index = LexicalIndex.create(workdir / collection.name, analyzer=get_analyzer(analyzer), params=BM25Params(0.9, 0.4))
     index.add(collection.docs)
     indexed = time.perf_counter()
     run = BM25Retriever(index).retrieve(collection.queries, k=100)
@@ -55,12 +56,13 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared/data/xquad-r"))
     parser.add_argument("--langs", nargs="*", default=list(XQUADR_LANGS))
+    parser.add_argument("--analyzer", default="language-aware", choices=["language-aware", "script-aware"])
     args = parser.parse_args(argv)
     rows, totals = [], {"babelir": [0.0, 0.0], "bm25s": [0.0, 0.0]}
     with tempfile.TemporaryDirectory() as tmp:
         for lang in args.langs:
             collection, _ = load_language(args.data, lang)
-            ours, t_index, t_search = run_babelir(collection, Path(tmp))
+            ours, t_index, t_search = run_babelir(collection, Path(tmp), args.analyzer)
             theirs, s_index, s_search = run_bm25s(collection)
             a = evaluate(ours, collection.qrels, MEASURES).all
             b = evaluate(theirs, collection.qrels, MEASURES).all
@@ -68,13 +70,13 @@ def main(argv=None) -> None:
                 totals[name][0] += value["nDCG@10"]
                 totals[name][1] += value["R@100"]
             ratio = a["nDCG@10"] / b["nDCG@10"] if b["nDCG@10"] else float("inf")
-            rows.append([lang, f"{a['nDCG@10']:.3f}", f"{b['nDCG@10']:.3f}", f"{ratio:.2f}x",
+            rows.append([lang, f"{a['nDCG@10']:.4f}", f"{b['nDCG@10']:.4f}", f"{ratio:.2f}x",
                          f"{a['R@100']:.3f}", f"{b['R@100']:.3f}",
                          f"{t_index:.2f}/{t_search:.2f}", f"{s_index:.2f}/{s_search:.2f}"])
             print(f"{lang} done", flush=True)
     n = len(args.langs)
     avg_a, avg_b = totals["babelir"][0] / n, totals["bm25s"][0] / n
-    rows.append(["avg", f"{avg_a:.3f}", f"{avg_b:.3f}", f"{avg_a / avg_b:.2f}x",
+    rows.append(["avg", f"{avg_a:.4f}", f"{avg_b:.4f}", f"{avg_a / avg_b:.2f}x",
                  f"{totals['babelir'][1] / n:.3f}", f"{totals['bm25s'][1] / n:.3f}", "", ""])
     print(format_table(["lang", "nDCG@10 babelir", "nDCG@10 bm25s", "ratio", "R@100 babelir", "R@100 bm25s",
                         "babelir index/search s", "bm25s index/search s"], rows))
