@@ -117,6 +117,8 @@ def test_segmenter_choice_is_recorded_and_checked(monkeypatch):
     jieba = LanguageAwareAnalyzer(segmenters={"zh": "jieba"})
     assert jieba.config()["segmenters"]["zh"] == "jieba"
     assert "首都" in jieba.analyze("北京是中华人民共和国的首都", "zh")
+    newmm = LanguageAwareAnalyzer(segmenters={"th": "newmm"})
+    assert {"เมืองหลวง", "ไทย"} <= set(newmm.analyze("กรุงเทพมหานครเป็นเมืองหลวงของประเทศไทย", "th"))
     with pytest.raises(BabelirError, match="unknown segmenter"):
         LanguageAwareAnalyzer(segmenters={"zh": "nope"})
     monkeypatch.setattr(segment, "available", lambda name: name == "icu")

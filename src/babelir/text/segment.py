@@ -6,6 +6,8 @@ A segmenter maps normalised text to words (``list[str]``), punctuation and space
   Japanese); words with no letter or digit are dropped.
 - ``jieba`` (``babelir[zh]``): jieba's accurate mode.
 - ``sudachi`` (``babelir[ja]``): SudachiPy, split mode B, dictionary forms (normalised).
+- ``newmm`` (``babelir[th]``): PyThaiNLP's dictionary-based maximal matching (an option: ICU
+  scores higher on XQuAD-R Thai, .822 vs .811);
 - ``kiwi`` (``babelir[ko]``): kiwipiepy morphemes, content morphemes only (nouns, verb and adjective
   stems, adverbs, roots, foreign words and numbers).
 
@@ -17,8 +19,8 @@ from __future__ import annotations
 import importlib.util
 from functools import lru_cache
 
-PACKAGES = {"icu": "icu4py", "jieba": "jieba", "sudachi": "sudachipy", "kiwi": "kiwipiepy"}
-EXTRAS = {"jieba": "zh", "sudachi": "ja", "kiwi": "ko"}
+PACKAGES = {"icu": "icu4py", "jieba": "jieba", "sudachi": "sudachipy", "kiwi": "kiwipiepy", "newmm": "pythainlp"}
+EXTRAS = {"jieba": "zh", "sudachi": "ja", "kiwi": "ko", "newmm": "th"}
 _KIWI_KEEP = ("NN", "NR", "NP", "VV", "VA", "MAG", "XR", "SL", "SH", "SN")
 
 
@@ -68,6 +70,12 @@ def sudachi(text: str) -> list[str]:
     return [w for w in words if _is_word(w)]
 
 
+def newmm(text: str) -> list[str]:
+    from pythainlp.tokenize import word_tokenize
+
+    return [w for w in word_tokenize(text, engine="newmm", keep_whitespace=False) if _is_word(w)]
+
+
 @lru_cache(maxsize=1)
 def _kiwi():
     from kiwipiepy import Kiwi
@@ -93,4 +101,4 @@ def finalize(words: list[str]) -> list[str]:
     return out
 
 
-SEGMENTERS = {"icu": icu, "jieba": jieba, "sudachi": sudachi, "kiwi": kiwi}
+SEGMENTERS = {"icu": icu, "jieba": jieba, "sudachi": sudachi, "kiwi": kiwi, "newmm": newmm}
