@@ -104,6 +104,7 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
             summary.added += len(batch)
             bar.update(len(batch))
         bar.close()
+        index.impact()  # build the search postings now, so the first search does not wait
         summary.doc_count = index.doc_count
         summary.languages = index.manifest["languages"]
     finally:

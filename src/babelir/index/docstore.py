@@ -96,12 +96,13 @@ class DocStore:
     def ids(self) -> set[str]:
         return {row[0] for row in self.db.execute("SELECT id FROM docs")}
 
-    def postings_rows(self, docnos: list[int]) -> Iterator[tuple[int, str, int, str]]:
-        """(docno, id, length, terms JSON) for the given docnos that exist."""
-        for start in range(0, len(docnos), 900):
-            chunk = docnos[start:start + 900]
-            marks = ",".join("?" * len(chunk))
-            yield from self.db.execute(f"SELECT docno, id, length, terms FROM docs WHERE docno IN ({marks})", chunk)
+    def generation(self) -> int:
+        """The commit counter: every committed add or delete increments it."""
+        return int(self.get_meta("generation", 0))
+
+    def term_rows(self) -> Iterator[tuple[str, int, str]]:
+        """(id, length, terms JSON) of every document, in docno order."""
+        yield from self.db.execute("SELECT id, length, terms FROM docs ORDER BY docno")
 
     def documents(self, ids: list[str]) -> dict[str, tuple[str | None, str, str]]:
         """``id -> (lang, title, text)`` for the given ids that exist."""

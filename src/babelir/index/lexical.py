@@ -7,26 +7,24 @@ A commit is crash-safe. The document store (SQLite) decides what is committed:
 3. the store's transaction commits; then the manifest is rewritten.
 
 A crash before 3 leaves the store at the previous commit. tantivy may then hold postings of
-documents the store does not know: searches ignore them (candidates are looked up in the store),
-and the next writer deletes them before it adds anything. Deletes are recorded in the store first
+documents the store does not know: searches never see them (BM25 reads the postings cache, which is
+derived from the store; :mod:`babelir.index.impact`), and the next writer deletes them from tantivy
+before it adds anything. Deletes are recorded in the store first
 (``pending_deletes``) and applied to tantivy by the writer, so they survive a crash too.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import heapq
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import babelir
 from babelir.errors import BabelirError, IndexFormatError
-from babelir.index.bm25 import BM25Params, score_candidates
+from babelir.index.bm25 import BM25Params
 from babelir.index.docstore import DocStore
 from babelir.index.manifest import FORMAT, FORMAT_VERSION, MANIFEST, read_manifest, sha256_file, write_manifest
-from babelir.run import Descending
 from babelir.text.analyzer import Analyzer, analyzer_from_config, get_analyzer
 from babelir.types import Doc
 
@@ -38,16 +36,14 @@ class LexicalIndex:
     """A BM25 index directory. Use :meth:`create` or :meth:`open`; close it (or use ``with``)."""
 
     def __init__(self, directory: Path, manifest: dict[str, Any], writable: bool, analyzer: Analyzer | None = None):
-        from babelir.index.postings import Postings
-
         self.directory = directory
         self.manifest = manifest
         self.writable = writable
         self.analyzer: Analyzer = analyzer or analyzer_from_config(manifest["analyzer"])
         self.params = BM25Params(**manifest["bm25"])
         self.store = DocStore(directory / DOCSTORE, readonly=not writable)
-        self.postings = Postings(directory / POSTINGS)
-        self._cache: dict[int, tuple[str, int, dict[str, int]]] = {}
+        self._postings = None
+        self._impact = None
         count, total, top = self.store.stats()
         self._doc_count, self._total_length, self._next_docno = count, total, max(top, self.store.get_meta("top_docno", -1)) + 1
         if writable:
@@ -94,8 +90,18 @@ class LexicalIndex:
                 raise IndexFormatError(f"{directory}: damaged index, {part} is missing")
         return cls(directory, manifest, writable)
 
+    @property
+    def postings(self):
+        """The tantivy inverted index (opened on first use: searches do not need it)."""
+        if self._postings is None:
+            from babelir.index.postings import Postings
+
+            self._postings = Postings(self.directory / POSTINGS)
+        return self._postings
+
     def close(self) -> None:
-        self.postings.close()
+        if self._postings is not None:
+            self._postings.close()
         self.store.close()
 
     def __enter__(self) -> "LexicalIndex":
@@ -141,6 +147,7 @@ class LexicalIndex:
                 self.postings.add(docno, terms)
             self.store.insert(rows)
             self.store.set_meta("top_docno", self._next_docno + len(docs) - 1)
+            self.store.set_meta("generation", self.store.generation() + 1)
             self.postings.commit()
             self.store.commit()
         except BaseException:
@@ -158,12 +165,12 @@ class LexicalIndex:
         self.store.begin()
         removed = self.store.delete_ids(ids)
         self.store.set_meta("pending_deletes", removed)
+        self.store.set_meta("generation", self.store.generation() + 1)
         self.store.commit()
         self.postings.delete_docnos(removed)
         self.postings.commit()
         self.store.set_meta("pending_deletes", [])
         self._doc_count, self._total_length, _ = self.store.stats()
-        self._cache.clear()
         self._write_manifest()
         return len(removed)
 
@@ -183,29 +190,26 @@ class LexicalIndex:
         query_terms = Counter(self.analyzer.analyze(text, lang))
         if not query_terms or self._doc_count == 0:
             return []
-        docnos = self.postings.matching(list(query_terms))
-        candidates = self._lookup(docnos)
-        scores = score_candidates(query_terms, [(length, counts) for _, length, counts in candidates],
-                                  self._doc_count, self._total_length / self._doc_count, self.params)
-        best = heapq.nsmallest(k, zip(scores, (doc_id for doc_id, _, _ in candidates)),
-                               key=lambda pair: (-pair[0], Descending(pair[1])))
-        return [(doc_id, score) for score, doc_id in best if score > 0]
+        return self.impact().search(query_terms, k, self.params)
+
+    def impact(self):
+        """The postings cache of the committed documents (loaded, or built and saved when stale)."""
+        from babelir.index.impact import ImpactCache
+
+        generation = self.store.generation()
+        if self._impact is None or self._impact.generation != generation:
+            self._impact = ImpactCache.load(self.directory, generation)
+            if self._impact is None:
+                self._impact = ImpactCache.build(self.store.term_rows(), generation)
+                try:
+                    self._impact.save(self.directory)
+                except OSError:
+                    pass  # a read-only directory: keep the cache in memory only
+        return self._impact
 
     def refresh(self) -> None:
         """See documents committed since this index was opened (by another process)."""
-        self.postings.refresh()
         self._doc_count, self._total_length, _ = self.store.stats()
-        self._cache.clear()
-
-    def _lookup(self, docnos: list[int]) -> list[tuple[str, int, dict[str, int]]]:
-        """(id, length, term counts) of the committed documents among ``docnos``."""
-        missing = [n for n in docnos if n not in self._cache]
-        if missing:
-            if len(self._cache) > 500_000:
-                self._cache.clear()
-            for docno, doc_id, length, terms in self.store.postings_rows(missing):
-                self._cache[docno] = (doc_id, length, json.loads(terms))
-        return [self._cache[n] for n in docnos if n in self._cache]
 
     def documents(self, ids: list[str]) -> dict[str, tuple[str | None, str, str]]:
         """``id -> (lang, title, text)`` of stored documents."""

@@ -4,8 +4,9 @@ babelir analyses the text itself; tantivy receives the terms joined by spaces an
 them on whitespace (its ``whitespace`` tokenizer), so the postings hold exactly babelir's terms.
 Fields: ``docno`` (u64, indexed and fast) and ``body`` (terms with their frequencies).
 
-tantivy's own BM25 has k1 and b fixed (1.2, 0.75; tantivy issue #2195), so babelir uses tantivy
-to find every document that holds a query term and scores them itself (:mod:`babelir.index.bm25`).
+tantivy's own BM25 has k1 and b fixed (1.2, 0.75; tantivy issue #2195), and tantivy-py exposes no
+postings, so BM25 search reads babelir's postings cache (:mod:`babelir.index.impact`), derived
+from the document store; tantivy holds the durable inverted index.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def _schema():
 
 
 class Postings:
-    """A tantivy index in ``directory``: add / delete / commit, and matching by terms."""
+    """A tantivy index in ``directory``: add / delete / commit."""
 
     def __init__(self, directory: Path, create: bool = False):
         import tantivy
@@ -36,7 +37,6 @@ class Postings:
             directory.mkdir(parents=True, exist_ok=True)
         self.index = tantivy.Index(self.schema, path=str(directory), reuse=not create)
         self._writer = None
-        self._searcher = None
 
     # --- writes -------------------------------------------------------------------------------
     @property
@@ -63,7 +63,6 @@ class Postings:
 
     def commit(self) -> None:
         self.writer.commit()
-        self._searcher = None  # the next search sees this commit
 
     def rollback(self) -> None:
         if self._writer is not None:
@@ -83,23 +82,3 @@ class Postings:
             return -1
         result = searcher.search(self._tantivy.Query.all_query(), 1, order_by_field="docno")
         return searcher.fast_field_values("docno", [result.hits[0][1]])[0]
-
-    def refresh(self) -> None:
-        """See the latest commit (searches use the commit seen at the last refresh)."""
-        self.index.reload()
-        self._searcher = self.index.searcher()
-
-    def matching(self, terms: list[str]) -> list[int]:
-        """Docnos of every document holding at least one of ``terms``."""
-        searcher = self._searcher
-        if searcher is None:
-            self.refresh()
-            searcher = self._searcher
-        tq = self._tantivy.Query.term_query
-        limit = sum(searcher.doc_freq("body", t) for t in terms)
-        if limit == 0:
-            return []
-        query = self._tantivy.Query.boolean_query(
-            [(self._tantivy.Occur.Should, tq(self.schema, "body", t)) for t in terms])
-        hits = searcher.search(query, limit, count=False).hits
-        return searcher.fast_field_values("docno", [address for _, address in hits])
