@@ -1,5 +1,6 @@
 """BM25 on XQuAD-R, per language: babelir (script-aware ICU analysis, tantivy + exact BM25)
-side by side with bm25s (its default tokenizer and English-free settings), in one run.
+side by side with bm25s (its default tokenizer, and with its Snowball stemmer where PyStemmer
+has one for the language), in one run.
 
     python -m benchmarks.xquadr_bm25 [--data ../shared/data/xquad-r] [--langs en th zh] [--analyzer script-aware]
 
@@ -36,15 +37,25 @@ def run_babelir(collection, workdir: Path, analyzer: str) -> tuple[Run, float, f
     return run, indexed - started, time.perf_counter() - indexed
 
 
-def run_bm25s(collection) -> tuple[Run, float, float]:
+SNOWBALL = {"ar": "arabic", "de": "german", "el": "greek", "en": "english", "es": "spanish", "hi": "hindi",
+            "ru": "russian", "tr": "turkish"}
+
+
+def run_bm25s(collection, lang: str | None = None) -> tuple[Run, float, float]:
+    """bm25s with its default tokenizer; with ``lang``, also its Snowball stemmer for that language."""
     import bm25s
 
+    stemmer = None
+    if lang in SNOWBALL:
+        import Stemmer
+
+        stemmer = Stemmer.Stemmer(SNOWBALL[lang])
     started = time.perf_counter()
     retriever = bm25s.BM25(k1=0.9, b=0.4, method="lucene")
-    retriever.index(bm25s.tokenize([d.text for d in collection.docs], stopwords=None, show_progress=False),
-                    show_progress=False)
+    retriever.index(bm25s.tokenize([d.text for d in collection.docs], stopwords=None, stemmer=stemmer,
+                                   show_progress=False), show_progress=False)
     indexed = time.perf_counter()
-    tokens = bm25s.tokenize([q.text for q in collection.queries], stopwords=None, show_progress=False)
+    tokens = bm25s.tokenize([q.text for q in collection.queries], stopwords=None, stemmer=stemmer, show_progress=False)
     k = min(100, len(collection.docs))
     ids, scores = retriever.retrieve(tokens, k=k, show_progress=False, n_threads=1)
     run = Run({q.id: {collection.docs[i].id: float(s) for i, s in zip(ids[n], scores[n]) if s > 0}
@@ -58,27 +69,31 @@ def main(argv=None) -> None:
     parser.add_argument("--langs", nargs="*", default=list(XQUADR_LANGS))
     parser.add_argument("--analyzer", default="language-aware", choices=["language-aware", "script-aware"])
     args = parser.parse_args(argv)
-    rows, totals = [], {"babelir": [0.0, 0.0], "bm25s": [0.0, 0.0]}
+    rows, totals = [], {"babelir": [0.0, 0.0], "bm25s": [0.0, 0.0], "stem": 0.0}
     with tempfile.TemporaryDirectory() as tmp:
         for lang in args.langs:
             collection, _ = load_language(args.data, lang)
             ours, t_index, t_search = run_babelir(collection, Path(tmp), args.analyzer)
             theirs, s_index, s_search = run_bm25s(collection)
+            stemmed, _, _ = run_bm25s(collection, lang)
             a = evaluate(ours, collection.qrels, MEASURES).all
             b = evaluate(theirs, collection.qrels, MEASURES).all
+            c = evaluate(stemmed, collection.qrels, ["nDCG@10"]).all["nDCG@10"]
+            totals["stem"] += c
             for name, value in (("babelir", a), ("bm25s", b)):
                 totals[name][0] += value["nDCG@10"]
                 totals[name][1] += value["R@100"]
             ratio = a["nDCG@10"] / b["nDCG@10"] if b["nDCG@10"] else float("inf")
-            rows.append([lang, f"{a['nDCG@10']:.4f}", f"{b['nDCG@10']:.4f}", f"{ratio:.2f}x",
+            rows.append([lang, f"{a['nDCG@10']:.4f}", f"{b['nDCG@10']:.4f}",
+                         f"{c:.4f}" if lang in SNOWBALL else "(none)", f"{ratio:.2f}x",
                          f"{a['R@100']:.3f}", f"{b['R@100']:.3f}",
                          f"{t_index:.2f}/{t_search:.2f}", f"{s_index:.2f}/{s_search:.2f}"])
             print(f"{lang} done", flush=True)
     n = len(args.langs)
     avg_a, avg_b = totals["babelir"][0] / n, totals["bm25s"][0] / n
-    rows.append(["avg", f"{avg_a:.4f}", f"{avg_b:.4f}", f"{avg_a / avg_b:.2f}x",
+    rows.append(["avg", f"{avg_a:.4f}", f"{avg_b:.4f}", f"{totals['stem'] / n:.4f}", f"{avg_a / avg_b:.2f}x",
                  f"{totals['babelir'][1] / n:.3f}", f"{totals['bm25s'][1] / n:.3f}", "", ""])
-    print(format_table(["lang", "nDCG@10 babelir", "nDCG@10 bm25s", "ratio", "R@100 babelir", "R@100 bm25s",
+    print(format_table(["lang", "nDCG@10 babelir", "nDCG@10 bm25s", "bm25s+Snowball", "ratio", "R@100 babelir", "R@100 bm25s",
                         "babelir index/search s", "bm25s index/search s"], rows))
 
 
