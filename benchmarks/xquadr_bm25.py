@@ -2,7 +2,7 @@
 side by side with bm25s (its default tokenizer, and with its Snowball stemmer where PyStemmer
 has one for the language), in one run.
 
-    python -m benchmarks.xquadr_bm25 [--data ../shared/data/xquad-r] [--langs en th zh] [--analyzer script-aware]
+    python -m benchmarks.xquadr_bm25 [--data ../shared/data/xquad-r] [--langs en th zh] [--analyzer script-aware|subword]
 
 Prints nDCG@10 and R@100 per language for both (measured with babelir.evaluate, i.e. ir_measures),
 the ratio babelir / bm25s, and index and search times. Both use k1 = 0.9, b = 0.4 (Lucene BM25).
@@ -27,9 +27,18 @@ from babelir.text.analyzer import get_analyzer
 MEASURES = ["nDCG@10", "R@100"]
 
 
+def make_analyzer(name: str, collection):
+    if name == "subword":  # trained on the collection's own passages, as `babelir index --analyzer subword`
+        from babelir.text.subword import SubwordAnalyzer, train_subword_model
+
+        return SubwordAnalyzer(train_subword_model((d.text for d in collection.docs), vocab_size=8000))
+    return get_analyzer(name)
+
+
 def run_babelir(collection, workdir: Path, analyzer: str) -> tuple[Run, float, float]:
     started = time.perf_counter()
-    index = LexicalIndex.create(workdir / collection.name, analyzer=get_analyzer(analyzer), params=BM25Params(0.9, 0.4))
+    index = LexicalIndex.create(workdir / collection.name, analyzer=make_analyzer(analyzer, collection),
+                                params=BM25Params(0.9, 0.4))
     index.add(collection.docs)
     indexed = time.perf_counter()
     run = BM25Retriever(index).retrieve(collection.queries, k=100)
@@ -67,7 +76,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared/data/xquad-r"))
     parser.add_argument("--langs", nargs="*", default=list(XQUADR_LANGS))
-    parser.add_argument("--analyzer", default="language-aware", choices=["language-aware", "script-aware"])
+    parser.add_argument("--analyzer", default="language-aware", choices=["language-aware", "script-aware", "subword"])
     args = parser.parse_args(argv)
     rows, totals = [], {"babelir": [0.0, 0.0], "bm25s": [0.0, 0.0], "stem": 0.0}
     with tempfile.TemporaryDirectory() as tmp:

@@ -11,8 +11,10 @@ def register(p) -> None:
     p.add_argument("--skip-bad", action="store_true", help="skip bad records and count them instead of stopping")
     p.add_argument("--k1", type=float, default=0.9, help="BM25 k1 stored in a new index (default 0.9)")
     p.add_argument("--b", type=float, default=0.4, help="BM25 b stored in a new index (default 0.4)")
-    p.add_argument("--analyzer", default="language-aware", choices=["language-aware", "script-aware"],
-                   help="analysis for a new index (default language-aware; see `babelir analyzers`)")
+    p.add_argument("--analyzer", default="language-aware", choices=["language-aware", "script-aware", "subword"],
+                   help="analysis for a new index (default language-aware; see `babelir analyzers`); "
+                        "subword trains a SentencePiece model on the corpus")
+    p.add_argument("--subword-vocab", type=int, default=32_000, help="pieces in the subword model (default 32000)")
     p.add_argument("--stopwords", action="store_true", help="remove stopwords (stopwordsiso) in a new index")
     p.add_argument("--segmenter", action="append", default=[], metavar="LANG=NAME",
                    help="segmenter for a language in a new index, e.g. zh=jieba (repeatable)")
@@ -26,7 +28,8 @@ def run(args) -> int:
 
     summary = build_index(args.corpus, args.output, lang=args.lang, skip_bad=args.skip_bad,
                           batch_size=args.batch_size, params=BM25Params(args.k1, args.b), quiet=args.quiet,
-                          analyzer=make_analyzer(args.analyzer, args.stopwords, args.segmenter))
+                          analyzer=make_analyzer(args.analyzer, args.stopwords, args.segmenter),
+                          subword_vocab=args.subword_vocab)
     print("\n".join(summary.lines()))
     return 0
 
@@ -37,10 +40,10 @@ def make_analyzer(name: str, stopwords: bool = False, segmenters: list[str] = ()
     from babelir.text.analyzer import get_analyzer
     from babelir.types import normalize_lang
 
-    if name == "script-aware":
+    if name in ("script-aware", "subword"):
         if stopwords or segmenters:
             raise BabelirError("--stopwords and --segmenter apply to the language-aware analyzer")
-        return get_analyzer(name)
+        return get_analyzer(name) if name == "script-aware" else name
     pairs = {}
     for item in segmenters:
         lang, sep, segmenter = item.partition("=")

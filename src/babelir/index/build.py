@@ -67,10 +67,11 @@ def resolve_lang(doc: Doc, option: str | None) -> tuple[Doc, str]:
 
 def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", skip_bad: bool = False,
                 batch_size: int = 10_000, params: BM25Params | None = None, quiet: bool = False,
-                analyzer: Analyzer | None = None) -> BuildSummary:
+                analyzer: Analyzer | str | None = None, subword_vocab: int = 32_000) -> BuildSummary:
     """Index ``corpus`` (JSONL file or BEIR directory) into ``out``, creating the index if needed.
 
     ``analyzer`` and ``params`` apply to a new index; an existing one keeps those of its manifest.
+    ``analyzer="subword"`` first trains a SentencePiece model (``subword_vocab`` pieces) on the corpus.
     """
     started = time.perf_counter()
     out = Path(out)
@@ -78,6 +79,11 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
     if (out / MANIFEST).exists():
         index = LexicalIndex.open(out, writable=True)
     else:
+        if analyzer == "subword":
+            from babelir.text.subword import SubwordAnalyzer, train_subword_model
+
+            texts = (d.text for d in read_corpus(corpus, BadRecords(skip=True)))
+            analyzer = SubwordAnalyzer(train_subword_model(texts, vocab_size=subword_vocab))
         index = LexicalIndex.create(out, analyzer=analyzer, params=params)
     summary = BuildSummary(out)
     bad = BadRecords(skip=skip_bad)

@@ -39,7 +39,7 @@ class LexicalIndex:
         self.directory = directory
         self.manifest = manifest
         self.writable = writable
-        self.analyzer: Analyzer = analyzer or analyzer_from_config(manifest["analyzer"])
+        self.analyzer: Analyzer = analyzer or analyzer_from_config(manifest["analyzer"], directory)
         self.params = BM25Params(**manifest["bm25"])
         self.store = DocStore(directory / DOCSTORE, readonly=not writable)
         self._postings = None
@@ -64,6 +64,8 @@ class LexicalIndex:
         analyzer = analyzer or get_analyzer()
         params = params or BM25Params()
         directory.mkdir(parents=True, exist_ok=True)
+        if hasattr(analyzer, "save"):  # analyzers with a model keep it in the index
+            analyzer.save(directory)
         DocStore(directory / DOCSTORE).close()
         postings = Postings(directory / POSTINGS, create=True)
         postings.commit()

@@ -51,7 +51,7 @@ class ScriptAwareAnalyzer:
         return {"name": self.name, "version": self.version}
 
 
-ANALYZERS = ("language-aware", "script-aware")
+ANALYZERS = ("language-aware", "script-aware", "subword")
 DEFAULT_ANALYZER = "language-aware"
 
 
@@ -65,13 +65,21 @@ def get_analyzer(name: str = DEFAULT_ANALYZER, **options) -> Analyzer:
         from babelir.text.language_aware import LanguageAwareAnalyzer
 
         return LanguageAwareAnalyzer(**options)
+    if name == "subword":
+        raise BabelirError("the subword analyzer is trained on a corpus: use babelir.text.subword "
+                           "(or `babelir index --analyzer subword`)")
     raise BabelirError(f"unknown analyzer {name!r}; known: {', '.join(ANALYZERS)}")
 
 
-def analyzer_from_config(config: dict[str, Any]) -> Analyzer:
-    """Rebuild the analyzer a manifest describes; refuses a version this babelir does not have."""
+def analyzer_from_config(config: dict[str, Any], directory=None) -> Analyzer:
+    """Rebuild the analyzer a manifest describes (``directory``: the index, for analyzers that keep
+    a model there); refuses a version this babelir does not have."""
     from babelir.errors import BabelirError
 
+    if config.get("name") == "subword" and config.get("version") == 1:
+        from babelir.text.subword import SubwordAnalyzer
+
+        return SubwordAnalyzer.from_config(config, directory)
     if config.get("name") == "language-aware" and config.get("version") == 1:
         from babelir.text.language_aware import LanguageAwareAnalyzer
 
