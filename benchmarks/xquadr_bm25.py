@@ -2,7 +2,7 @@
 side by side with bm25s (its default tokenizer, and with its Snowball stemmer where PyStemmer
 has one for the language), in one run.
 
-    python -m benchmarks.xquadr_bm25 [--data ../shared/data/xquad-r] [--langs en th zh] [--analyzer script-aware|subword]
+    python -m benchmarks.xquadr_bm25 [--data ../shared/data/xquad-r] [--langs en th zh] [--analyzer script-aware|subword|language-aware+subword]
 
 Prints nDCG@10 and R@100 per language for both (measured with babelir.evaluate, i.e. ir_measures),
 the ratio babelir / bm25s, and index and search times. Both use k1 = 0.9, b = 0.4 (Lucene BM25).
@@ -28,10 +28,11 @@ MEASURES = ["nDCG@10", "R@100"]
 
 
 def make_analyzer(name: str, collection):
-    if name == "subword":  # trained on the collection's own passages, as `babelir index --analyzer subword`
-        from babelir.text.subword import SubwordAnalyzer, train_subword_model
+    if name in ("subword", "language-aware+subword"):  # trained on the collection's own passages
+        from babelir.text.subword import SubwordAnalyzer, WordsAndPiecesAnalyzer, train_subword_model
 
-        return SubwordAnalyzer(train_subword_model((d.text for d in collection.docs), vocab_size=8000))
+        pieces = SubwordAnalyzer(train_subword_model((d.text for d in collection.docs), vocab_size=8000))
+        return pieces if name == "subword" else WordsAndPiecesAnalyzer(get_analyzer(), pieces)
     return get_analyzer(name)
 
 
@@ -76,7 +77,8 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared/data/xquad-r"))
     parser.add_argument("--langs", nargs="*", default=list(XQUADR_LANGS))
-    parser.add_argument("--analyzer", default="language-aware", choices=["language-aware", "script-aware", "subword"])
+    parser.add_argument("--analyzer", default="language-aware", choices=["language-aware", "script-aware", "subword",
+                                                                     "language-aware+subword"])
     args = parser.parse_args(argv)
     rows, totals = [], {"babelir": [0.0, 0.0], "bm25s": [0.0, 0.0], "stem": 0.0}
     with tempfile.TemporaryDirectory() as tmp:

@@ -62,3 +62,15 @@ def test_cli_subword_index(tmp_path):
     run_cli("index", corpus, "-o", tmp_path / "ix", "--analyzer", "subword", "--subword-vocab", "300", "-q", check=True)
     out = run_cli("search", tmp_path / "ix", "--query", "ดวงจันทร์", "--k", "1", check=True).stdout
     assert out.split()[1] in {f"d{i}" for i in range(2, 100, 5)}
+
+
+def test_words_and_pieces_index_roundtrip(tmp_path):
+    corpus = write(tmp_path / "c.jsonl", "\n".join(json.dumps({"id": f"d{i}", "text": t, "lang": "en"},
+                                                             ensure_ascii=False) for i, t in enumerate(TEXTS)) + "\n")
+    build_index(corpus, tmp_path / "ix", analyzer="language-aware+subword", subword_vocab=300, quiet=True)
+    with LexicalIndex.open(tmp_path / "ix") as index:
+        config = index.manifest["analyzer"]
+        assert config["name"] == "language-aware+subword" and config["words"]["name"] == "language-aware"
+        terms = index.analyzer.analyze("natural satellites", "en")
+        assert "satellit" in terms and any(t.startswith("#") for t in terms)
+        assert index.search("satellites", lang="en")[0][0] in {f"d{i}" for i in range(0, 100, 5)}

@@ -11,9 +11,9 @@ def register(p) -> None:
     p.add_argument("--skip-bad", action="store_true", help="skip bad records and count them instead of stopping")
     p.add_argument("--k1", type=float, default=0.9, help="BM25 k1 stored in a new index (default 0.9)")
     p.add_argument("--b", type=float, default=0.4, help="BM25 b stored in a new index (default 0.4)")
-    p.add_argument("--analyzer", default="language-aware", choices=["language-aware", "script-aware", "subword"],
+    p.add_argument("--analyzer", default="language-aware", choices=["language-aware", "script-aware", "subword", "language-aware+subword"],
                    help="analysis for a new index (default language-aware; see `babelir analyzers`); "
-                        "subword trains a SentencePiece model on the corpus")
+                        "subword trains a SentencePiece model on the corpus; language-aware+subword indexes both")
     p.add_argument("--subword-vocab", type=int, default=32_000, help="pieces in the subword model (default 32000)")
     p.add_argument("--stopwords", action="store_true", help="remove stopwords (stopwordsiso) in a new index")
     p.add_argument("--segmenter", action="append", default=[], metavar="LANG=NAME",
@@ -40,7 +40,7 @@ def make_analyzer(name: str, stopwords: bool = False, segmenters: list[str] = ()
     from babelir.text.analyzer import get_analyzer
     from babelir.types import normalize_lang
 
-    if name in ("script-aware", "subword"):
+    if name in ("script-aware", "subword", "language-aware+subword"):
         if stopwords or segmenters:
             raise BabelirError("--stopwords and --segmenter apply to the language-aware analyzer")
         return get_analyzer(name) if name == "script-aware" else name

@@ -71,7 +71,8 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
     """Index ``corpus`` (JSONL file or BEIR directory) into ``out``, creating the index if needed.
 
     ``analyzer`` and ``params`` apply to a new index; an existing one keeps those of its manifest.
-    ``analyzer="subword"`` first trains a SentencePiece model (``subword_vocab`` pieces) on the corpus.
+    ``analyzer="subword"`` (or ``"language-aware+subword"``) first trains a SentencePiece model
+    (``subword_vocab`` pieces) on the corpus.
     """
     started = time.perf_counter()
     out = Path(out)
@@ -79,11 +80,13 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
     if (out / MANIFEST).exists():
         index = LexicalIndex.open(out, writable=True)
     else:
-        if analyzer == "subword":
-            from babelir.text.subword import SubwordAnalyzer, train_subword_model
+        if analyzer in ("subword", "language-aware+subword"):
+            from babelir.text.analyzer import get_analyzer
+            from babelir.text.subword import SubwordAnalyzer, WordsAndPiecesAnalyzer, train_subword_model
 
             texts = (d.text for d in read_corpus(corpus, BadRecords(skip=True)))
-            analyzer = SubwordAnalyzer(train_subword_model(texts, vocab_size=subword_vocab))
+            pieces = SubwordAnalyzer(train_subword_model(texts, vocab_size=subword_vocab))
+            analyzer = pieces if analyzer == "subword" else WordsAndPiecesAnalyzer(get_analyzer(), pieces)
         index = LexicalIndex.create(out, analyzer=analyzer, params=params)
     summary = BuildSummary(out)
     bad = BadRecords(skip=skip_bad)

@@ -51,7 +51,7 @@ class ScriptAwareAnalyzer:
         return {"name": self.name, "version": self.version}
 
 
-ANALYZERS = ("language-aware", "script-aware", "subword")
+ANALYZERS = ("language-aware", "script-aware", "subword", "language-aware+subword")
 DEFAULT_ANALYZER = "language-aware"
 
 
@@ -65,7 +65,7 @@ def get_analyzer(name: str = DEFAULT_ANALYZER, **options) -> Analyzer:
         from babelir.text.language_aware import LanguageAwareAnalyzer
 
         return LanguageAwareAnalyzer(**options)
-    if name == "subword":
+    if name in ("subword", "language-aware+subword"):
         raise BabelirError("the subword analyzer is trained on a corpus: use babelir.text.subword "
                            "(or `babelir index --analyzer subword`)")
     raise BabelirError(f"unknown analyzer {name!r}; known: {', '.join(ANALYZERS)}")
@@ -76,6 +76,10 @@ def analyzer_from_config(config: dict[str, Any], directory=None) -> Analyzer:
     a model there); refuses a version this babelir does not have."""
     from babelir.errors import BabelirError
 
+    if config.get("name") == "language-aware+subword" and config.get("version") == 1:
+        from babelir.text.subword import WordsAndPiecesAnalyzer
+
+        return WordsAndPiecesAnalyzer.from_config(config, directory)
     if config.get("name") == "subword" and config.get("version") == 1:
         from babelir.text.subword import SubwordAnalyzer
 
