@@ -18,7 +18,7 @@ from pathlib import Path
 from babelir.evaluate.metrics import evaluate
 from babelir.evaluate.table import format_table
 from babelir.index.bm25 import BM25Params
-from babelir.index.lexical import LexicalIndex
+from babelir.index.core import Index
 from babelir.io.xquadr import XQUADR_LANGS, load_language
 from babelir.retrieve.bm25 import BM25Retriever
 from babelir.run import Run
@@ -38,7 +38,7 @@ def make_analyzer(name: str, collection):
 
 def run_babelir(collection, workdir: Path, analyzer: str) -> tuple[Run, float, float]:
     started = time.perf_counter()
-    index = LexicalIndex.create(workdir / collection.name, analyzer=make_analyzer(analyzer, collection),
+    index = Index.create(workdir / collection.name, analyzer=make_analyzer(analyzer, collection),
                                 params=BM25Params(0.9, 0.4))
     index.add(collection.docs)
     indexed = time.perf_counter()

