@@ -13,6 +13,18 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_XQUADR = REPO.parent / "shared" / "data" / "xquad-r"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_encoding_cache(tmp_path_factory):
+    """Encodings made by tests go to a temporary cache, never to the user's ~/.cache/babelir."""
+    previous = os.environ.get("BABELIR_CACHE_DIR")
+    os.environ["BABELIR_CACHE_DIR"] = str(tmp_path_factory.mktemp("encodings"))
+    yield
+    if previous is None:
+        os.environ.pop("BABELIR_CACHE_DIR", None)
+    else:
+        os.environ["BABELIR_CACHE_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def xquadr_dir() -> Path:
     """The XQuAD-R source directory; skips (or fails under BABELIR_REQUIRE_SHARED=1) when absent."""

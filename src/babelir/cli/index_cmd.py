@@ -18,7 +18,10 @@ def register(p) -> None:
     p.add_argument("--stopwords", action="store_true", help="remove stopwords (stopwordsiso) in a new index")
     p.add_argument("--segmenter", action="append", default=[], metavar="LANG=NAME",
                    help="segmenter for a language in a new index, e.g. zh=jieba (repeatable)")
-    p.add_argument("--batch-size", type=int, default=10_000, help="documents per commit (default 10000)")
+    p.add_argument("--dense", action="store_true", help="also store dense vectors (multilingual embeddings)")
+    p.add_argument("--encoder", default="e5-small", help="encoder for --dense (default e5-small, bundled)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="documents per commit (default 10000, or 1000 with --dense)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
@@ -26,8 +29,13 @@ def run(args) -> int:
     from babelir.index.bm25 import BM25Params
     from babelir.index.build import build_index
 
+    encoder = None
+    if args.dense:
+        from babelir.encode.base import get_encoder
+
+        encoder = get_encoder(args.encoder)
     summary = build_index(args.corpus, args.output, lang=args.lang, skip_bad=args.skip_bad,
-                          batch_size=args.batch_size, params=BM25Params(args.k1, args.b), quiet=args.quiet,
+                          batch_size=args.batch_size or (1000 if args.dense else 10_000), encoder=encoder, params=BM25Params(args.k1, args.b), quiet=args.quiet,
                           analyzer=make_analyzer(args.analyzer, args.stopwords, args.segmenter),
                           subword_vocab=args.subword_vocab)
     print("\n".join(summary.lines()))

@@ -14,6 +14,11 @@ def register(p) -> None:
     p.add_argument("--k", type=int, default=None, help="documents per query (default 100 with --topics, 10 with --query)")
     p.add_argument("--lang", default="auto",
                    help="query language when a topic has none: a code (th, tha) or 'auto' to detect (default)")
+    p.add_argument("--mode", default="bm25", choices=["bm25", "dense", "hybrid"],
+                   help="bm25 (default), dense (needs an index built with --dense), or hybrid (both, fused)")
+    p.add_argument("--fusion", default="rrf", choices=["rrf", "linear"], help="hybrid fusion (default rrf)")
+    p.add_argument("--weight", type=float, default=0.5,
+                   help="with --fusion linear: the dense run's weight (BM25 gets 1 - weight; default 0.5)")
     p.add_argument("--k1", type=float, default=None, help="override the index's BM25 k1")
     p.add_argument("--b", type=float, default=None, help="override the index's BM25 b")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -21,9 +26,9 @@ def register(p) -> None:
 
 def run(args) -> int:
     from babelir.errors import BabelirError
-    from babelir.retrieve.bm25 import BM25Retriever
+    from babelir.retrieve.hybrid import make_retriever
 
-    retriever = BM25Retriever(args.index, k1=args.k1, b=args.b)
+    retriever = make_retriever(args.index, args.mode, fusion=args.fusion, weight=args.weight, k1=args.k1, b=args.b)
     try:
         if args.topics:
             if not args.output:

@@ -44,6 +44,8 @@ class Index:
         self.store = DocStore(directory / DOCSTORE, readonly=not writable)
         self._postings = None
         self._impact = None
+        self._encoder = None
+        self._dense = None  # (generation, DenseVectors, docno -> id)
         count, total, top = self.store.stats()
         self._doc_count, self._total_length, self._next_docno = count, total, max(top, self.store.get_meta("top_docno", -1)) + 1
         if writable:
@@ -52,8 +54,10 @@ class Index:
     # --- lifecycle ----------------------------------------------------------------------------
     @classmethod
     def create(cls, directory: str | Path, analyzer: Analyzer | None = None,
-               params: BM25Params | None = None) -> "Index":
-        """Create an empty index in ``directory`` (which must not hold an index already)."""
+               params: BM25Params | None = None, encoder=None) -> "Index":
+        """Create an empty index in ``directory`` (which must not hold an index already).
+
+        With an ``encoder``, every document added also gets a dense vector."""
         from babelir.index.postings import Postings
 
         directory = Path(directory)
@@ -74,9 +78,10 @@ class Index:
             "format": FORMAT, "format_version": FORMAT_VERSION, "babelir_version": babelir.__version__,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "analyzer": analyzer.config(), "bm25": {"k1": params.k1, "b": params.b},
-            "encoder": None, "doc_count": 0, "total_terms": 0, "languages": {}, "checksums": {},
+            "encoder": encoder.config() if encoder is not None else None, "doc_count": 0, "total_terms": 0, "languages": {}, "checksums": {},
         }
         index = cls(directory, manifest, writable=True, analyzer=analyzer)
+        index._encoder = encoder
         index._write_manifest()
         return index
 
@@ -143,11 +148,14 @@ class Index:
             source = lang_sources[i] if lang_sources else ("given" if doc.lang else None)
             rows.append((docno, doc.id, doc.lang, source, doc.title, doc.text, len(terms), Counter(terms)))
             analysed.append((docno, terms))
+        vectors = self.encoder.encode_passages([_passage(d) for d in docs]) if self.manifest["encoder"] else None
         self.store.begin()
         try:
             for docno, terms in analysed:
                 self.postings.add(docno, terms)
             self.store.insert(rows)
+            if vectors is not None:
+                self._stage_chunk([row[0] for row in rows], vectors)
             self.store.set_meta("top_docno", self._next_docno + len(docs) - 1)
             self.store.set_meta("generation", self.store.generation() + 1)
             self.postings.commit()
@@ -175,6 +183,77 @@ class Index:
         self._doc_count, self._total_length, _ = self.store.stats()
         self._write_manifest()
         return len(removed)
+
+    # --- dense ---------------------------------------------------------------------------------
+    @property
+    def encoder(self):
+        """The index's encoder (built from the manifest on first use); None without dense vectors."""
+        if self._encoder is None and self.manifest.get("encoder"):
+            from babelir.encode.base import get_encoder
+
+            stored = self.manifest["encoder"]
+            self._encoder = get_encoder(stored["name"])
+            if self._encoder.dim != stored["dim"]:
+                raise IndexFormatError(f"{self.directory}: vectors have {stored['dim']} dimensions, "
+                                       f"encoder {stored['name']} gives {self._encoder.dim}")
+        return self._encoder
+
+    def _stage_chunk(self, docnos: list[int], vectors) -> None:
+        import numpy as np
+
+        from babelir.index.dense import write_chunk
+
+        name = f"c{docnos[0]:012d}-{self.store.generation() + 1}"
+        write_chunk(self.directory, name, np.asarray(docnos), vectors)
+        self.store.add_chunk(name, len(docnos))
+
+    def encode_missing(self, encoder=None, batch_size: int = 1000, quiet: bool = True) -> int:
+        """Give every document without a vector one, in committed chunks (resumable); returns how many.
+
+        An index built without vectors takes ``encoder`` (default e5-small) and records it."""
+        from babelir.index.dense import DenseVectors
+        from babelir.progress import progress
+
+        self._require_writable()
+        if not self.manifest.get("encoder"):
+            from babelir.encode.base import get_encoder
+
+            self._encoder = encoder or get_encoder()
+            self.manifest["encoder"] = self._encoder.config()
+            self._write_manifest()
+        covered = DenseVectors(self.directory, self.store.chunks()).covered()
+        missing = sorted(set(self.store.id_map()) - covered)
+        bar = progress(total=len(missing), desc="encoding", unit="doc", quiet=quiet)
+        for start in range(0, len(missing), batch_size):
+            rows = self.store.text_rows(missing[start:start + batch_size])
+            vectors = self.encoder.encode_passages([f"{t}\n{x}" if t else x for _, t, x in rows])
+            self.store.begin()
+            try:
+                self._stage_chunk([r[0] for r in rows], vectors)
+                self.store.set_meta("generation", self.store.generation() + 1)
+                self.store.commit()
+            except BaseException:
+                self.store.rollback()
+                raise
+            bar.update(len(rows))
+        bar.close()
+        return len(missing)
+
+    def require_dense(self) -> None:
+        """Raise a user error when the index holds no dense vectors."""
+        if not self.manifest.get("encoder"):
+            raise BabelirError(f"{self.directory}: the index has no dense vectors (index it with --dense)")
+
+    def search_dense(self, query_vectors, k: int = 10) -> list[list[tuple[str, float]]]:
+        """Top ``k`` (doc id, cosine) for each query vector (rows of ``query_vectors``)."""
+        from babelir.index.dense import DenseVectors
+
+        self.require_dense()
+        generation = self.store.generation()
+        if self._dense is None or self._dense[0] != generation:
+            self._dense = (generation, DenseVectors(self.directory, self.store.chunks()), self.store.id_map())
+        _, vectors, alive = self._dense
+        return vectors.search(query_vectors, k, alive)
 
     def _require_writable(self) -> None:
         if not self.writable:
@@ -216,3 +295,8 @@ class Index:
     def documents(self, ids: list[str]) -> dict[str, tuple[str | None, str, str]]:
         """``id -> (lang, title, text)`` of stored documents."""
         return self.store.documents(ids)
+
+
+def _passage(doc: Doc) -> str:
+    """The text a document is encoded from: its title (if any) and its text."""
+    return f"{doc.title}\n{doc.text}" if doc.title else doc.text

@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS docs (
     terms TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS dense_chunks (name TEXT PRIMARY KEY, count INTEGER NOT NULL);
 """
 
 
@@ -99,6 +100,27 @@ class DocStore:
     def generation(self) -> int:
         """The commit counter: every committed add or delete increments it."""
         return int(self.get_meta("generation", 0))
+
+    def add_chunk(self, name: str, count: int) -> None:
+        """Record a dense chunk (inside the batch's transaction)."""
+        self.db.execute("INSERT OR REPLACE INTO dense_chunks (name, count) VALUES (?, ?)", (name, count))
+
+    def chunks(self) -> list[str]:
+        """Names of the recorded dense chunks, in order of writing."""
+        return [row[0] for row in self.db.execute("SELECT name FROM dense_chunks ORDER BY rowid")]
+
+    def id_map(self) -> dict[int, str]:
+        """docno -> id of every document."""
+        return dict(self.db.execute("SELECT docno, id FROM docs"))
+
+    def text_rows(self, docnos: list[int]) -> list[tuple[int, str, str]]:
+        """(docno, title, text) of the given docnos, in docno order."""
+        rows = []
+        for start in range(0, len(docnos), 900):
+            chunk = docnos[start:start + 900]
+            rows += self.db.execute(f"SELECT docno, title, text FROM docs WHERE docno IN ({','.join('?' * len(chunk))})",
+                                    chunk).fetchall()
+        return sorted(rows)
 
     def term_rows(self) -> Iterator[tuple[str, int, str]]:
         """(id, length, terms JSON) of every document, in docno order."""

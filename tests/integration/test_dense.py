@@ -1,0 +1,92 @@
+"""Dense vectors in the index: cross-lingual search, deletes, backfill, resume, hybrid, CLI."""
+
+import json
+
+import numpy as np
+import pytest
+
+from babelir.encode.base import get_encoder
+from babelir.index.build import build_index
+from babelir.index.core import Index
+from babelir.index.docstore import DocStore
+from babelir.retrieve.hybrid import make_retriever
+from babelir.types import Doc, Query
+from tests.conftest import run_cli, write
+
+DOCS = [
+    Doc("en-moon", "The Moon is Earth's only natural satellite and causes the ocean tides.", lang="en"),
+    Doc("zh-capital", "北京是中华人民共和国的首都。", lang="zh"),
+    Doc("sw-coffee", "Kahawa ni kinywaji kinachotengenezwa kwa maharagwe ya kahawa yaliyokaangwa.", lang="sw"),
+    Doc("th-elephant", "ช้างเป็นสัตว์บกที่ใหญ่ที่สุด", lang="th"),
+    Doc("de-volcano", "Ein Vulkan bricht aus, wenn Magma aus dem Erdinneren aufsteigt.", lang="de"),
+]
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return get_encoder()
+
+
+def test_encoder_contract(encoder):
+    vectors = encoder.encode_passages(["hello", "สวัสดี"])
+    assert vectors.shape == (2, encoder.dim) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    assert not np.allclose(encoder.encode_queries(["hello"])[0], vectors[0])  # query/passage prefixes differ
+    assert encoder.config()["query_prefix"] == "query: "
+
+
+def test_cross_lingual_dense_search_and_deletes(tmp_path, encoder):
+    with Index.create(tmp_path / "ix", encoder=encoder) as index:
+        index.add(DOCS)
+        queries = encoder.encode_queries(["月球和海洋潮汐", "capital of China", "ช้าง elephant"])
+        top = [hits[0][0] for hits in index.search_dense(queries, k=3)]
+        assert top == ["en-moon", "zh-capital", "th-elephant"]
+        index.delete(["en-moon"])
+        assert "en-moon" not in dict(index.search_dense(queries[:1], k=5)[0])
+    manifest = json.loads((tmp_path / "ix" / "manifest.json").read_text())
+    assert manifest["encoder"]["name"] == "e5-small" and manifest["encoder"]["dim"] == encoder.dim
+
+
+def test_vectors_are_added_to_an_existing_index_and_resume(tmp_path, encoder, monkeypatch):
+    corpus = write(tmp_path / "c.jsonl", "".join(json.dumps({"id": d.id, "text": d.text, "lang": d.lang},
+                                                            ensure_ascii=False) + "\n" for d in DOCS))
+    build_index(corpus, tmp_path / "ix", quiet=True)
+    calls = {"n": 0}
+    real_commit = DocStore.commit
+
+    def crash_on_second_chunk(self):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        real_commit(self)
+
+    monkeypatch.setattr(DocStore, "commit", crash_on_second_chunk)
+    with Index.open(tmp_path / "ix", writable=True) as index, pytest.raises(KeyboardInterrupt):
+        index.encode_missing(encoder, batch_size=2)
+    monkeypatch.setattr(DocStore, "commit", real_commit)
+    with Index.open(tmp_path / "ix", writable=True) as index:
+        assert index.encode_missing(encoder, batch_size=2) == 3  # 2 were committed before the crash
+        assert index.encode_missing(encoder) == 0
+        hits = index.search_dense(encoder.encode_queries(["Vulkan Magma"]), k=1)[0]
+        assert hits[0][0] == "de-volcano"
+
+
+def test_hybrid_and_the_cli_modes(tmp_path, encoder):
+    with Index.create(tmp_path / "ix", encoder=encoder) as index:
+        index.add(DOCS)
+        queries = [Query("q1", "ocean tides Moon", "en"), Query("q2", "首都", "zh")]
+        for mode in ("bm25", "dense", "hybrid"):
+            run = make_retriever(index, mode).retrieve(queries, k=3)
+            assert run.ranking("q1")[0][0] == "en-moon", mode
+            assert run.ranking("q2")[0][0] == "zh-capital", mode
+    result = run_cli("search", tmp_path / "ix", "--query", "grande animal terrestre", "--mode", "dense", "--k", "1",
+                     check=True)
+    assert result.stdout.split()[1] == "th-elephant"
+    result = run_cli("search", tmp_path / "ix", "--query", "x", "--mode", "sparse")
+    assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+def test_dense_mode_on_an_index_without_vectors_is_a_user_error(tmp_path):
+    Index.create(tmp_path / "ix").close()
+    result = run_cli("search", tmp_path / "ix", "--query", "x", "--mode", "dense")
+    assert result.returncode == 2 and "no dense vectors" in result.stderr and "Traceback" not in result.stderr
