@@ -1,7 +1,7 @@
-"""The quickstart: index the demo collection, run its queries, print a per-language table.
+"""The quickstart: index the demo collection, run its queries in every mode, print per-language tables.
 
 ``quickstart(out)`` writes under ``out``: the collection (BEIR layout + topics.tsv + qrels.trec),
-the index (``out/index``) and the run (``out/bm25.run``); it returns the text it reports.
+the index with dense vectors (``out/index``) and one run per mode (``out/<mode>.run``).
 Running it again reuses what is there (documents already indexed are kept).
 """
 
@@ -15,11 +15,12 @@ from babelir.errors import BabelirError
 
 def quickstart(out: str | Path = "babelir-quickstart", quiet: bool = False, echo=print) -> None:
     """Run the quickstart, printing each step through ``echo``."""
+    from babelir.encode.base import get_encoder
     from babelir.evaluate.metrics import evaluate
-    from babelir.evaluate.table import evaluation_table
+    from babelir.evaluate.table import modes_table
     from babelir.index.build import build_index
     from babelir.io.demo import DEMO_LANGS, is_cross_lingual, load_demo
-    from babelir.retrieve.bm25 import BM25Retriever
+    from babelir.retrieve.hybrid import make_retriever
 
     out = Path(out)
     if out.exists() and not (out / "topics.tsv").exists() and any(out.iterdir()):
@@ -30,27 +31,34 @@ def quickstart(out: str | Path = "babelir-quickstart", quiet: bool = False, echo
     crossing = [q for q in demo.queries if is_cross_lingual(q.id)]
     echo(f"demo collection: {len(demo.docs)} passages in {len(DEMO_LANGS)} languages "
          f"({' '.join(DEMO_LANGS)}), {len(demo.queries)} queries ({len(crossing)} cross-lingual) -> {out / 'collection'}")
-    summary = build_index(out / "collection", out / "index", quiet=quiet)
-    echo(summary.lines()[0])
-    retriever = BM25Retriever(out / "index")
-    try:
-        run = retriever.retrieve(demo.queries, k=100)
-        run.to_trec(out / "bm25.run")
-        langs = {q.id: q.lang for q in demo.queries}
-        for title, chosen in (("monolingual queries: the relevant passage is in the query's language", False),
-                              ("cross-lingual queries: the topic's passage in all 12 languages is relevant", True)):
-            ids = {q.id for q in demo.queries if is_cross_lingual(q.id) == chosen}
-            qrels = [q for q in demo.qrels if q.query_id in ids]
-            evaluation = evaluate(run, qrels, ["nDCG@10", "R@100", "RR@10"], langs)
-            echo(f"\nBM25, {title}")
-            echo(evaluation_table(evaluation, digits=3))
-        echo("\nA Thai query, one of the demo's:")
-        from babelir.cli.search_cmd import print_hits
+    summary = build_index(out / "collection", out / "index", quiet=quiet, encoder=get_encoder(), batch_size=1000)
+    echo(summary.lines()[0] + " with BM25 terms and dense vectors (multilingual-e5-small)")
+    runs = {}
+    for mode in ("bm25", "dense", "hybrid"):
+        retriever = make_retriever(out / "index", mode, fusion="linear")
+        try:
+            runs[mode] = retriever.retrieve(demo.queries, k=100)
+        finally:
+            retriever.close()
+        runs[mode].to_trec(out / f"{mode}.run")
+    langs = {q.id: q.lang for q in demo.queries}
+    for title, chosen in (("monolingual queries: the relevant passage is in the query's language", False),
+                          ("cross-lingual queries: the topic's passage in all 12 languages is relevant", True)):
+        ids = {q.id for q in demo.queries if is_cross_lingual(q.id) == chosen}
+        qrels = [q for q in demo.qrels if q.query_id in ids]
+        evaluations = {mode: evaluate(run, qrels, ["nDCG@10", "R@100"], langs) for mode, run in runs.items()}
+        echo(f"\n{title}")
+        echo(modes_table(evaluations, ["nDCG@10", "R@100"]))
+    from babelir.cli.search_cmd import print_hits
 
-        print_hits(retriever, "ภูเขาที่สูงที่สุดในแอฟริกา", 3, None)
+    echo("\nA Thai query in dense mode: the answer in Thai, then in other languages")
+    retriever = make_retriever(out / "index", "dense")
+    try:
+        print_hits(retriever, "ภูเขาที่สูงที่สุดในแอฟริกา", 5, None)
     finally:
         retriever.close()
     echo(f"\ndone in {time.perf_counter() - started:.1f}s. Try it yourself:\n"
          f"  babelir search {out / 'index'} --query \"the highest mountain in Africa\"\n"
+         f"  babelir search {out / 'index'} --query \"la montaña más alta de África\" --mode dense\n"
          f"  babelir search {out / 'index'} --topics {out / 'collection' / 'topics.tsv'} -o run.trec\n"
-         f"  babelir eval {out / 'collection' / 'qrels.trec'} {out / 'bm25.run'} -m nDCG@10 -m R@100 --by-lang")
+         f"  babelir eval {out / 'collection' / 'qrels.trec'} {out / 'hybrid.run'} -m nDCG@10 -m R@100 --by-lang")

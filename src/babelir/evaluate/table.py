@@ -20,3 +20,15 @@ def evaluation_table(evaluation: Evaluation, digits: int = 4) -> str:
             for lang, values in evaluation.by_lang.items()]
     rows.append(["all", str(evaluation.query_count), *(f"{evaluation.all[m]:.{digits}f}" for m in evaluation.measures)])
     return format_table(headers, rows)
+
+
+def modes_table(evaluations: dict[str, Evaluation], measures: list[str], digits: int = 3) -> str:
+    """One row per language, one column per (measure, mode): the modes of one query set side by side."""
+    first = next(iter(evaluations.values()))
+    headers = ["lang", "queries", *(f"{m} {mode}" for m in measures for mode in evaluations)]
+    rows = [[lang, str(first.counts[lang]), *(f"{evaluations[mode].by_lang[lang][m]:.{digits}f}"
+                                              for m in measures for mode in evaluations)]
+            for lang in first.by_lang]
+    rows.append(["all", str(first.query_count), *(f"{evaluations[mode].all[m]:.{digits}f}"
+                                                  for m in measures for mode in evaluations)])
+    return format_table(headers, rows)
