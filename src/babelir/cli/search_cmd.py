@@ -19,6 +19,9 @@ def register(p) -> None:
     p.add_argument("--fusion", default="rrf", choices=["rrf", "linear"], help="hybrid fusion (default rrf)")
     p.add_argument("--weight", type=float, default=0.5,
                    help="with --fusion linear: the dense run's weight (BM25 gets 1 - weight; default 0.5)")
+    p.add_argument("--no-debias", action="store_true",
+                   help="dense: do not remove each language's mean vector (on by default when 2+ languages "
+                        "have 100+ documents)")
     p.add_argument("--k1", type=float, default=None, help="override the index's BM25 k1")
     p.add_argument("--b", type=float, default=None, help="override the index's BM25 b")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -28,7 +31,8 @@ def run(args) -> int:
     from babelir.errors import BabelirError
     from babelir.retrieve.hybrid import make_retriever
 
-    retriever = make_retriever(args.index, args.mode, fusion=args.fusion, weight=args.weight, k1=args.k1, b=args.b)
+    retriever = make_retriever(args.index, args.mode, fusion=args.fusion, weight=args.weight, k1=args.k1, b=args.b,
+                               debias=False if args.no_debias else None)
     try:
         if args.topics:
             if not args.output:

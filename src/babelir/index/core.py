@@ -244,16 +244,25 @@ class Index:
         if not self.manifest.get("encoder"):
             raise BabelirError(f"{self.directory}: the index has no dense vectors (index it with --dense)")
 
-    def search_dense(self, query_vectors, k: int = 10) -> list[list[tuple[str, float]]]:
-        """Top ``k`` (doc id, cosine) for each query vector (rows of ``query_vectors``)."""
+    def search_dense(self, query_vectors, k: int = 10, query_langs: list[str | None] | None = None,
+                     debias: bool | None = None) -> list[list[tuple[str, float]]]:
+        """Top ``k`` (doc id, cosine) for each query vector (rows of ``query_vectors``).
+
+        ``debias`` (default: on when two or more languages have 100+ documents) removes each
+        language's mean vector from documents and from queries of that language (``query_langs``)."""
         from babelir.index.dense import DenseVectors
 
         self.require_dense()
         generation = self.store.generation()
         if self._dense is None or self._dense[0] != generation:
-            self._dense = (generation, DenseVectors(self.directory, self.store.chunks()), self.store.id_map())
+            self._dense = (generation, DenseVectors(self.directory, self.store.chunks(), self.store.lang_map()),
+                           self.store.id_map())
         _, vectors, alive = self._dense
-        return vectors.search(query_vectors, k, alive)
+        if debias is None:
+            debias = vectors.corrects_bias
+        if debias:
+            query_vectors = vectors.debias_queries(query_vectors, query_langs or [None] * len(query_vectors))
+        return vectors.search(query_vectors, k, alive, debias=debias)
 
     def _require_writable(self) -> None:
         if not self.writable:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 DENSE = "dense"
+MIN_DOCS_FOR_MEAN = 100  # a language's mean is estimated from at least this many documents
 
 
 def write_chunk(directory: Path, name: str, docnos: np.ndarray, vectors: np.ndarray) -> None:
@@ -33,12 +34,55 @@ def write_chunk(directory: Path, name: str, docnos: np.ndarray, vectors: np.ndar
 
 
 class DenseVectors:
-    """The recorded chunks of an index, memory-mapped; :meth:`search` finds the nearest documents."""
+    """The recorded chunks of an index, memory-mapped; :meth:`search` finds the nearest documents.
 
-    def __init__(self, directory: Path, chunk_names: list[str]):
+    Language bias correction (``debias``): multilingual embeddings place texts of one language
+    near each other, so same-language non-answers outrank other-language answers. Each document
+    and each query has its language's mean document vector (estimated on the index itself, no
+    labels) subtracted, and is renormalised (cf. Libovický et al., 2020; Roy et al., 2020).
+    """
+
+    def __init__(self, directory: Path, chunk_names: list[str], doc_langs: dict[int, str] | None = None):
         folder = directory / DENSE
         self.docnos = [np.load(folder / f"{n}.docnos.npy", mmap_mode="r") for n in chunk_names]
         self.vectors = [np.load(folder / f"{n}.vectors.npy", mmap_mode="r") for n in chunk_names]
+        self.langs: list[str] = []
+        self.lang_rows: list[np.ndarray] = []
+        self.means = np.zeros((0, 0), dtype=np.float32)
+        if doc_langs is not None:
+            self._language_means(doc_langs)
+
+    def _language_means(self, doc_langs: dict[int, str]) -> None:
+        """Per chunk row: its language's index; per language: the mean of its live documents' vectors."""
+        index = {}
+        for docnos in self.docnos:
+            self.lang_rows.append(np.fromiter((index.setdefault(doc_langs.get(int(n), "und"), len(index))
+                                               for n in docnos), dtype=np.int32, count=len(docnos)))
+        self.langs = list(index)
+        dim = self.vectors[0].shape[1] if self.vectors else 0
+        sums = np.zeros((len(self.langs), dim), dtype=np.float64)
+        counts = np.zeros(len(self.langs), dtype=np.int64)
+        for docnos, vectors, rows in zip(self.docnos, self.vectors, self.lang_rows):
+            alive = np.fromiter((int(n) in doc_langs for n in docnos), dtype=bool, count=len(docnos))
+            np.add.at(sums, rows[alive], np.asarray(vectors, dtype=np.float32)[alive])
+            counts += np.bincount(rows[alive], minlength=len(self.langs))
+        self.overall_mean = (sums.sum(0) / max(counts.sum(), 1)).astype(np.float32)
+        self.means = (sums / np.maximum(counts, 1)[:, None]).astype(np.float32)
+        self.estimated = counts >= MIN_DOCS_FOR_MEAN
+        self.means[~self.estimated] = self.overall_mean  # too few documents: plain centring
+
+    @property
+    def corrects_bias(self) -> bool:
+        """Whether the correction has something to do: two or more languages with enough documents."""
+        return int(np.count_nonzero(self.estimated)) >= 2
+
+    def debias_queries(self, queries: np.ndarray, langs: list[str | None]) -> np.ndarray:
+        """Queries minus their language's document mean (the overall mean for a language the index
+        does not hold), renormalised."""
+        position = {lang: i for i, lang in enumerate(self.langs)}
+        shifted = np.stack([q - (self.means[position[lang]] if lang in position else self.overall_mean)
+                            for q, lang in zip(np.asarray(queries, dtype=np.float32), langs)])
+        return _unit(shifted)
 
     def __len__(self) -> int:
         return sum(len(d) for d in self.docnos)
@@ -47,20 +91,25 @@ class DenseVectors:
         """Docnos that have a vector."""
         return {int(n) for docnos in self.docnos for n in docnos}
 
-    def search(self, queries: np.ndarray, k: int, alive: dict[int, str], block: int = 65_536) -> list[list[tuple[str, float]]]:
-        """Top ``k`` (doc id, cosine) per query row; ties by doc id descending. ``alive``: docno -> id."""
+    def search(self, queries: np.ndarray, k: int, alive: dict[int, str], block: int = 65_536,
+               debias: bool = False) -> list[list[tuple[str, float]]]:
+        """Top ``k`` (doc id, cosine) per query row; ties by doc id descending. ``alive``: docno -> id.
+
+        With ``debias`` the documents are corrected block by block (queries must already be)."""
         from babelir.run import Descending
 
         queries = np.asarray(queries, dtype=np.float32)
         best_scores = [np.empty(0, dtype=np.float32) for _ in range(len(queries))]
         best_docnos = [np.empty(0, dtype=np.int64) for _ in range(len(queries))]
-        for docnos, vectors in zip(self.docnos, self.vectors):
+        for c, (docnos, vectors) in enumerate(zip(self.docnos, self.vectors)):
             keep = np.fromiter((int(n) in alive for n in docnos), dtype=bool, count=len(docnos))
             for start in range(0, len(docnos), block):
                 mask = keep[start:start + block]
                 if not mask.any():
                     continue
                 part = np.asarray(vectors[start:start + block], dtype=np.float32)[mask]
+                if debias:
+                    part = _unit(part - self.means[self.lang_rows[c][start:start + block][mask]])
                 part_docnos = np.asarray(docnos[start:start + block])[mask]
                 scores = part @ queries.T  # (rows, queries)
                 for q in range(len(queries)):
@@ -77,3 +126,7 @@ class DenseVectors:
                             key=lambda p: (-p[0], Descending(p[1])))
             results.append([(doc_id, score) for score, doc_id in ranked[:k]])
         return results
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)

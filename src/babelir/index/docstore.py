@@ -109,6 +109,10 @@ class DocStore:
         """Names of the recorded dense chunks, in order of writing."""
         return [row[0] for row in self.db.execute("SELECT name FROM dense_chunks ORDER BY rowid")]
 
+    def lang_map(self) -> dict[int, str]:
+        """docno -> language (``und`` for none) of every document."""
+        return dict(self.db.execute("SELECT docno, coalesce(lang, 'und') FROM docs"))
+
     def id_map(self) -> dict[int, str]:
         """docno -> id of every document."""
         return dict(self.db.execute("SELECT docno, id FROM docs"))

@@ -11,17 +11,25 @@ from babelir.types import Query
 
 
 class DenseRetriever:
-    """Ranks an index's documents by cosine similarity to the encoded query."""
+    """Ranks an index's documents by cosine similarity to the encoded query.
 
-    def __init__(self, index: str | Path | Index):
+    ``debias``: None (default) corrects language bias when the index holds several languages;
+    True / False force it. A query's language (for the correction) is its own ``lang``, else
+    ``lang`` (a code, or ``auto`` to detect it)."""
+
+    def __init__(self, index: str | Path | Index, debias: bool | None = None):
         self.index = index if isinstance(index, Index) else Index.open(index)
+        self.debias = debias
 
-    def retrieve(self, queries: Iterable[Query], k: int = 100, lang: str | None = None, quiet: bool = True) -> Run:
-        """A Run with the top ``k`` documents per query (``lang`` is unused: the encoder is multilingual)."""
+    def retrieve(self, queries: Iterable[Query], k: int = 100, lang: str | None = "auto", quiet: bool = True) -> Run:
+        """A Run with the top ``k`` documents per query."""
+        from babelir.text.langid import detect
+
         queries = list(queries)
         self.index.require_dense()
         vectors = self.index.encoder.encode_queries([q.text for q in queries])
-        results = self.index.search_dense(vectors, k)
+        langs = [q.lang or (detect(q.text) if lang in (None, "auto") else lang) for q in queries]
+        results = self.index.search_dense(vectors, k, query_langs=langs, debias=self.debias)
         return Run({q.id: dict(hits) for q, hits in zip(queries, results)}, name="babelir-dense")
 
     def close(self) -> None:

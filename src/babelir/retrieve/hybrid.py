@@ -17,9 +17,9 @@ class HybridRetriever:
     """BM25 and dense runs (each to ``depth``) fused by RRF or by normalised linear interpolation."""
 
     def __init__(self, index: Index, fusion: str = "rrf", weight: float = 0.5, depth: int = 100,
-                 k1: float | None = None, b: float | None = None):
+                 k1: float | None = None, b: float | None = None, debias: bool | None = None):
         self.index = index
-        self.bm25, self.dense = BM25Retriever(index, k1=k1, b=b), DenseRetriever(index)
+        self.bm25, self.dense = BM25Retriever(index, k1=k1, b=b), DenseRetriever(index, debias=debias)
         self.fusion, self.weight, self.depth = fusion, weight, depth
 
     def retrieve(self, queries: Iterable[Query], k: int = 100, lang: str | None = "auto", quiet: bool = True) -> Run:
@@ -34,11 +34,11 @@ class HybridRetriever:
 
 
 def make_retriever(index: str | Path | Index, mode: str = "bm25", fusion: str = "rrf", weight: float = 0.5,
-                   k1: float | None = None, b: float | None = None):
+                   k1: float | None = None, b: float | None = None, debias: bool | None = None):
     """The retriever for ``mode`` (bm25, dense or hybrid) over ``index``."""
     index = index if isinstance(index, Index) else Index.open(index)
     if mode == "bm25":
         return BM25Retriever(index, k1=k1, b=b)
     if mode == "dense":
-        return DenseRetriever(index)
-    return HybridRetriever(index, fusion=fusion, weight=weight, k1=k1, b=b)
+        return DenseRetriever(index, debias=debias)
+    return HybridRetriever(index, fusion=fusion, weight=weight, k1=k1, b=b, debias=debias)

@@ -1,0 +1,54 @@
+"""Language-bias correction and the same-language share, on data whose right answers are known."""
+
+import numpy as np
+import pytest
+
+from babelir.evaluate.crosslingual import same_language_share
+from babelir.index.dense import DenseVectors, write_chunk
+from babelir.run import Run
+
+
+def test_same_language_share_hand_checked():
+    run = Run({"q1": {"en-a": 3, "en-b": 2, "de-c": 1, "de-d": 0.5}, "q2": {"de-x": 1.0}})
+    share = same_language_share(run, {"q1": "en", "q2": "en"}, {"en-a": "en", "en-b": "en", "de-c": "de",
+                                                               "de-d": "de", "de-x": "de"}, depth=4)
+    assert share == pytest.approx((2 / 4 + 0 / 1) / 2)
+
+
+def _language_clustered(tmp_path):
+    """Two languages of 150 documents: a strong language direction plus a weak topic direction.
+    Topic 0 exists only in language 'b'; a language-'a' query about topic 0 must find it."""
+    rng = np.random.default_rng(0)
+    dim = 64
+    lang_dir = {"a": rng.normal(size=dim), "b": rng.normal(size=dim)}
+    topics = rng.normal(size=(10, dim))
+    docnos, vectors, langs = [], [], {}
+    for i in range(300):
+        lang = "a" if i < 150 else "b"
+        topic = (i % 9) + 1 if lang == "a" else i % 10  # language a never covers topic 0
+        vectors.append(3.0 * lang_dir[lang] + topics[topic] + 0.1 * rng.normal(size=dim))
+        docnos.append(i)
+        langs[i] = lang
+    vectors = np.array(vectors, dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    write_chunk(tmp_path, "c0", np.array(docnos), vectors)
+    query = 3.0 * lang_dir["a"] + topics[0]
+    return DenseVectors(tmp_path, ["c0"], langs), (query / np.linalg.norm(query))[None, :].astype(np.float32), langs
+
+
+def test_correction_finds_the_other_language_answer(tmp_path):
+    dense, query, langs = _language_clustered(tmp_path)
+    alive = {n: f"{langs[n]}-{n}" for n in langs}
+    plain = dense.search(query, 5, alive)[0]
+    assert all(doc.startswith("a-") for doc, _ in plain)  # language wins over topic
+    assert dense.corrects_bias
+    corrected = dense.search(dense.debias_queries(query, ["a"]), 5, alive, debias=True)[0]
+    assert all(doc.startswith("b-") and int(doc[2:]) % 10 == 0 for doc, _ in corrected)  # topic 0, in b
+
+
+def test_languages_with_few_documents_are_only_centred(tmp_path):
+    vectors = np.eye(4, dtype=np.float32)
+    write_chunk(tmp_path, "c0", np.arange(4), vectors)
+    dense = DenseVectors(tmp_path, ["c0"], {0: "en", 1: "de", 2: "th", 3: "zh"})
+    assert not dense.corrects_bias
+    assert np.allclose(dense.means, dense.overall_mean)
