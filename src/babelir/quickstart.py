@@ -35,7 +35,7 @@ def quickstart(out: str | Path = "babelir-quickstart", quiet: bool = False, echo
     echo(summary.lines()[0] + " with BM25 terms and dense vectors (multilingual-e5-small)")
     runs = {}
     for mode in ("bm25", "dense", "hybrid"):
-        retriever = make_retriever(out / "index", mode, fusion="linear")
+        retriever = make_retriever(out / "index", mode, fusion="linear")  # equal weights
         try:
             runs[mode] = retriever.retrieve(demo.queries, k=100)
         finally:

@@ -83,10 +83,31 @@ def test_hybrid_and_the_cli_modes(tmp_path, encoder):
                      check=True)
     assert result.stdout.split()[1] == "th-elephant"
     result = run_cli("search", tmp_path / "ix", "--query", "x", "--mode", "sparse")
-    assert result.returncode == 2 and "invalid choice" in result.stderr
+    assert result.returncode == 2 and "no sparse vectors" in result.stderr
 
 
 def test_dense_mode_on_an_index_without_vectors_is_a_user_error(tmp_path):
     Index.create(tmp_path / "ix").close()
     result = run_cli("search", tmp_path / "ix", "--query", "x", "--mode", "dense")
     assert result.returncode == 2 and "no dense vectors" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_learned_sparse_index_search_and_hybrid(tmp_path):
+    corpus = write(tmp_path / "c.jsonl", "".join(json.dumps({"id": d.id, "text": d.text, "lang": d.lang},
+                                                            ensure_ascii=False) + "\n" for d in DOCS))
+    run_cli("index", corpus, "-o", tmp_path / "ix", "--dense", "--sparse", "-q", check=True)
+    with Index.open(tmp_path / "ix") as index:
+        assert index.manifest["sparse"]["dim"] > 0
+        hits = index.search_sparse(["ocean tides and the Moon", "Vulkan Magma"], k=2)
+        assert [h[0][0] for h in hits] == ["en-moon", "de-volcano"]
+    topics = write(tmp_path / "t.tsv", "q1\tocean tides Moon\ten\nq2\t首都\tzh\n")
+    for extra in (["--mode", "sparse"], ["--mode", "hybrid", "--hybrid-of", "bm25,dense,sparse", "--fusion", "linear",
+                                         "--weights", "0.2,0.5,0.3"]):
+        run_cli("search", tmp_path / "ix", "--topics", topics, "-o", tmp_path / "r.run", "-q", *extra, check=True)
+        first = {line.split()[0]: line.split()[2] for line in (tmp_path / "r.run").read_text().splitlines()
+                 if line.split()[3] == "1"}
+        assert first == {"q1": "en-moon", "q2": "zh-capital"}, extra
+    bad = run_cli("search", tmp_path / "ix", "--query", "x", "--mode", "hybrid", "--hybrid-of", "bm25")
+    assert bad.returncode == 2 and "two or more" in bad.stderr
+    bad = run_cli("search", tmp_path / "ix", "--query", "x", "--mode", "hybrid", "--fusion", "linear", "--weights", "1")
+    assert bad.returncode == 2 and "2 runs but 1 weights" in bad.stderr

@@ -19,7 +19,8 @@ def register(p) -> None:
     p.add_argument("--segmenter", action="append", default=[], metavar="LANG=NAME",
                    help="segmenter for a language in a new index, e.g. zh=jieba (repeatable)")
     p.add_argument("--dense", action="store_true", help="also store dense vectors (multilingual embeddings)")
-    p.add_argument("--encoder", default="e5-small", help="encoder for --dense (default e5-small, bundled)")
+    p.add_argument("--sparse", action="store_true", help="also store learned sparse vectors (the encoder's latent terms)")
+    p.add_argument("--encoder", default="e5-small", help="encoder for --dense / --sparse (default e5-small, bundled)")
     p.add_argument("--batch-size", type=int, default=None,
                    help="documents per commit (default 10000, or 1000 with --dense)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -30,12 +31,13 @@ def run(args) -> int:
     from babelir.index.build import build_index
 
     encoder = None
-    if args.dense:
+    if args.dense or args.sparse:
         from babelir.encode.base import get_encoder
 
         encoder = get_encoder(args.encoder)
     summary = build_index(args.corpus, args.output, lang=args.lang, skip_bad=args.skip_bad,
-                          batch_size=args.batch_size or (1000 if args.dense else 10_000), encoder=encoder, params=BM25Params(args.k1, args.b), quiet=args.quiet,
+                          batch_size=args.batch_size or (1000 if encoder else 10_000), encoder=encoder,
+                          dense=args.dense, sparse=args.sparse, params=BM25Params(args.k1, args.b), quiet=args.quiet,
                           analyzer=make_analyzer(args.analyzer, args.stopwords, args.segmenter),
                           subword_vocab=args.subword_vocab)
     print("\n".join(summary.lines()))

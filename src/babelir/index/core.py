@@ -46,6 +46,7 @@ class Index:
         self._impact = None
         self._encoder = None
         self._dense = None  # (generation, DenseVectors, docno -> id)
+        self._sparse = None  # (generation, SparseVectors, docno -> id)
         count, total, top = self.store.stats()
         self._doc_count, self._total_length, self._next_docno = count, total, max(top, self.store.get_meta("top_docno", -1)) + 1
         if writable:
@@ -54,10 +55,11 @@ class Index:
     # --- lifecycle ----------------------------------------------------------------------------
     @classmethod
     def create(cls, directory: str | Path, analyzer: Analyzer | None = None,
-               params: BM25Params | None = None, encoder=None) -> "Index":
+               params: BM25Params | None = None, encoder=None, dense: bool = True, sparse: bool = False) -> "Index":
         """Create an empty index in ``directory`` (which must not hold an index already).
 
-        With an ``encoder``, every document added also gets a dense vector."""
+        With an ``encoder``, every document added also gets a dense vector (``dense``) and/or a
+        learned sparse vector (``sparse``)."""
         from babelir.index.postings import Postings
 
         directory = Path(directory)
@@ -78,7 +80,8 @@ class Index:
             "format": FORMAT, "format_version": FORMAT_VERSION, "babelir_version": babelir.__version__,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "analyzer": analyzer.config(), "bm25": {"k1": params.k1, "b": params.b},
-            "encoder": encoder.config() if encoder is not None else None, "doc_count": 0, "total_terms": 0, "languages": {}, "checksums": {},
+            "encoder": encoder.config() if encoder is not None and dense else None,
+            "sparse": _sparse_config(encoder) if encoder is not None and sparse else None, "doc_count": 0, "total_terms": 0, "languages": {}, "checksums": {},
         }
         index = cls(directory, manifest, writable=True, analyzer=analyzer)
         index._encoder = encoder
@@ -148,7 +151,9 @@ class Index:
             source = lang_sources[i] if lang_sources else ("given" if doc.lang else None)
             rows.append((docno, doc.id, doc.lang, source, doc.title, doc.text, len(terms), Counter(terms)))
             analysed.append((docno, terms))
-        vectors = self.encoder.encode_passages([_passage(d) for d in docs]) if self.manifest["encoder"] else None
+        texts = [_passage(d) for d in docs]
+        vectors = self.encoder.encode_passages(texts) if self.manifest.get("encoder") else None
+        sparse = self.encoder.encode_sparse(texts) if self.manifest.get("sparse") else None
         self.store.begin()
         try:
             for docno, terms in analysed:
@@ -156,6 +161,8 @@ class Index:
             self.store.insert(rows)
             if vectors is not None:
                 self._stage_chunk([row[0] for row in rows], vectors)
+            if sparse is not None:
+                self._stage_chunk([row[0] for row in rows], sparse, "sparse")
             self.store.set_meta("top_docno", self._next_docno + len(docs) - 1)
             self.store.set_meta("generation", self.store.generation() + 1)
             self.postings.commit()
@@ -187,49 +194,62 @@ class Index:
     # --- dense ---------------------------------------------------------------------------------
     @property
     def encoder(self):
-        """The index's encoder (built from the manifest on first use); None without dense vectors."""
-        if self._encoder is None and self.manifest.get("encoder"):
+        """The index's encoder (built from the manifest on first use); None without vectors."""
+        stored = self.manifest.get("encoder") or (self.manifest.get("sparse") or {}).get("encoder")
+        if self._encoder is None and stored:
             from babelir.encode.base import get_encoder
 
-            stored = self.manifest["encoder"]
             self._encoder = get_encoder(stored["name"])
             if self._encoder.dim != stored["dim"]:
                 raise IndexFormatError(f"{self.directory}: vectors have {stored['dim']} dimensions, "
                                        f"encoder {stored['name']} gives {self._encoder.dim}")
         return self._encoder
 
-    def _stage_chunk(self, docnos: list[int], vectors) -> None:
+    def _stage_chunk(self, docnos: list[int], vectors, kind: str = "dense") -> None:
         import numpy as np
 
-        from babelir.index.dense import write_chunk
-
         name = f"c{docnos[0]:012d}-{self.store.generation() + 1}"
-        write_chunk(self.directory, name, np.asarray(docnos), vectors)
-        self.store.add_chunk(name, len(docnos))
+        if kind == "dense":
+            from babelir.index.dense import write_chunk
 
-    def encode_missing(self, encoder=None, batch_size: int = 1000, quiet: bool = True) -> int:
-        """Give every document without a vector one, in committed chunks (resumable); returns how many.
+            write_chunk(self.directory, name, np.asarray(docnos), vectors)
+        else:
+            from babelir.index.sparse import write_sparse_chunk
 
-        An index built without vectors takes ``encoder`` (default e5-small) and records it."""
-        from babelir.index.dense import DenseVectors
+            write_sparse_chunk(self.directory, name, docnos, vectors)
+        self.store.add_chunk(name, len(docnos), kind)
+
+    def _covered(self, kind: str) -> set[int]:
+        import numpy as np
+
+        folder = self.directory / kind
+        return {int(n) for name in self.store.chunks(kind) for n in np.load(folder / f"{name}.docnos.npy")}
+
+    def encode_missing(self, encoder=None, batch_size: int = 1000, quiet: bool = True, kind: str = "dense") -> int:
+        """Give every document without a ``dense`` (or ``sparse``) vector one, in committed chunks
+        (resumable); returns how many. An index without such vectors takes ``encoder`` (default
+        e5-small) and records it."""
         from babelir.progress import progress
 
         self._require_writable()
-        if not self.manifest.get("encoder"):
-            from babelir.encode.base import get_encoder
+        key = "encoder" if kind == "dense" else "sparse"
+        if not self.manifest.get(key):
+            if encoder is None and self.encoder is None:
+                from babelir.encode.base import get_encoder
 
-            self._encoder = encoder or get_encoder()
-            self.manifest["encoder"] = self._encoder.config()
+                encoder = get_encoder()
+            self._encoder = self._encoder or encoder
+            self.manifest[key] = self._encoder.config() if kind == "dense" else _sparse_config(self._encoder)
             self._write_manifest()
-        covered = DenseVectors(self.directory, self.store.chunks()).covered()
-        missing = sorted(set(self.store.id_map()) - covered)
-        bar = progress(total=len(missing), desc="encoding", unit="doc", quiet=quiet)
+        missing = sorted(set(self.store.id_map()) - self._covered(kind))
+        bar = progress(total=len(missing), desc=f"encoding ({kind})", unit="doc", quiet=quiet)
         for start in range(0, len(missing), batch_size):
             rows = self.store.text_rows(missing[start:start + batch_size])
-            vectors = self.encoder.encode_passages([f"{t}\n{x}" if t else x for _, t, x in rows])
+            texts = [f"{t}\n{x}" if t else x for _, t, x in rows]
+            vectors = self.encoder.encode_passages(texts) if kind == "dense" else self.encoder.encode_sparse(texts)
             self.store.begin()
             try:
-                self._stage_chunk([r[0] for r in rows], vectors)
+                self._stage_chunk([r[0] for r in rows], vectors, kind)
                 self.store.set_meta("generation", self.store.generation() + 1)
                 self.store.commit()
             except BaseException:
@@ -238,6 +258,19 @@ class Index:
             bar.update(len(rows))
         bar.close()
         return len(missing)
+
+    def search_sparse(self, queries: list[str], k: int = 10) -> list[list[tuple[str, float]]]:
+        """Top ``k`` (doc id, sparse dot product) for each query text (learned sparse retrieval)."""
+        from babelir.index.sparse import SparseVectors
+
+        if not self.manifest.get("sparse"):
+            raise BabelirError(f"{self.directory}: the index has no sparse vectors (index it with --sparse)")
+        generation = self.store.generation()
+        if self._sparse is None or self._sparse[0] != generation:
+            self._sparse = (generation, SparseVectors(self.directory, self.store.chunks("sparse"),
+                                                      self.manifest["sparse"]["dim"]), self.store.id_map())
+        _, vectors, alive = self._sparse
+        return vectors.search(self.encoder.encode_sparse(queries), k, alive)
 
     def require_dense(self) -> None:
         """Raise a user error when the index holds no dense vectors."""
@@ -309,3 +342,8 @@ class Index:
 def _passage(doc: Doc) -> str:
     """The text a document is encoded from: its title (if any) and its text."""
     return f"{doc.title}\n{doc.text}" if doc.title else doc.text
+
+
+def _sparse_config(encoder) -> dict[str, Any]:
+    """The manifest's description of an index's learned sparse vectors."""
+    return {"encoder": encoder.config(), "dim": encoder.sparse_dim, "top_k": 256}

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS docs (
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS dense_chunks (name TEXT PRIMARY KEY, count INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sparse_chunks (name TEXT PRIMARY KEY, count INTEGER NOT NULL);
 """
 
 
@@ -101,13 +102,13 @@ class DocStore:
         """The commit counter: every committed add or delete increments it."""
         return int(self.get_meta("generation", 0))
 
-    def add_chunk(self, name: str, count: int) -> None:
-        """Record a dense chunk (inside the batch's transaction)."""
-        self.db.execute("INSERT OR REPLACE INTO dense_chunks (name, count) VALUES (?, ?)", (name, count))
+    def add_chunk(self, name: str, count: int, kind: str = "dense") -> None:
+        """Record a ``dense`` or ``sparse`` vector chunk (inside the batch's transaction)."""
+        self.db.execute(f"INSERT OR REPLACE INTO {_chunk_table(kind)} (name, count) VALUES (?, ?)", (name, count))
 
-    def chunks(self) -> list[str]:
-        """Names of the recorded dense chunks, in order of writing."""
-        return [row[0] for row in self.db.execute("SELECT name FROM dense_chunks ORDER BY rowid")]
+    def chunks(self, kind: str = "dense") -> list[str]:
+        """Names of the recorded ``dense`` or ``sparse`` chunks, in order of writing."""
+        return [row[0] for row in self.db.execute(f"SELECT name FROM {_chunk_table(kind)} ORDER BY rowid")]
 
     def lang_map(self) -> dict[int, str]:
         """docno -> language (``und`` for none) of every document."""
@@ -140,3 +141,9 @@ class DocStore:
                     f"SELECT id, lang, title, text FROM docs WHERE id IN ({marks})", chunk):
                 out[doc_id] = (lang, title, text)
         return out
+
+
+def _chunk_table(kind: str) -> str:
+    if kind not in ("dense", "sparse"):
+        raise ValueError(f"unknown vector kind {kind!r}")
+    return f"{kind}_chunks"

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from babelir.index.bm25 import BM25Params, idf
-from babelir.run import Descending
+from babelir.index.topk import top_k
 
 CACHE = "postings.npz"
 _SEP = "\x00"
@@ -138,9 +138,4 @@ class ImpactCache:
             candidates = np.flatnonzero(scores)
         values = scores[candidates]
         scores[candidates] = 0.0
-        if len(candidates) > k:
-            kth = np.partition(values, len(values) - k)[len(values) - k]
-            keep = values >= kth  # every tie at the cut stays, then the exact order decides
-            candidates, values = candidates[keep], values[keep]
-        ranked = sorted(zip(values.tolist(), candidates.tolist()), key=lambda p: (-p[0], Descending(self.ids[p[1]])))
-        return [(self.ids[i], score) for score, i in ranked[:k] if score > 0]
+        return top_k(candidates, values, self.ids.__getitem__, k)

@@ -34,3 +34,19 @@ class DenseRetriever:
 
     def close(self) -> None:
         self.index.close()
+
+
+class SparseRetriever:
+    """Learned sparse retrieval: the query's latent-term vector against the documents' (dot product)."""
+
+    def __init__(self, index: str | Path | Index):
+        self.index = index if isinstance(index, Index) else Index.open(index)
+
+    def retrieve(self, queries: Iterable[Query], k: int = 100, lang: str | None = None, quiet: bool = True) -> Run:
+        """A Run with the top ``k`` documents per query."""
+        queries = list(queries)
+        results = self.index.search_sparse([q.text for q in queries], k)
+        return Run({q.id: dict(hits) for q, hits in zip(queries, results)}, name="babelir-sparse")
+
+    def close(self) -> None:
+        self.index.close()

@@ -1,0 +1,84 @@
+"""Learned sparse vectors ("latent terms") of an index's documents, as an impact-score index.
+
+Each committed batch writes one chunk of CSR arrays under ``sparse/`` (``docnos``, ``indptr``,
+``indices``, ``values``), recorded in the store's ``sparse_chunks`` table in the same commit.
+Search: the chunks as one column-major matrix; a query's score for a document is the dot product
+of their sparse vectors, summed over the query's non-zero dimensions only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from babelir.index.topk import top_k
+
+SPARSE = "sparse"
+PARTS = ("docnos", "indptr", "indices", "values")
+
+
+def write_sparse_chunk(directory: Path, name: str, docnos: list[int], vectors: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    """Write a chunk's CSR arrays (each atomically); the caller records it in the store."""
+    import os
+    import tempfile
+
+    folder = directory / SPARSE
+    folder.mkdir(exist_ok=True)
+    lengths = [len(indices) for indices, _ in vectors]
+    arrays = {
+        "docnos": np.asarray(docnos, dtype=np.int64),
+        "indptr": np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+        "indices": np.concatenate([i for i, _ in vectors] or [np.empty(0)]).astype(np.int32),
+        "values": np.concatenate([v for _, v in vectors] or [np.empty(0)]).astype(np.float32),
+    }
+    for part, array in arrays.items():
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".npy", dir=folder)
+        with os.fdopen(fd, "wb") as handle:
+            np.save(handle, array)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, folder / f"{name}.{part}.npy")
+
+
+class SparseVectors:
+    """All recorded chunks as one CSC matrix (rows: documents, columns: latent terms)."""
+
+    def __init__(self, directory: Path, chunk_names: list[str], dim: int):
+        from scipy.sparse import csr_matrix, vstack
+
+        folder = directory / SPARSE
+        docnos, blocks = [], []
+        for name in chunk_names:
+            part = {p: np.load(folder / f"{name}.{p}.npy") for p in PARTS}
+            docnos.append(part["docnos"])
+            blocks.append(csr_matrix((part["values"], part["indices"], part["indptr"]),
+                                     shape=(len(part["docnos"]), dim)))
+        self.docnos = np.concatenate(docnos) if docnos else np.empty(0, dtype=np.int64)
+        self.matrix = vstack(blocks).tocsc() if blocks else csr_matrix((0, dim)).tocsc()
+        self._scores = np.zeros(len(self.docnos), dtype=np.float64)
+
+    def covered(self) -> set[int]:
+        return {int(n) for n in self.docnos}
+
+    def search(self, queries: list[tuple[np.ndarray, np.ndarray]], k: int, alive: dict[int, str]) -> list[list[tuple[str, float]]]:
+        """Top ``k`` (doc id, dot product) per query; deleted documents skipped."""
+        matrix, scores = self.matrix, self._scores
+        live = np.fromiter((int(n) in alive for n in self.docnos), dtype=bool, count=len(self.docnos))
+        results = []
+        for indices, values in queries:
+            touched = []
+            for dim, weight in zip(indices.tolist(), values.tolist()):
+                start, end = matrix.indptr[dim], matrix.indptr[dim + 1]
+                rows = matrix.indices[start:end]
+                scores[rows] += weight * matrix.data[start:end]
+                touched.append(rows)
+            if not touched:
+                results.append([])
+                continue
+            candidates = np.unique(np.concatenate(touched))
+            candidates = candidates[live[candidates]]
+            values_ = scores[candidates]
+            scores[:] = 0.0
+            results.append(top_k(candidates, values_, lambda row: alive[int(self.docnos[row])], k))
+        return results
