@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export OMP_NUM_THREADS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: run test test-fast install install-test clean
+.PHONY: run test test-fast test-full install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,10 @@ test: install-test
 	$(BIN)/python -m pytest
 
 test-fast: install-test
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow and not full"
+
+test-full: install-test
+	$(BIN)/python -m pytest -m full
 
 clean:
 	rm -rf $(VENV) babelir-quickstart .pytest_cache

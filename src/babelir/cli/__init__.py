@@ -17,6 +17,7 @@ COMMANDS = {
     "analyzers": "list the per-language analyzers and what each does",
     "analyze": "print the terms the analyzer makes of a text",
     "datasets": "write test collections (XQuAD-R, parallel text) as BEIR directories",
+    "repro": "run a reproduction matrix (repro/NAME.yaml) and grade each row OK / FAIL",
     "quickstart": "index the bundled demo collection, evaluate it, and show how to search",
 }
 

@@ -1,0 +1,101 @@
+"""Reproduction matrices: conditions as data (``repro/<name>.yaml``), run and graded OK / FAIL.
+
+A matrix names its dataset, its measures, a tolerance, the options of ``babelir index`` and, per
+condition, the options of ``babelir search``, optionally its own measures, and the expected numbers
+per language (or ``pool``). ``run_matrix``
+prepares each language's collection and index once (under ``work``; reused when present), runs every
+condition's search through the real command line, evaluates it with ir_measures, and compares each
+number with the expected one.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from babelir.errors import BabelirError
+
+
+@dataclass
+class Row:
+    """One graded row: a condition on one language."""
+
+    condition: str
+    lang: str
+    command: str
+    measured: dict[str, float]
+    expected: dict[str, float]
+    tolerance: float
+
+    @property
+    def ok(self) -> bool:
+        return all(abs(self.measured[m] - v) <= self.tolerance for m, v in self.expected.items())
+
+
+def load_matrix(path: str | Path) -> dict[str, Any]:
+    """Read and check a matrix file."""
+    import yaml
+
+    path = Path(path)
+    try:
+        matrix = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BabelirError(f"{path}: no such reproduction matrix") from None
+    except yaml.YAMLError as exc:
+        raise BabelirError(f"{path}: not valid YAML ({exc})") from None
+    for key in ("dataset", "measures", "tolerance", "conditions"):
+        if key not in matrix:
+            raise BabelirError(f"{path}: the matrix has no {key!r}")
+    return matrix
+
+
+def _prepare(matrix: dict[str, Any], data: Path, work: Path, lang: str) -> Path:
+    """The language's collection written as BEIR + topics + qrels, and its index; reused when present."""
+    from babelir.cli import main as cli
+    from babelir.io.xquadr import load_language, load_xquadr
+
+    collection_dir = work / lang
+    if not (collection_dir / "qrels.trec").exists():
+        collection = load_xquadr(data)[1] if lang == "pool" else load_language(data, lang)[0]
+        collection.write(collection_dir)
+    index, unfinished = work / f"{lang}.index", work / f"{lang}.index.unfinished"
+    if not (index / "manifest.json").exists() or unfinished.exists():
+        unfinished.touch()  # `babelir index` resumes an interrupted build; the marker says to call it
+        if cli(["index", str(collection_dir), "-o", str(index), "-q", *matrix.get("index", [])]) != 0:
+            raise BabelirError(f"indexing {lang} failed")
+        unfinished.unlink()
+    return collection_dir
+
+
+def run_matrix(matrix: dict[str, Any], data: str | Path, work: str | Path, langs: list[str] | None = None,
+               conditions: list[str] | None = None, echo=print) -> list[Row]:
+    """Run the chosen conditions and languages of ``matrix``; returns the graded rows."""
+    from babelir.cli import main as cli
+    from babelir.evaluate.metrics import evaluate
+    from babelir.io.qrels import read_qrels
+    from babelir.run import Run
+
+    data, work = Path(data), Path(work)
+    work.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for name, condition in matrix["conditions"].items():
+        if conditions and name not in conditions:
+            continue
+        for lang, expected in condition["expected"].items():
+            if langs and lang not in langs:
+                continue
+            collection = _prepare(matrix, data, work, lang)
+            run_path = work / f"{lang}.{name}.run"
+            args = ["search", str(work / f"{lang}.index"), "--topics", str(collection / "topics.tsv"),
+                    "-o", str(run_path), "-q", *condition.get("search", [])]
+            if cli(args) != 0:
+                raise BabelirError(f"{name} on {lang} failed: babelir {shlex.join(args)}")
+            measures = condition.get("measures", matrix["measures"])
+            result = evaluate(Run.from_trec(run_path), read_qrels(collection / "qrels.trec"), measures)
+            row = Row(name, lang, "babelir " + shlex.join(args), result.all, expected, matrix["tolerance"])
+            echo(f"{'OK  ' if row.ok else 'FAIL'} {name:14s} {lang:5s} " +
+                 " ".join(f"{m} {row.measured[m]:.4f} (expected {v:.4f})" for m, v in expected.items()))
+            rows.append(row)
+    return rows
