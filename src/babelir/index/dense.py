@@ -19,18 +19,12 @@ MIN_DOCS_FOR_MEAN = 100  # a language's mean is estimated from at least this man
 
 def write_chunk(directory: Path, name: str, docnos: np.ndarray, vectors: np.ndarray) -> None:
     """Write a chunk's two arrays (each atomically); the caller records it in the store."""
-    import os
-    import tempfile
+    from babelir.io.atomic import atomic_save_npy
 
     folder = directory / DENSE
     folder.mkdir(exist_ok=True)
     for suffix, array in (("docnos", docnos.astype(np.int64)), ("vectors", vectors.astype(np.float16))):
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".npy", dir=folder)
-        with os.fdopen(fd, "wb") as handle:
-            np.save(handle, array)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, folder / f"{name}.{suffix}.npy")
+        atomic_save_npy(folder / f"{name}.{suffix}.npy", array)
 
 
 class DenseVectors:

@@ -20,8 +20,7 @@ PARTS = ("docnos", "indptr", "indices", "values")
 
 def write_sparse_chunk(directory: Path, name: str, docnos: list[int], vectors: list[tuple[np.ndarray, np.ndarray]]) -> None:
     """Write a chunk's CSR arrays (each atomically); the caller records it in the store."""
-    import os
-    import tempfile
+    from babelir.io.atomic import atomic_save_npy
 
     folder = directory / SPARSE
     folder.mkdir(exist_ok=True)
@@ -33,12 +32,7 @@ def write_sparse_chunk(directory: Path, name: str, docnos: list[int], vectors: l
         "values": np.concatenate([v for _, v in vectors] or [np.empty(0)]).astype(np.float32),
     }
     for part, array in arrays.items():
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".npy", dir=folder)
-        with os.fdopen(fd, "wb") as handle:
-            np.save(handle, array)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, folder / f"{name}.{part}.npy")
+        atomic_save_npy(folder / f"{name}.{part}.npy", array)
 
 
 class SparseVectors:
