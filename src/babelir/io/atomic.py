@@ -36,17 +36,11 @@ def atomic_write_json(path: str | Path, obj: Any) -> None:
 
 
 def atomic_save_npy(path: str | Path, array) -> None:
-    """Write a numpy array as ``.npy``, atomically (temporary file, fsync, rename)."""
+    """Write a numpy array as ``.npy``, atomically (serialised in memory: for chunk-sized arrays)."""
+    import io
+
     import numpy as np
 
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.save(handle, array)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    atomic_write_bytes(path, buffer.getvalue())
