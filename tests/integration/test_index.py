@@ -161,3 +161,12 @@ def test_documents_added_after_a_search_are_found(tmp_path):
         index.add([Doc("b", "second words")])
         assert [d for d, _ in index.search("second")] == ["b"]
         assert {d for d, _ in index.search("words")} == {"a", "b"}
+
+
+def test_a_reader_sees_commits_made_after_it_opened(tmp_path):
+    Index.create(tmp_path / "ix").close()
+    with Index.open(tmp_path / "ix") as reader:
+        assert reader.search("late") == []
+        with Index.open(tmp_path / "ix", writable=True) as writer:
+            writer.add([Doc("a", "a late arrival")])
+        assert [d for d, _ in reader.search("late")] == ["a"]

@@ -311,9 +311,9 @@ class Index:
     def search(self, text: str, k: int = 10, lang: str | None = None) -> list[tuple[str, float]]:
         """The top ``k`` (doc id, BM25 score) for a query, best first (ties: doc id, descending)."""
         query_terms = Counter(self.analyzer.analyze(text, lang))
-        if not query_terms or self._doc_count == 0:
+        if not query_terms:
             return []
-        return self.impact().search(query_terms, k, self.params)
+        return self.impact().search(query_terms, k, self.params)  # follows the store's latest commit
 
     def impact(self):
         """The postings cache of the committed documents (loaded, or built and saved when stale)."""
@@ -329,10 +329,6 @@ class Index:
                 except OSError:
                     pass  # a read-only directory: keep the cache in memory only
         return self._impact
-
-    def refresh(self) -> None:
-        """See documents committed since this index was opened (by another process)."""
-        self._doc_count, self._total_length, _ = self.store.stats()
 
     def documents(self, ids: list[str]) -> dict[str, tuple[str | None, str, str]]:
         """``id -> (lang, title, text)`` of stored documents."""
