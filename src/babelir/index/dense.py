@@ -81,10 +81,6 @@ class DenseVectors:
     def __len__(self) -> int:
         return sum(len(d) for d in self.docnos)
 
-    def covered(self) -> set[int]:
-        """Docnos that have a vector."""
-        return {int(n) for docnos in self.docnos for n in docnos}
-
     def search(self, queries: np.ndarray, k: int, alive: dict[int, str], block: int = 65_536,
                debias: bool = False) -> list[list[tuple[str, float]]]:
         """Top ``k`` (doc id, cosine) per query row; ties by doc id descending. ``alive``: docno -> id.

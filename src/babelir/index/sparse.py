@@ -52,9 +52,6 @@ class SparseVectors:
         self.matrix = vstack(blocks).tocsc() if blocks else csr_matrix((0, dim)).tocsc()
         self._scores = np.zeros(len(self.docnos), dtype=np.float64)
 
-    def covered(self) -> set[int]:
-        return {int(n) for n in self.docnos}
-
     def search(self, queries: list[tuple[np.ndarray, np.ndarray]], k: int, alive: dict[int, str]) -> list[list[tuple[str, float]]]:
         """Top ``k`` (doc id, dot product) per query; deleted documents skipped."""
         matrix, scores = self.matrix, self._scores
