@@ -33,22 +33,23 @@ def _language_clustered(tmp_path):
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     write_chunk(tmp_path, "c0", np.array(docnos), vectors)
     query = 3.0 * lang_dir["a"] + topics[0]
-    return DenseVectors(tmp_path, ["c0"], langs), (query / np.linalg.norm(query))[None, :].astype(np.float32), langs
+    ids = {n: f"{lang}-{n}" for n, lang in langs.items()}
+    return DenseVectors(tmp_path, ["c0"], ids, langs), (query / np.linalg.norm(query))[None, :].astype(np.float32), langs
 
 
 def test_correction_finds_the_other_language_answer(tmp_path):
     dense, query, langs = _language_clustered(tmp_path)
-    alive = {n: f"{langs[n]}-{n}" for n in langs}
-    plain = dense.search(query, 5, alive)[0]
+    plain = dense.search(query, 5)[0]
     assert all(doc.startswith("a-") for doc, _ in plain)  # language wins over topic
     assert dense.corrects_bias
-    corrected = dense.search(dense.debias_queries(query, ["a"]), 5, alive, debias=True)[0]
+    corrected = dense.search(dense.debias_queries(query, ["a"]), 5, debias=True)[0]
     assert all(doc.startswith("b-") and int(doc[2:]) % 10 == 0 for doc, _ in corrected)  # topic 0, in b
 
 
 def test_languages_with_few_documents_are_only_centred(tmp_path):
     vectors = np.eye(4, dtype=np.float32)
     write_chunk(tmp_path, "c0", np.arange(4), vectors)
-    dense = DenseVectors(tmp_path, ["c0"], {0: "en", 1: "de", 2: "th", 3: "zh"})
+    langs = {0: "en", 1: "de", 2: "th", 3: "zh"}
+    dense = DenseVectors(tmp_path, ["c0"], {n: str(n) for n in langs}, langs)
     assert not dense.corrects_bias
     assert np.allclose(dense.means, dense.overall_mean)

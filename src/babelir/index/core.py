@@ -45,8 +45,8 @@ class Index:
         self._postings = None
         self._impact = None
         self._encoder = None
-        self._dense = None  # (generation, DenseVectors, docno -> id)
-        self._sparse = None  # (generation, SparseVectors, docno -> id)
+        self._dense = None  # (generation, DenseVectors)
+        self._sparse = None  # (generation, SparseVectors)
         count, total, top = self.store.stats()
         self._doc_count, self._total_length, self._next_docno = count, total, max(top, self.store.get_meta("top_docno", -1)) + 1
         if writable:
@@ -268,9 +268,8 @@ class Index:
         generation = self.store.generation()
         if self._sparse is None or self._sparse[0] != generation:
             self._sparse = (generation, SparseVectors(self.directory, self.store.chunks("sparse"),
-                                                      self.manifest["sparse"]["dim"]), self.store.id_map())
-        _, vectors, alive = self._sparse
-        return vectors.search(self.encoder.encode_sparse(queries), k, alive)
+                                                      self.manifest["sparse"]["dim"], self.store.id_map()))
+        return self._sparse[1].search(self.encoder.encode_sparse(queries), k)
 
     def require_dense(self) -> None:
         """Raise a user error when the index holds no dense vectors."""
@@ -288,14 +287,14 @@ class Index:
         self.require_dense()
         generation = self.store.generation()
         if self._dense is None or self._dense[0] != generation:
-            self._dense = (generation, DenseVectors(self.directory, self.store.chunks(), self.store.lang_map()),
-                           self.store.id_map())
-        _, vectors, alive = self._dense
+            self._dense = (generation, DenseVectors(self.directory, self.store.chunks(), self.store.id_map(),
+                                                    self.store.lang_map()))
+        vectors = self._dense[1]
         if debias is None:
             debias = vectors.corrects_bias
         if debias:
             query_vectors = vectors.debias_queries(query_vectors, query_langs or [None] * len(query_vectors))
-        return vectors.search(query_vectors, k, alive, debias=debias)
+        return vectors.search(query_vectors, k, debias=debias)
 
     def _require_writable(self) -> None:
         if not self.writable:

@@ -36,28 +36,25 @@ class DenseVectors:
     labels) subtracted, and is renormalised (cf. Libovický et al., 2020; Roy et al., 2020).
     """
 
-    def __init__(self, directory: Path, chunk_names: list[str], doc_langs: dict[int, str] | None = None):
+    def __init__(self, directory: Path, chunk_names: list[str], ids: dict[int, str], langs: dict[int, str]):
+        """``ids`` and ``langs`` map the docno of every live document to its id and language."""
         folder = directory / DENSE
+        self.ids = ids
         self.docnos = [np.load(folder / f"{n}.docnos.npy", mmap_mode="r") for n in chunk_names]
         self.vectors = [np.load(folder / f"{n}.vectors.npy", mmap_mode="r") for n in chunk_names]
-        self.langs: list[str] = []
-        self.lang_rows: list[np.ndarray] = []
-        self.means = np.zeros((0, 0), dtype=np.float32)
-        if doc_langs is not None:
-            self._language_means(doc_langs)
+        self.live = [np.fromiter((int(n) in ids for n in docnos), dtype=bool, count=len(docnos)) for docnos in self.docnos]
+        self._language_means(langs)
 
     def _language_means(self, doc_langs: dict[int, str]) -> None:
         """Per chunk row: its language's index; per language: the mean of its live documents' vectors."""
-        index = {}
-        for docnos in self.docnos:
-            self.lang_rows.append(np.fromiter((index.setdefault(doc_langs.get(int(n), "und"), len(index))
-                                               for n in docnos), dtype=np.int32, count=len(docnos)))
+        index: dict[str, int] = {}
+        self.lang_rows = [np.fromiter((index.setdefault(doc_langs.get(int(n), "und"), len(index)) for n in docnos),
+                                      dtype=np.int32, count=len(docnos)) for docnos in self.docnos]
         self.langs = list(index)
         dim = self.vectors[0].shape[1] if self.vectors else 0
         sums = np.zeros((len(self.langs), dim), dtype=np.float64)
         counts = np.zeros(len(self.langs), dtype=np.int64)
-        for docnos, vectors, rows in zip(self.docnos, self.vectors, self.lang_rows):
-            alive = np.fromiter((int(n) in doc_langs for n in docnos), dtype=bool, count=len(docnos))
+        for vectors, rows, alive in zip(self.vectors, self.lang_rows, self.live):
             np.add.at(sums, rows[alive], np.asarray(vectors, dtype=np.float32)[alive])
             counts += np.bincount(rows[alive], minlength=len(self.langs))
         self.overall_mean = (sums.sum(0) / max(counts.sum(), 1)).astype(np.float32)
@@ -81,18 +78,17 @@ class DenseVectors:
     def __len__(self) -> int:
         return sum(len(d) for d in self.docnos)
 
-    def search(self, queries: np.ndarray, k: int, alive: dict[int, str], block: int = 65_536,
+    def search(self, queries: np.ndarray, k: int, block: int = 65_536,
                debias: bool = False) -> list[list[tuple[str, float]]]:
-        """Top ``k`` (doc id, cosine) per query row; ties by doc id descending. ``alive``: docno -> id.
+        """Top ``k`` (doc id, cosine) per query row; ties by doc id descending; deleted documents skipped.
 
         With ``debias`` the documents are corrected block by block (queries must already be)."""
-        from babelir.run import Descending
+        from babelir.index.topk import top_k
 
         queries = np.asarray(queries, dtype=np.float32)
         best_scores = [np.empty(0, dtype=np.float32) for _ in range(len(queries))]
         best_docnos = [np.empty(0, dtype=np.int64) for _ in range(len(queries))]
-        for c, (docnos, vectors) in enumerate(zip(self.docnos, self.vectors)):
-            keep = np.fromiter((int(n) in alive for n in docnos), dtype=bool, count=len(docnos))
+        for c, (docnos, vectors, keep) in enumerate(zip(self.docnos, self.vectors, self.live)):
             for start in range(0, len(docnos), block):
                 mask = keep[start:start + block]
                 if not mask.any():
@@ -110,12 +106,8 @@ class DenseVectors:
                         top = merged_scores >= kth
                         merged_scores, merged_docnos = merged_scores[top], merged_docnos[top]
                     best_scores[q], best_docnos[q] = merged_scores, merged_docnos
-        results = []
-        for scores, docnos in zip(best_scores, best_docnos):
-            ranked = sorted(((float(s), alive[int(n)]) for s, n in zip(scores, docnos)),
-                            key=lambda p: (-p[0], Descending(p[1])))
-            results.append([(doc_id, score) for score, doc_id in ranked[:k]])
-        return results
+        return [top_k(docnos, scores, lambda n: self.ids[n], k, positive_only=False)
+                for scores, docnos in zip(best_scores, best_docnos)]
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

@@ -38,7 +38,8 @@ def write_sparse_chunk(directory: Path, name: str, docnos: list[int], vectors: l
 class SparseVectors:
     """All recorded chunks as one CSC matrix (rows: documents, columns: latent terms)."""
 
-    def __init__(self, directory: Path, chunk_names: list[str], dim: int):
+    def __init__(self, directory: Path, chunk_names: list[str], dim: int, ids: dict[int, str]):
+        """``ids`` maps the docno of every live document to its id."""
         from scipy.sparse import csr_matrix, vstack
 
         folder = directory / SPARSE
@@ -51,11 +52,12 @@ class SparseVectors:
         self.docnos = np.concatenate(docnos) if docnos else np.empty(0, dtype=np.int64)
         self.matrix = vstack(blocks).tocsc() if blocks else csr_matrix((0, dim)).tocsc()
         self._scores = np.zeros(len(self.docnos), dtype=np.float64)
+        self.ids = ids
+        self.live = np.fromiter((int(n) in ids for n in self.docnos), dtype=bool, count=len(self.docnos))
 
-    def search(self, queries: list[tuple[np.ndarray, np.ndarray]], k: int, alive: dict[int, str]) -> list[list[tuple[str, float]]]:
+    def search(self, queries: list[tuple[np.ndarray, np.ndarray]], k: int) -> list[list[tuple[str, float]]]:
         """Top ``k`` (doc id, dot product) per query; deleted documents skipped."""
-        matrix, scores = self.matrix, self._scores
-        live = np.fromiter((int(n) in alive for n in self.docnos), dtype=bool, count=len(self.docnos))
+        matrix, scores, live = self.matrix, self._scores, self.live
         results = []
         for indices, values in queries:
             touched = []
@@ -71,5 +73,5 @@ class SparseVectors:
             candidates = candidates[live[candidates]]
             values_ = scores[candidates]
             scores[:] = 0.0
-            results.append(top_k(candidates, values_, lambda row: alive[int(self.docnos[row])], k))
+            results.append(top_k(candidates, values_, lambda row: self.ids[int(self.docnos[row])], k))
         return results
