@@ -49,7 +49,7 @@ def quickstart(out: str | Path = "babelir-quickstart", quiet: bool = False, echo
         evaluations = {mode: evaluate(run, qrels, ["nDCG@10", "R@100"], langs) for mode, run in runs.items()}
         echo(f"\n{title}")
         echo(modes_table(evaluations, ["nDCG@10", "R@100"]))
-    from babelir.cli.search_cmd import print_hits
+    from babelir.present import print_hits
 
     echo("\nA Thai query in dense mode: the answer in Thai, then in other languages")
     retriever = make_retriever(out / "index", "dense")
