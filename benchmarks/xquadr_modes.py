@@ -22,7 +22,8 @@ from babelir.retrieve.hybrid import make_retriever
 
 MODES = [("bm25", {}), ("dense", {}), ("sparse", {}),
          ("hybrid rrf", {"fusion": "rrf"}), ("hybrid linear", {"fusion": "linear"}),
-         ("hybrid linear 3", {"fusion": "linear", "hybrid_of": ("bm25", "dense", "sparse")})]
+         ("hybrid linear 3", {"fusion": "linear", "hybrid_of": ("bm25", "dense", "sparse")}),
+         ("hybrid zscore 3", {"fusion": "zscore", "hybrid_of": ("bm25", "dense", "sparse")})]
 
 
 def main(argv=None) -> None:

@@ -4,6 +4,8 @@
   & Buettcher, SIGIR 2009; k = 60).
 - :func:`linear`: normalised linear interpolation, score = sum of weight * min-max normalised score
   per query (a document missing from a run adds 0).
+- :func:`zscore`: weighted sum of per-query z-scores (CombSUM over standardised scores; a document
+  missing from a run gets that run's lowest z-score for the query).
 """
 
 from __future__ import annotations
@@ -44,3 +46,29 @@ def linear(runs: Sequence[Run], weights: Sequence[float] | None = None) -> Run:
                 normalised = (score - low) / span if span > 0 else 1.0
                 scores[doc_id] = scores.get(doc_id, 0.0) + weight * normalised
     return Run(fused, name="linear")
+
+
+def zscore(runs: Sequence[Run], weights: Sequence[float] | None = None) -> Run:
+    """Weighted sum of per-query z-scores (mean 0, population standard deviation 1, over the
+    documents each run returned); a document a run did not return gets its lowest z-score."""
+    weights = list(weights) if weights is not None else [1.0 / len(runs)] * len(runs)
+    if len(weights) != len(runs):
+        raise BabelirError(f"{len(runs)} runs but {len(weights)} weights")
+    queries = {qid for run in runs for qid in run}
+    fused: dict[str, dict[str, float]] = {}
+    for qid in queries:
+        per_run = []
+        for run, weight in zip(runs, weights):
+            docs = run[qid] if qid in run else {}
+            if not docs:
+                continue
+            mean = sum(docs.values()) / len(docs)
+            spread = (sum((v - mean) ** 2 for v in docs.values()) / len(docs)) ** 0.5
+            per_run.append(({d: (v - mean) / spread if spread > 0 else 0.0 for d, v in docs.items()}, weight))
+        scores = fused.setdefault(qid, {})
+        union = {d for z, _ in per_run for d in z}
+        for z, weight in per_run:
+            floor = min(z.values())
+            for doc_id in union:
+                scores[doc_id] = scores.get(doc_id, 0.0) + weight * z.get(doc_id, floor)
+    return Run(fused, name="zscore")

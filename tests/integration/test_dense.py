@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from babelir.encode.base import get_encoder
+from babelir.errors import BabelirError
 from babelir.index.build import build_index
 from babelir.index.core import Index
 from babelir.index.docstore import DocStore
@@ -111,3 +112,23 @@ def test_learned_sparse_index_search_and_hybrid(tmp_path):
     assert bad.returncode == 2 and "two or more" in bad.stderr
     bad = run_cli("search", tmp_path / "ix", "--query", "x", "--mode", "hybrid", "--fusion", "linear", "--weights", "1")
     assert bad.returncode == 2 and "2 runs but 1 weights" in bad.stderr
+
+
+def test_doc_langs_filter_in_every_mode(tmp_path):
+    corpus = write(tmp_path / "c.jsonl", "".join(json.dumps({"id": d.id, "text": d.text, "lang": d.lang},
+                                                            ensure_ascii=False) + "\n" for d in DOCS))
+    run_cli("index", corpus, "-o", tmp_path / "ix", "--dense", "--sparse", "-q", check=True)
+    queries = [Query("q1", "Moon ocean tides Mond Vulkan 月球 首都", "en")]
+    with Index.open(tmp_path / "ix") as index:
+        for mode in ("bm25", "dense", "sparse", "hybrid"):
+            everything = make_retriever(index, mode).retrieve(queries, k=5)["q1"]
+            assert "en-moon" in everything, mode
+            kept = make_retriever(index, mode, doc_langs="de,zh").retrieve(queries, k=5)["q1"]
+            assert kept and {doc[:2] for doc in kept} <= {"de", "zh"}, (mode, kept)
+        with pytest.raises(BabelirError, match="no documents in fr .*the index holds: de, en, sw, th, zh"):
+            make_retriever(index, "bm25", doc_langs=["fra"])
+    result = run_cli("search", tmp_path / "ix", "--query", "Moon tides", "--mode", "dense", "--doc-langs", "th",
+                     "--k", "3", check=True)
+    assert "th-elephant" in result.stdout and "en-moon" not in result.stdout
+    bad = run_cli("search", tmp_path / "ix", "--query", "x", "--doc-langs", "xx")
+    assert bad.returncode == 2 and "no documents in xx" in bad.stderr and "Traceback" not in bad.stderr

@@ -53,3 +53,36 @@ def test_languages_with_few_documents_are_only_centred(tmp_path):
     dense = DenseVectors(tmp_path, ["c0"], {n: str(n) for n in langs}, langs)
     assert not dense.corrects_bias
     assert np.allclose(dense.means, dense.overall_mean)
+
+
+def test_standardised_scores_are_z_scores_within_each_document_language(tmp_path):
+    dense, query, langs = _language_clustered(tmp_path)
+    corrected_query = dense.debias_queries(query, ["a"])
+    hits = dict(dense.search(corrected_query, 300, debias=True)[0])
+    cosines = dict(dense.search(corrected_query, 300, debias=True, standardise=False)[0])
+    for lang in ("a", "b"):
+        ids = [f"{lang}-{n}" for n, own in langs.items() if own == lang]
+        raw = np.array([cosines[i] for i in ids], dtype=np.float64)
+        expected = (raw - raw.mean()) / raw.std()
+        assert np.allclose([hits[i] for i in ids], expected, atol=1e-3)
+        # within a language the order is the cosine order
+        assert sorted(ids, key=lambda i: -hits[i])[:10] == sorted(ids, key=lambda i: -cosines[i])[:10]
+
+
+def test_standardisation_lets_each_languages_best_document_compete(tmp_path):
+    """Language 'b' scores spread wider than language 'a' scores: without standardisation the top
+    of the ranking is all 'b'; with it, each language's best document is near the top."""
+    rng = np.random.default_rng(1)
+    dim = 32
+    vectors = rng.normal(size=(300, dim)).astype(np.float32)
+    vectors[150:, :4] *= 6.0  # 'b' documents vary much more along the query's direction
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    langs = {n: ("a" if n < 150 else "b") for n in range(300)}
+    write_chunk(tmp_path, "c0", np.arange(300), vectors)
+    dense = DenseVectors(tmp_path, ["c0"], {n: f"{lang}-{n}" for n, lang in langs.items()}, langs)
+    query = np.zeros((1, dim), dtype=np.float32)
+    query[0, :4] = 0.5
+    top_means_only = dense.search(query, 20, debias=True, standardise=False)[0]
+    top_standardised = dense.search(query, 20, debias=True)[0]
+    assert sum(doc[0] == "a" for doc, _ in top_means_only) <= 2
+    assert 6 <= sum(doc[0] == "a" for doc, _ in top_standardised) <= 14

@@ -17,12 +17,17 @@ def register(p) -> None:
     p.add_argument("--mode", default="bm25", choices=["bm25", "dense", "sparse", "hybrid"],
                    help="bm25 (default); dense / sparse (an index built with --dense / --sparse); hybrid (fused)")
     p.add_argument("--hybrid-of", default="bm25,dense", help="modes a hybrid fuses, comma-separated (default bm25,dense)")
-    p.add_argument("--fusion", default="rrf", choices=["rrf", "linear"], help="hybrid fusion (default rrf)")
+    p.add_argument("--fusion", default="rrf", choices=["rrf", "linear", "zscore"],
+                   help="hybrid fusion: rrf (default), linear (min-max normalised) or zscore (standardised scores)")
     p.add_argument("--weights", default=None,
-                   help="with --fusion linear: comma-separated weights, one per --hybrid-of mode (default equal)")
+                   help="with --fusion linear or zscore: comma-separated weights, one per --hybrid-of mode (default equal)")
     p.add_argument("--no-debias", action="store_true",
-                   help="dense: do not remove each language's mean vector (on by default when 2+ languages "
-                        "have 100+ documents)")
+                   help="dense: no language-bias correction (by default, when 2+ languages have 100+ documents, "
+                        "each language's mean vector is removed and scores are standardised per document language)")
+    p.add_argument("--no-standardise", action="store_true",
+                   help="dense: keep the language-mean removal but do not standardise scores per document language")
+    p.add_argument("--doc-langs", default=None, metavar="LANGS",
+                   help="only documents in these languages, comma-separated (e.g. th,zh)")
     p.add_argument("--k1", type=float, default=None, help="override the index's BM25 k1")
     p.add_argument("--b", type=float, default=None, help="override the index's BM25 b")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -40,7 +45,8 @@ def run(args) -> int:
     except ValueError:
         raise BabelirError(f"--weights takes numbers separated by commas; got {args.weights!r}") from None
     retriever = make_retriever(args.index, args.mode, fusion=args.fusion, weights=weights, k1=args.k1, b=args.b,
-                               debias=False if args.no_debias else None, hybrid_of=modes)
+                               debias=False if args.no_debias else None, hybrid_of=modes,
+                               standardise=not args.no_standardise, doc_langs=args.doc_langs)
     try:
         if args.topics:
             if not args.output:

@@ -47,6 +47,7 @@ class Index:
         self._encoder = None
         self._dense = None  # (generation, DenseVectors)
         self._sparse = None  # (generation, SparseVectors)
+        self._allowed = None  # ((generation, languages), mask over the postings cache's documents)
         count, total, top = self.store.stats()
         self._doc_count, self._total_length, self._next_docno = count, total, max(top, self.store.get_meta("top_docno", -1)) + 1
         if writable:
@@ -259,8 +260,10 @@ class Index:
         bar.close()
         return len(missing)
 
-    def search_sparse(self, queries: list[str], k: int = 10) -> list[list[tuple[str, float]]]:
-        """Top ``k`` (doc id, sparse dot product) for each query text (learned sparse retrieval)."""
+    def search_sparse(self, queries: list[str], k: int = 10,
+                      doc_langs: set[str] | None = None) -> list[list[tuple[str, float]]]:
+        """Top ``k`` (doc id, sparse dot product) for each query text (learned sparse retrieval);
+        ``doc_langs``: only documents of these languages."""
         from babelir.index.sparse import SparseVectors
 
         if not self.manifest.get("sparse"):
@@ -269,7 +272,36 @@ class Index:
         if self._sparse is None or self._sparse[0] != generation:
             self._sparse = (generation, SparseVectors(self.directory, self.store.chunks("sparse"),
                                                       self.manifest["sparse"]["dim"], self.store.id_map()))
-        return self._sparse[1].search(self.encoder.encode_sparse(queries), k)
+        sparse = self._sparse[1]
+        allowed = None if doc_langs is None else self._language_mask(sparse.docnos, doc_langs)
+        return sparse.search(self.encoder.encode_sparse(queries), k, allowed=allowed)
+
+    def _language_mask(self, docnos, doc_langs: set[str]):
+        """A boolean array: whether each docno's document is in one of ``doc_langs``."""
+        import numpy as np
+
+        langs = self.store.lang_map()
+        return np.fromiter((langs.get(int(n)) in doc_langs for n in docnos), dtype=bool, count=len(docnos))
+
+    def language_filter(self, codes) -> set[str] | None:
+        """``codes`` (an iterable of language codes, or a comma-separated string; None for no
+        filter) as the set of canonical codes a search keeps; a code the index holds no document of
+        is a user error that lists the languages it holds."""
+        from babelir.types import normalize_lang
+
+        if codes is None:
+            return None
+        if isinstance(codes, str):
+            codes = codes.split(",")
+        wanted = {normalize_lang(c) for c in codes if c and c.strip()}
+        if not wanted:
+            raise BabelirError("the language filter names no language")
+        held = self.store.languages()
+        unknown = sorted(wanted - set(held))
+        if unknown:
+            raise BabelirError(f"{self.directory}: no documents in {', '.join(unknown)} "
+                               f"(the index holds: {', '.join(sorted(held)) or 'nothing'})")
+        return wanted
 
     def require_dense(self) -> None:
         """Raise a user error when the index holds no dense vectors."""
@@ -277,11 +309,15 @@ class Index:
             raise BabelirError(f"{self.directory}: the index has no dense vectors (index it with --dense)")
 
     def search_dense(self, query_vectors, k: int = 10, query_langs: list[str | None] | None = None,
-                     debias: bool | None = None) -> list[list[tuple[str, float]]]:
-        """Top ``k`` (doc id, cosine) for each query vector (rows of ``query_vectors``).
+                     debias: bool | None = None, standardise: bool = True,
+                     doc_langs: set[str] | None = None) -> list[list[tuple[str, float]]]:
+        """Top ``k`` (doc id, score) for each query vector (rows of ``query_vectors``).
 
         ``debias`` (default: on when two or more languages have 100+ documents) removes each
-        language's mean vector from documents and from queries of that language (``query_langs``)."""
+        language's mean vector from documents and from queries of that language (``query_langs``)
+        and, with ``standardise``, turns each query's scores into z-scores within each document
+        language; without the correction the scores are cosines. ``doc_langs``: only documents of
+        these languages."""
         from babelir.index.dense import DenseVectors
 
         self.require_dense()
@@ -294,7 +330,7 @@ class Index:
             debias = vectors.corrects_bias
         if debias:
             query_vectors = vectors.debias_queries(query_vectors, query_langs or [None] * len(query_vectors))
-        return vectors.search(query_vectors, k, debias=debias)
+        return vectors.search(query_vectors, k, debias=debias, standardise=standardise, doc_langs=doc_langs)
 
     def _require_writable(self) -> None:
         if not self.writable:
@@ -307,12 +343,26 @@ class Index:
         write_manifest(self.directory, self.manifest)
 
     # --- search -------------------------------------------------------------------------------
-    def search(self, text: str, k: int = 10, lang: str | None = None) -> list[tuple[str, float]]:
-        """The top ``k`` (doc id, BM25 score) for a query, best first (ties: doc id, descending)."""
+    def search(self, text: str, k: int = 10, lang: str | None = None,
+               doc_langs: set[str] | None = None) -> list[tuple[str, float]]:
+        """The top ``k`` (doc id, BM25 score) for a query, best first (ties: doc id, descending);
+        ``doc_langs``: only documents of these languages."""
         query_terms = Counter(self.analyzer.analyze(text, lang))
         if not query_terms:
             return []
-        return self.impact().search(query_terms, k, self.params)  # follows the store's latest commit
+        impact = self.impact()  # follows the store's latest commit
+        allowed = None
+        if doc_langs is not None:
+            key = (impact.generation, frozenset(doc_langs))
+            if self._allowed is None or self._allowed[0] != key:
+                import numpy as np
+
+                ids = self.store.id_map()
+                by_id = {ids[n]: lang for n, lang in self.store.lang_map().items()}
+                self._allowed = (key, np.fromiter((by_id.get(i) in doc_langs for i in impact.ids), dtype=bool,
+                                                  count=len(impact.ids)))
+            allowed = self._allowed[1]
+        return impact.search(query_terms, k, self.params, allowed=allowed)
 
     def impact(self):
         """The postings cache of the committed documents (loaded, or built and saved when stale)."""

@@ -33,7 +33,12 @@ class DenseVectors:
     Language bias correction (``debias``): multilingual embeddings place texts of one language
     near each other, so same-language non-answers outrank other-language answers. Each document
     and each query has its language's mean document vector (estimated on the index itself, no
-    labels) subtracted, and is renormalised (cf. Libovický et al., 2020; Roy et al., 2020).
+    labels) subtracted, and is renormalised (cf. Libovický et al., 2020; Roy et al., 2020). Then
+    each query's scores are standardised within each document language (the z-score merging of
+    multilingual result lists, as in CLEF's multilingual tracks), so that the best documents of
+    every language compete on one scale. The mean and spread of a query's scores over a language's
+    documents follow exactly from that language's mean vector and covariance (``q·μ`` and
+    ``sqrt(qᵀΣq)``), so no extra pass over the documents is needed at search time.
     """
 
     def __init__(self, directory: Path, chunk_names: list[str], ids: dict[int, str], langs: dict[int, str]):
@@ -61,6 +66,37 @@ class DenseVectors:
         self.means = (sums / np.maximum(counts, 1)[:, None]).astype(np.float32)
         self.estimated = counts >= MIN_DOCS_FOR_MEAN
         self.means[~self.estimated] = self.overall_mean  # too few documents: plain centring
+        self._score_moments = None
+
+    def score_moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per language: the mean ``(L, dim)`` and covariance ``(L, dim, dim)`` of its corrected
+        document vectors (pooled over all documents for a language with too few); computed once."""
+        if self._score_moments is None:
+            count, dim = len(self.langs), self.means.shape[1]
+            sums = np.zeros((count, dim)); products = np.zeros((count, dim, dim)); counts = np.zeros(count)
+            for c, (vectors, rows, alive) in enumerate(zip(self.vectors, self.lang_rows, self.live)):
+                for start in range(0, len(rows), 65_536):
+                    mask = alive[start:start + 65_536]
+                    part_rows = rows[start:start + 65_536][mask]
+                    part = _unit(np.asarray(vectors[start:start + 65_536], dtype=np.float32)[mask]
+                                 - self.means[part_rows]).astype(np.float64)
+                    for lang in np.unique(part_rows):
+                        own = part[part_rows == lang]
+                        sums[lang] += own.sum(0); products[lang] += own.T @ own; counts[lang] += len(own)
+            pooled_mean = sums.sum(0) / max(counts.sum(), 1)
+            pooled_cov = products.sum(0) / max(counts.sum(), 1) - np.outer(pooled_mean, pooled_mean)
+            means = sums / np.maximum(counts, 1)[:, None]
+            covs = products / np.maximum(counts, 1)[:, None, None] - np.einsum("li,lj->lij", means, means)
+            means[~self.estimated], covs[~self.estimated] = pooled_mean, pooled_cov
+            self._score_moments = (means.astype(np.float32), covs.astype(np.float32))
+        return self._score_moments
+
+    def _standardisers(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per query and language: the mean and spread of its scores over that language's documents."""
+        means, covs = self.score_moments()
+        offsets = queries @ means.T  # (queries, languages)
+        spreads = np.sqrt(np.maximum(np.einsum("qi,lij,qj->ql", queries, covs, queries), 1e-12))
+        return offsets, spreads
 
     @property
     def corrects_bias(self) -> bool:
@@ -78,17 +114,26 @@ class DenseVectors:
     def __len__(self) -> int:
         return sum(len(d) for d in self.docnos)
 
-    def search(self, queries: np.ndarray, k: int, block: int = 65_536,
-               debias: bool = False) -> list[list[tuple[str, float]]]:
+    def search(self, queries: np.ndarray, k: int, block: int = 65_536, debias: bool = False,
+               standardise: bool = True, doc_langs: set[str] | None = None) -> list[list[tuple[str, float]]]:
         """Top ``k`` (doc id, cosine) per query row; ties by doc id descending; deleted documents skipped.
 
-        With ``debias`` the documents are corrected block by block (queries must already be)."""
+        With ``debias`` the documents are corrected block by block (queries must already be) and
+        the scores are standardised per document language unless ``standardise`` is false (see
+        the class docstring): they are then z-scores, not cosines. ``doc_langs``: only documents
+        of these languages are returned (the correction's statistics still cover every language)."""
         from babelir.index.topk import top_k
 
         queries = np.asarray(queries, dtype=np.float32)
+        standardise = debias and standardise
+        if standardise:
+            offsets, spreads = self._standardisers(queries)
         best_scores = [np.empty(0, dtype=np.float32) for _ in range(len(queries))]
         best_docnos = [np.empty(0, dtype=np.int64) for _ in range(len(queries))]
+        wanted = None if doc_langs is None else np.array([lang in doc_langs for lang in self.langs], dtype=bool)
         for c, (docnos, vectors, keep) in enumerate(zip(self.docnos, self.vectors, self.live)):
+            if wanted is not None:
+                keep = keep & wanted[self.lang_rows[c]]
             for start in range(0, len(docnos), block):
                 mask = keep[start:start + block]
                 if not mask.any():
@@ -98,6 +143,9 @@ class DenseVectors:
                     part = _unit(part - self.means[self.lang_rows[c][start:start + block][mask]])
                 part_docnos = np.asarray(docnos[start:start + block])[mask]
                 scores = part @ queries.T  # (rows, queries)
+                if standardise:
+                    rows = self.lang_rows[c][start:start + block][mask]
+                    scores = (scores - offsets[:, rows].T) / spreads[:, rows].T
                 for q in range(len(queries)):
                     merged_scores = np.concatenate([best_scores[q], scores[:, q]])
                     merged_docnos = np.concatenate([best_docnos[q], part_docnos])

@@ -110,8 +110,11 @@ class ImpactCache:
             return None  # damaged or foreign: rebuilt by the caller
 
     # --- search -------------------------------------------------------------------------------
-    def search(self, query_terms: dict[str, int], k: int, params: BM25Params) -> list[tuple[str, float]]:
-        """Top ``k`` (doc id, score) for a query given as term -> count; ties by doc id descending."""
+    def search(self, query_terms: dict[str, int], k: int, params: BM25Params,
+               allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """Top ``k`` (doc id, score) for a query given as term -> count; ties by doc id descending.
+
+        ``allowed``: a boolean mask over the cache's documents (``ids``); others are not returned."""
         if self._norm_for != params:
             avg = self.avg_length or 1.0
             self._norm = (params.k1 * (1.0 - params.b) + params.k1 * params.b * self.lengths / avg).astype(np.float64)
@@ -138,4 +141,7 @@ class ImpactCache:
             candidates = np.flatnonzero(scores)
         values = scores[candidates]
         scores[candidates] = 0.0
+        if allowed is not None:
+            keep = allowed[candidates]
+            candidates, values = candidates[keep], values[keep]
         return top_k(candidates, values, self.ids.__getitem__, k)

@@ -55,9 +55,12 @@ class SparseVectors:
         self.ids = ids
         self.live = np.fromiter((int(n) in ids for n in self.docnos), dtype=bool, count=len(self.docnos))
 
-    def search(self, queries: list[tuple[np.ndarray, np.ndarray]], k: int) -> list[list[tuple[str, float]]]:
-        """Top ``k`` (doc id, dot product) per query; deleted documents skipped."""
-        matrix, scores, live = self.matrix, self._scores, self.live
+    def search(self, queries: list[tuple[np.ndarray, np.ndarray]], k: int,
+               allowed: np.ndarray | None = None) -> list[list[tuple[str, float]]]:
+        """Top ``k`` (doc id, dot product) per query; deleted documents skipped, and documents
+        outside ``allowed`` (a boolean mask over :attr:`docnos`) when given."""
+        matrix, scores = self.matrix, self._scores
+        live = self.live if allowed is None else self.live & allowed
         results = []
         for indices, values in queries:
             touched = []

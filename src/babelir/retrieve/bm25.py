@@ -17,11 +17,14 @@ class BM25Retriever:
 
     ``k1`` / ``b`` override the parameters stored in the index manifest. Query language: each
     query's own ``lang``, else ``lang`` (a code, or ``auto``, the default, to detect it per query,
-    so that the query is analysed like documents of its language).
+    so that the query is analysed like documents of its language). ``doc_langs``: only documents
+    of these languages are returned (codes, or a comma-separated string).
     """
 
-    def __init__(self, index: str | Path | Index, k1: float | None = None, b: float | None = None):
+    def __init__(self, index: str | Path | Index, k1: float | None = None, b: float | None = None,
+                 doc_langs=None):
         self.index = index if isinstance(index, Index) else Index.open(index)
+        self.doc_langs = self.index.language_filter(doc_langs)
         if k1 is not None or b is not None:
             stored = self.index.params
             self.index.params = BM25Params(stored.k1 if k1 is None else k1, stored.b if b is None else b)
@@ -36,7 +39,7 @@ class BM25Retriever:
                 from babelir.text.langid import detect
 
                 query_lang = detect(query.text)
-            scores[query.id] = dict(self.index.search(query.text, k, query_lang))
+            scores[query.id] = dict(self.index.search(query.text, k, query_lang, doc_langs=self.doc_langs))
         return Run(scores, name="babelir-bm25")
 
     def close(self) -> None:

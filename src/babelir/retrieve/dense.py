@@ -15,11 +15,16 @@ class DenseRetriever:
 
     ``debias``: None (default) corrects language bias when the index holds several languages;
     True / False force it. A query's language (for the correction) is its own ``lang``, else
-    ``lang`` (a code, or ``auto`` to detect it)."""
+    ``lang`` (a code, or ``auto`` to detect it). ``standardise=False`` keeps only the first step of
+    the correction (language means removed, scores not standardised per document language).
+    ``doc_langs``: only documents of these languages are returned."""
 
-    def __init__(self, index: str | Path | Index, debias: bool | None = None):
+    def __init__(self, index: str | Path | Index, debias: bool | None = None, standardise: bool = True,
+                 doc_langs=None):
         self.index = index if isinstance(index, Index) else Index.open(index)
+        self.doc_langs = self.index.language_filter(doc_langs)
         self.debias = debias
+        self.standardise = standardise
 
     def retrieve(self, queries: Iterable[Query], k: int = 100, lang: str | None = "auto", quiet: bool = True) -> Run:
         """A Run with the top ``k`` documents per query."""
@@ -29,7 +34,8 @@ class DenseRetriever:
         self.index.require_dense()
         vectors = self.index.encoder.encode_queries([q.text for q in queries])
         langs = [q.lang or (detect(q.text) if lang in (None, "auto") else lang) for q in queries]
-        results = self.index.search_dense(vectors, k, query_langs=langs, debias=self.debias)
+        results = self.index.search_dense(vectors, k, query_langs=langs, debias=self.debias,
+                                           standardise=self.standardise, doc_langs=self.doc_langs)
         return Run({q.id: dict(hits) for q, hits in zip(queries, results)}, name="babelir-dense")
 
     def close(self) -> None:
@@ -37,15 +43,17 @@ class DenseRetriever:
 
 
 class SparseRetriever:
-    """Learned sparse retrieval: the query's latent-term vector against the documents' (dot product)."""
+    """Learned sparse retrieval: the query's latent-term vector against the documents' (dot product).
+    ``doc_langs``: only documents of these languages are returned."""
 
-    def __init__(self, index: str | Path | Index):
+    def __init__(self, index: str | Path | Index, doc_langs=None):
         self.index = index if isinstance(index, Index) else Index.open(index)
+        self.doc_langs = self.index.language_filter(doc_langs)
 
     def retrieve(self, queries: Iterable[Query], k: int = 100, lang: str | None = None, quiet: bool = True) -> Run:
         """A Run with the top ``k`` documents per query."""
         queries = list(queries)
-        results = self.index.search_sparse([q.text for q in queries], k)
+        results = self.index.search_sparse([q.text for q in queries], k, doc_langs=self.doc_langs)
         return Run({q.id: dict(hits) for q, hits in zip(queries, results)}, name="babelir-sparse")
 
     def close(self) -> None:

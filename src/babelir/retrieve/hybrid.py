@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from babelir.fuse import linear, rrf
+from babelir.fuse import linear, rrf, zscore
 from babelir.index.core import Index
 from babelir.retrieve.bm25 import BM25Retriever
 from babelir.retrieve.dense import DenseRetriever, SparseRetriever
@@ -14,23 +14,29 @@ from babelir.types import Query
 
 
 class HybridRetriever:
-    """Runs of several modes (each to ``depth``) fused by RRF or by normalised linear interpolation.
+    """Runs of several modes (each to ``depth``) fused by RRF, by min-max normalised linear
+    interpolation (``linear``) or by a weighted sum of z-scores (``zscore``).
 
     ``modes``: the modes to fuse (default bm25 and dense). ``weights``: linear fusion weights, one
     per mode (default equal)."""
 
     def __init__(self, index: Index, modes: tuple[str, ...] = ("bm25", "dense"), fusion: str = "rrf",
                  weights: list[float] | None = None, depth: int = 100, k1: float | None = None,
-                 b: float | None = None, debias: bool | None = None):
+                 b: float | None = None, debias: bool | None = None, standardise: bool = True,
+                 doc_langs=None):
         self.index = index
-        self.retrievers = [make_retriever(index, mode, k1=k1, b=b, debias=debias) for mode in modes]
+        self.retrievers = [make_retriever(index, mode, k1=k1, b=b, debias=debias, standardise=standardise,
+                                          doc_langs=doc_langs) for mode in modes]
         self.fusion, self.weights, self.depth = fusion, weights, depth
 
     def retrieve(self, queries: Iterable[Query], k: int = 100, lang: str | None = "auto", quiet: bool = True) -> Run:
         queries = list(queries)
         depth = max(k, self.depth)
         runs = [r.retrieve(queries, depth, lang, quiet) for r in self.retrievers]
-        fused = rrf(runs) if self.fusion == "rrf" else linear(runs, self.weights)
+        if self.fusion == "rrf":
+            fused = rrf(runs)
+        else:
+            fused = (linear if self.fusion == "linear" else zscore)(runs, self.weights)
         return fused.cutoff(k)
 
     def close(self) -> None:
@@ -39,13 +45,18 @@ class HybridRetriever:
 
 def make_retriever(index: str | Path | Index, mode: str = "bm25", fusion: str = "rrf",
                    weights: list[float] | None = None, k1: float | None = None, b: float | None = None,
-                   debias: bool | None = None, hybrid_of: tuple[str, ...] = ("bm25", "dense")):
-    """The retriever for ``mode`` (bm25, dense, sparse or hybrid of ``hybrid_of``) over ``index``."""
+                   debias: bool | None = None, hybrid_of: tuple[str, ...] = ("bm25", "dense"),
+                   standardise: bool = True, doc_langs=None):
+    """The retriever for ``mode`` (bm25, dense, sparse or hybrid of ``hybrid_of``) over ``index``.
+
+    ``debias`` and ``standardise``: the dense language-bias correction (see DenseRetriever).
+    ``doc_langs``: only documents of these languages (codes, or a comma-separated string)."""
     index = index if isinstance(index, Index) else Index.open(index)
     if mode == "bm25":
-        return BM25Retriever(index, k1=k1, b=b)
+        return BM25Retriever(index, k1=k1, b=b, doc_langs=doc_langs)
     if mode == "dense":
-        return DenseRetriever(index, debias=debias)
+        return DenseRetriever(index, debias=debias, standardise=standardise, doc_langs=doc_langs)
     if mode == "sparse":
-        return SparseRetriever(index)
-    return HybridRetriever(index, tuple(hybrid_of), fusion=fusion, weights=weights, k1=k1, b=b, debias=debias)
+        return SparseRetriever(index, doc_langs=doc_langs)
+    return HybridRetriever(index, tuple(hybrid_of), fusion=fusion, weights=weights, k1=k1, b=b, debias=debias,
+                           standardise=standardise, doc_langs=doc_langs)
