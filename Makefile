@@ -13,11 +13,11 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[all-languages]'
+	$(BIN)/python -m pip install -q -e '.[all-languages,ann]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/python -m pip install -q -e '.[all-languages,test]'
+	$(BIN)/python -m pip install -q -e '.[all-languages,ann,test]'
 	touch $@
 
 install: $(VENV)/.installed

@@ -132,3 +132,29 @@ def test_doc_langs_filter_in_every_mode(tmp_path):
     assert "th-elephant" in result.stdout and "en-moon" not in result.stdout
     bad = run_cli("search", tmp_path / "ix", "--query", "x", "--doc-langs", "xx")
     assert bad.returncode == 2 and "no documents in xx" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_ann_graphs_are_built_used_and_rebuilt_when_stale(tmp_path, caplog):
+    pytest.importorskip("faiss")
+    corpus = write(tmp_path / "c.jsonl", "".join(json.dumps({"id": d.id, "text": d.text, "lang": d.lang},
+                                                            ensure_ascii=False) + "\n" for d in DOCS[:4]))
+    result = run_cli("index", corpus, "-o", tmp_path / "ix", "--dense", "--ann", "-q", check=True)
+    assert "ANN: HNSW" in result.stdout
+    record = json.loads((tmp_path / "ix" / "ann" / "ann.json").read_text())
+    assert record["groups"] == {"all": {"file": "g0", "count": 4}} and not record["corrected"]
+    encoder = get_encoder()
+    queries = encoder.encode_queries(["月球和海洋潮汐", "ช้าง elephant"])
+    with Index.open(tmp_path / "ix", writable=True) as index:
+        assert index._ann_for(False, None) is not None  # the graphs match the latest commit
+        for approximate, exact in zip(index.search_dense(queries, k=3), index.search_dense(queries, k=3, exact=True)):
+            assert [d for d, _ in approximate] == [d for d, _ in exact]
+            assert [s for _, s in approximate] == pytest.approx([s for _, s in exact], abs=1e-5)
+        index.add(DOCS[4:])  # a new commit: the graphs are stale, search is exact and says so
+        with caplog.at_level("WARNING", logger="babelir"):
+            hits = index.search_dense(encoder.encode_queries(["Vulkan Magma"]), k=1)[0]
+        assert hits[0][0] == "de-volcano" and "older commit" in caplog.text
+        assert index._ann_for(False, None) is None
+    run_cli("index", corpus, "-o", tmp_path / "ix", "--dense", "--ann", "-q", check=True)
+    assert json.loads((tmp_path / "ix" / "ann" / "ann.json").read_text())["groups"]["all"]["count"] == 5
+    bad = run_cli("index", corpus, "-o", tmp_path / "ix2", "--ann")
+    assert bad.returncode == 2 and "--ann needs --dense" in bad.stderr

@@ -86,3 +86,21 @@ def test_standardisation_lets_each_languages_best_document_compete(tmp_path):
     top_standardised = dense.search(query, 20, debias=True)[0]
     assert sum(doc[0] == "a" for doc, _ in top_means_only) <= 2
     assert 6 <= sum(doc[0] == "a" for doc, _ in top_standardised) <= 14
+
+
+def test_ann_graphs_per_language_match_exact_corrected_search(tmp_path):
+    pytest.importorskip("faiss")
+    from babelir.index.ann import ann_search, build_ann, load_ann
+
+    dense, query, langs = _language_clustered(tmp_path)
+    record = build_ann(tmp_path, dense, generation=7, corrected=True)
+    assert record["corrected"] and set(record["groups"]) == {"a", "b"}
+    record, graphs = load_ann(tmp_path)
+    corrected = dense.debias_queries(query, ["a"])
+    for standardise in (True, False):
+        exact = dense.search(corrected, 20, debias=True, standardise=standardise)[0]
+        approximate = ann_search(dense, record, graphs, corrected, 20, standardise=standardise)[0]
+        assert [d for d, _ in approximate] == [d for d, _ in exact]
+        assert np.allclose([s for _, s in approximate], [s for _, s in exact], atol=1e-3)
+    only_b = ann_search(dense, record, graphs, corrected, 5, doc_langs={"b"})[0]
+    assert only_b and all(d.startswith("b-") for d, _ in only_b)

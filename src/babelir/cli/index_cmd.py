@@ -20,6 +20,9 @@ def register(p) -> None:
                    help="segmenter for a language in a new index, e.g. zh=jieba (repeatable)")
     p.add_argument("--dense", action="store_true", help="also store dense vectors (multilingual embeddings)")
     p.add_argument("--sparse", action="store_true", help="also store learned sparse vectors (the encoder's latent terms)")
+    p.add_argument("--ann", action="store_true",
+                   help="with --dense: also build HNSW graphs (FAISS) for approximate search; "
+                        "`babelir search --exact` bypasses them")
     p.add_argument("--encoder", default="e5-small", help="encoder for --dense / --sparse (default e5-small, bundled)")
     p.add_argument("--batch-size", type=int, default=None,
                    help="documents per commit (default 10000, or 1000 with --dense)")
@@ -30,6 +33,10 @@ def run(args) -> int:
     from babelir.index.bm25 import BM25Params
     from babelir.index.build import build_index
 
+    from babelir.errors import BabelirError
+
+    if args.ann and not args.dense:
+        raise BabelirError("--ann needs --dense (the graphs index the dense vectors)")
     encoder = None
     if args.dense or args.sparse:
         from babelir.encode.base import get_encoder
@@ -39,7 +46,7 @@ def run(args) -> int:
                           batch_size=args.batch_size or (1000 if encoder else 10_000), encoder=encoder,
                           dense=args.dense, sparse=args.sparse, params=BM25Params(args.k1, args.b), quiet=args.quiet,
                           analyzer=make_analyzer(args.analyzer, args.stopwords, args.segmenter),
-                          subword_vocab=args.subword_vocab)
+                          subword_vocab=args.subword_vocab, ann=args.ann)
     print("\n".join(summary.lines()))
     return 0
 

@@ -28,6 +28,7 @@ def register(p) -> None:
                    help="dense: keep the language-mean removal but do not standardise scores per document language")
     p.add_argument("--doc-langs", default=None, metavar="LANGS",
                    help="only documents in these languages, comma-separated (e.g. th,zh)")
+    p.add_argument("--exact", action="store_true", help="dense: exact search even when the index has ANN graphs")
     p.add_argument("--k1", type=float, default=None, help="override the index's BM25 k1")
     p.add_argument("--b", type=float, default=None, help="override the index's BM25 b")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -46,7 +47,7 @@ def run(args) -> int:
         raise BabelirError(f"--weights takes numbers separated by commas; got {args.weights!r}") from None
     retriever = make_retriever(args.index, args.mode, fusion=args.fusion, weights=weights, k1=args.k1, b=args.b,
                                debias=False if args.no_debias else None, hybrid_of=modes,
-                               standardise=not args.no_standardise, doc_langs=args.doc_langs)
+                               standardise=not args.no_standardise, doc_langs=args.doc_langs, exact=args.exact)
     try:
         if args.topics:
             if not args.output:

@@ -34,6 +34,7 @@ class BuildSummary:
     doc_count: int = 0
     languages: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    ann: dict | None = None
 
     def lines(self) -> list[str]:
         """A human summary, one line per fact."""
@@ -47,6 +48,10 @@ class BuildSummary:
             out.append(f"skipped {self.skipped_bad} bad records, e.g.:")
             out.extend(f"  {example}" for example in self.bad_examples)
         out.append("languages: " + ", ".join(f"{lang} {n}" for lang, n in self.languages.items()))
+        if self.ann:
+            kind = "one per language, corrected vectors" if self.ann["corrected"] else "one graph"
+            out.append(f"ANN: HNSW (M {self.ann['M']}, efSearch {self.ann['ef_search']}), "
+                       f"{len(self.ann['groups'])} graph(s) ({kind})")
         return out
 
 
@@ -68,14 +73,15 @@ def resolve_lang(doc: Doc, option: str | None) -> tuple[Doc, str]:
 def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", skip_bad: bool = False,
                 batch_size: int = 10_000, params: BM25Params | None = None, quiet: bool = False,
                 analyzer: Analyzer | str | None = None, subword_vocab: int = 32_000,
-                encoder=None, dense: bool = True, sparse: bool = False) -> BuildSummary:
+                encoder=None, dense: bool = True, sparse: bool = False, ann: bool = False) -> BuildSummary:
     """Index ``corpus`` (JSONL file or BEIR directory) into ``out``, creating the index if needed.
 
     ``analyzer`` and ``params`` apply to a new index; an existing one keeps those of its manifest.
     ``analyzer="subword"`` (or ``"language-aware+subword"``) first trains a SentencePiece model
     (``subword_vocab`` pieces) on the corpus. With an ``encoder`` every document also gets a dense
     vector (``dense``) and/or a learned sparse vector (``sparse``), in the same commits; an existing
-    index without them is given them.
+    index without them is given them. ``ann`` then (re)builds the HNSW graphs over the dense
+    vectors, unless they already match the latest commit.
     """
     started = time.perf_counter()
     out = Path(out)
@@ -121,6 +127,8 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
             bar.update(len(batch))
         bar.close()
         index.impact()  # build the search postings now, so the first search does not wait
+        if ann:
+            summary.ann = index.ensure_ann(quiet=quiet)
         summary.doc_count = index.doc_count
         summary.languages = index.manifest["languages"]
     finally:

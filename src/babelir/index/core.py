@@ -48,6 +48,7 @@ class Index:
         self._dense = None  # (generation, DenseVectors)
         self._sparse = None  # (generation, SparseVectors)
         self._allowed = None  # ((generation, languages), mask over the postings cache's documents)
+        self._ann = None  # (generation, (record, graphs) or None)
         count, total, top = self.store.stats()
         self._doc_count, self._total_length, self._next_docno = count, total, max(top, self.store.get_meta("top_docno", -1)) + 1
         if writable:
@@ -303,21 +304,8 @@ class Index:
                                f"(the index holds: {', '.join(sorted(held)) or 'nothing'})")
         return wanted
 
-    def require_dense(self) -> None:
-        """Raise a user error when the index holds no dense vectors."""
-        if not self.manifest.get("encoder"):
-            raise BabelirError(f"{self.directory}: the index has no dense vectors (index it with --dense)")
-
-    def search_dense(self, query_vectors, k: int = 10, query_langs: list[str | None] | None = None,
-                     debias: bool | None = None, standardise: bool = True,
-                     doc_langs: set[str] | None = None) -> list[list[tuple[str, float]]]:
-        """Top ``k`` (doc id, score) for each query vector (rows of ``query_vectors``).
-
-        ``debias`` (default: on when two or more languages have 100+ documents) removes each
-        language's mean vector from documents and from queries of that language (``query_langs``)
-        and, with ``standardise``, turns each query's scores into z-scores within each document
-        language; without the correction the scores are cosines. ``doc_langs``: only documents of
-        these languages."""
+    def dense_vectors(self):
+        """The DenseVectors of the latest commit (loaded once per commit generation)."""
         from babelir.index.dense import DenseVectors
 
         self.require_dense()
@@ -325,11 +313,82 @@ class Index:
         if self._dense is None or self._dense[0] != generation:
             self._dense = (generation, DenseVectors(self.directory, self.store.chunks(), self.store.id_map(),
                                                     self.store.lang_map()))
-        vectors = self._dense[1]
+        return self._dense[1]
+
+    def build_ann(self, **params) -> dict:
+        """Build the HNSW graphs over the dense vectors of the latest commit (with the correction
+        when the index applies it by default); returns the record saved as ``ann/ann.json``."""
+        from babelir.index.ann import build_ann
+
+        vectors = self.dense_vectors()
+        return build_ann(self.directory, vectors, self.store.generation(), vectors.corrects_bias, **params)
+
+    def ensure_ann(self, quiet: bool = True, **params) -> dict:
+        """The ANN record for the latest commit, building the graphs when missing or stale."""
+        import json
+
+        path = self.directory / "ann" / "ann.json"
+        if path.exists():
+            try:
+                record = json.loads(path.read_text(encoding="utf-8"))
+                if record.get("generation") == self.store.generation() and not params:
+                    return record
+            except ValueError:
+                pass
+        if not quiet:
+            import sys
+
+            print(f"building HNSW graphs over {len(self.dense_vectors())} vectors", file=sys.stderr)
+        return self.build_ann(**params)
+
+    def _ann_for(self, debias: bool, doc_langs: set[str] | None):
+        """``(record, graphs)`` usable for this search, or None (no graphs, stale, or a mismatch)."""
+        from babelir.index.ann import load_ann
+
+        generation = self.store.generation()
+        if self._ann is None or self._ann[0] != generation:
+            loaded = load_ann(self.directory) if (self.directory / "ann" / "ann.json").exists() else None
+            if loaded and loaded[0]["generation"] != generation:
+                import logging
+
+                logging.getLogger("babelir").warning(
+                    "%s: the ANN graphs are from an older commit; searching exactly "
+                    "(rebuild them with babelir index --ann)", self.directory)
+                loaded = None
+            self._ann = (generation, loaded)
+        ann = self._ann[1]
+        if ann is None or ann[0]["corrected"] != bool(debias) or (doc_langs is not None and not ann[0]["corrected"]):
+            return None
+        return ann
+
+    def require_dense(self) -> None:
+        """Raise a user error when the index holds no dense vectors."""
+        if not self.manifest.get("encoder"):
+            raise BabelirError(f"{self.directory}: the index has no dense vectors (index it with --dense)")
+
+    def search_dense(self, query_vectors, k: int = 10, query_langs: list[str | None] | None = None,
+                     debias: bool | None = None, standardise: bool = True,
+                     doc_langs: set[str] | None = None, exact: bool = False) -> list[list[tuple[str, float]]]:
+        """Top ``k`` (doc id, score) for each query vector (rows of ``query_vectors``).
+
+        Search uses the HNSW graphs (``build_ann``) when they match the latest commit and the
+        requested correction, unless ``exact``; otherwise exact search.
+
+        ``debias`` (default: on when two or more languages have 100+ documents) removes each
+        language's mean vector from documents and from queries of that language (``query_langs``)
+        and, with ``standardise``, turns each query's scores into z-scores within each document
+        language; without the correction the scores are cosines. ``doc_langs``: only documents of
+        these languages."""
+        vectors = self.dense_vectors()
         if debias is None:
             debias = vectors.corrects_bias
         if debias:
             query_vectors = vectors.debias_queries(query_vectors, query_langs or [None] * len(query_vectors))
+        ann = None if exact else self._ann_for(debias, doc_langs)
+        if ann is not None:
+            from babelir.index.ann import ann_search
+
+            return ann_search(vectors, *ann, query_vectors, k, standardise=standardise, doc_langs=doc_langs)
         return vectors.search(query_vectors, k, debias=debias, standardise=standardise, doc_langs=doc_langs)
 
     def _require_writable(self) -> None:

@@ -91,7 +91,7 @@ class DenseVectors:
             self._score_moments = (means.astype(np.float32), covs.astype(np.float32))
         return self._score_moments
 
-    def _standardisers(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def standardisers(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per query and language: the mean and spread of its scores over that language's documents."""
         means, covs = self.score_moments()
         offsets = queries @ means.T  # (queries, languages)
@@ -111,6 +111,10 @@ class DenseVectors:
                             for q, lang in zip(np.asarray(queries, dtype=np.float32), langs)])
         return _unit(shifted)
 
+    def correct(self, vectors: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Document vectors minus their language's mean (``rows``: language index per vector), unit."""
+        return _unit(np.asarray(vectors, dtype=np.float32) - self.means[rows])
+
     def __len__(self) -> int:
         return sum(len(d) for d in self.docnos)
 
@@ -127,7 +131,7 @@ class DenseVectors:
         queries = np.asarray(queries, dtype=np.float32)
         standardise = debias and standardise
         if standardise:
-            offsets, spreads = self._standardisers(queries)
+            offsets, spreads = self.standardisers(queries)
         best_scores = [np.empty(0, dtype=np.float32) for _ in range(len(queries))]
         best_docnos = [np.empty(0, dtype=np.int64) for _ in range(len(queries))]
         wanted = None if doc_langs is None else np.array([lang in doc_langs for lang in self.langs], dtype=bool)
@@ -140,7 +144,7 @@ class DenseVectors:
                     continue
                 part = np.asarray(vectors[start:start + block], dtype=np.float32)[mask]
                 if debias:
-                    part = _unit(part - self.means[self.lang_rows[c][start:start + block][mask]])
+                    part = self.correct(part, self.lang_rows[c][start:start + block][mask])
                 part_docnos = np.asarray(docnos[start:start + block])[mask]
                 scores = part @ queries.T  # (rows, queries)
                 if standardise:

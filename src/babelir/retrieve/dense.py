@@ -17,14 +17,16 @@ class DenseRetriever:
     True / False force it. A query's language (for the correction) is its own ``lang``, else
     ``lang`` (a code, or ``auto`` to detect it). ``standardise=False`` keeps only the first step of
     the correction (language means removed, scores not standardised per document language).
-    ``doc_langs``: only documents of these languages are returned."""
+    ``doc_langs``: only documents of these languages are returned. ``exact``: never use the
+    index's ANN graphs."""
 
     def __init__(self, index: str | Path | Index, debias: bool | None = None, standardise: bool = True,
-                 doc_langs=None):
+                 doc_langs=None, exact: bool = False):
         self.index = index if isinstance(index, Index) else Index.open(index)
         self.doc_langs = self.index.language_filter(doc_langs)
         self.debias = debias
         self.standardise = standardise
+        self.exact = exact
 
     def retrieve(self, queries: Iterable[Query], k: int = 100, lang: str | None = "auto", quiet: bool = True) -> Run:
         """A Run with the top ``k`` documents per query."""
@@ -35,7 +37,8 @@ class DenseRetriever:
         vectors = self.index.encoder.encode_queries([q.text for q in queries])
         langs = [q.lang or (detect(q.text) if lang in (None, "auto") else lang) for q in queries]
         results = self.index.search_dense(vectors, k, query_langs=langs, debias=self.debias,
-                                           standardise=self.standardise, doc_langs=self.doc_langs)
+                                           standardise=self.standardise, doc_langs=self.doc_langs,
+                                           exact=self.exact)
         return Run({q.id: dict(hits) for q, hits in zip(queries, results)}, name="babelir-dense")
 
     def close(self) -> None:

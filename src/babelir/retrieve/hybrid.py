@@ -23,10 +23,10 @@ class HybridRetriever:
     def __init__(self, index: Index, modes: tuple[str, ...] = ("bm25", "dense"), fusion: str = "rrf",
                  weights: list[float] | None = None, depth: int = 100, k1: float | None = None,
                  b: float | None = None, debias: bool | None = None, standardise: bool = True,
-                 doc_langs=None):
+                 doc_langs=None, exact: bool = False):
         self.index = index
         self.retrievers = [make_retriever(index, mode, k1=k1, b=b, debias=debias, standardise=standardise,
-                                          doc_langs=doc_langs) for mode in modes]
+                                          doc_langs=doc_langs, exact=exact) for mode in modes]
         self.fusion, self.weights, self.depth = fusion, weights, depth
 
     def retrieve(self, queries: Iterable[Query], k: int = 100, lang: str | None = "auto", quiet: bool = True) -> Run:
@@ -46,17 +46,18 @@ class HybridRetriever:
 def make_retriever(index: str | Path | Index, mode: str = "bm25", fusion: str = "rrf",
                    weights: list[float] | None = None, k1: float | None = None, b: float | None = None,
                    debias: bool | None = None, hybrid_of: tuple[str, ...] = ("bm25", "dense"),
-                   standardise: bool = True, doc_langs=None):
+                   standardise: bool = True, doc_langs=None, exact: bool = False):
     """The retriever for ``mode`` (bm25, dense, sparse or hybrid of ``hybrid_of``) over ``index``.
 
     ``debias`` and ``standardise``: the dense language-bias correction (see DenseRetriever).
-    ``doc_langs``: only documents of these languages (codes, or a comma-separated string)."""
+    ``doc_langs``: only documents of these languages (codes, or a comma-separated string).
+    ``exact``: dense search never uses the ANN graphs."""
     index = index if isinstance(index, Index) else Index.open(index)
     if mode == "bm25":
         return BM25Retriever(index, k1=k1, b=b, doc_langs=doc_langs)
     if mode == "dense":
-        return DenseRetriever(index, debias=debias, standardise=standardise, doc_langs=doc_langs)
+        return DenseRetriever(index, debias=debias, standardise=standardise, doc_langs=doc_langs, exact=exact)
     if mode == "sparse":
         return SparseRetriever(index, doc_langs=doc_langs)
     return HybridRetriever(index, tuple(hybrid_of), fusion=fusion, weights=weights, k1=k1, b=b, debias=debias,
-                           standardise=standardise, doc_langs=doc_langs)
+                           standardise=standardise, doc_langs=doc_langs, exact=exact)
