@@ -9,6 +9,7 @@ skipped.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +68,8 @@ class DenseVectors:
         self.estimated = counts >= MIN_DOCS_FOR_MEAN
         self.means[~self.estimated] = self.overall_mean  # too few documents: plain centring
         self._score_moments = None
+        self._working: dict[tuple[int, bool], np.ndarray] = {}
+        self._working_bytes = 0
 
     def score_moments(self) -> tuple[np.ndarray, np.ndarray]:
         """Per language: the mean ``(L, dim)`` and covariance ``(L, dim, dim)`` of its corrected
@@ -111,6 +114,22 @@ class DenseVectors:
                             for q, lang in zip(np.asarray(queries, dtype=np.float32), langs)])
         return _unit(shifted)
 
+    def _working_copy(self, chunk: int, corrected: bool) -> np.ndarray | None:
+        """The chunk's vectors as float32 (corrected when asked), kept in memory while all such
+        copies fit in ``BABELIR_DENSE_CACHE_MB`` (default 2048); None beyond that budget (search then
+        converts block by block from the memory-mapped float16 file)."""
+        key = (chunk, corrected)
+        if key not in self._working:
+            vectors = self.vectors[chunk]
+            size = vectors.shape[0] * vectors.shape[1] * 4
+            budget = float(os.environ.get("BABELIR_DENSE_CACHE_MB", 2048)) * 2**20
+            if self._working_bytes + size > budget:
+                return None
+            copy = np.asarray(vectors, dtype=np.float32)
+            self._working[key] = self.correct(copy, self.lang_rows[chunk]) if corrected else copy
+            self._working_bytes += size
+        return self._working[key]
+
     def correct(self, vectors: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Document vectors minus their language's mean (``rows``: language index per vector), unit."""
         return _unit(np.asarray(vectors, dtype=np.float32) - self.means[rows])
@@ -142,9 +161,14 @@ class DenseVectors:
                 mask = keep[start:start + block]
                 if not mask.any():
                     continue
-                part = np.asarray(vectors[start:start + block], dtype=np.float32)[mask]
-                if debias:
-                    part = self.correct(part, self.lang_rows[c][start:start + block][mask])
+                working = self._working_copy(c, debias)
+                if working is not None:
+                    part = working[start:start + block]
+                    part = part if mask.all() else part[mask]
+                else:
+                    part = np.asarray(vectors[start:start + block], dtype=np.float32)[mask]
+                    if debias:
+                        part = self.correct(part, self.lang_rows[c][start:start + block][mask])
                 part_docnos = np.asarray(docnos[start:start + block])[mask]
                 scores = part @ queries.T  # (rows, queries)
                 if standardise:

@@ -51,7 +51,6 @@ class SparseVectors:
                                      shape=(len(part["docnos"]), dim)))
         self.docnos = np.concatenate(docnos) if docnos else np.empty(0, dtype=np.int64)
         self.matrix = vstack(blocks).tocsc() if blocks else csr_matrix((0, dim)).tocsc()
-        self._scores = np.zeros(len(self.docnos), dtype=np.float64)
         self.ids = ids
         self.live = np.fromiter((int(n) in ids for n in self.docnos), dtype=bool, count=len(self.docnos))
 
@@ -59,22 +58,15 @@ class SparseVectors:
                allowed: np.ndarray | None = None) -> list[list[tuple[str, float]]]:
         """Top ``k`` (doc id, dot product) per query; deleted documents skipped, and documents
         outside ``allowed`` (a boolean mask over :attr:`docnos`) when given."""
-        matrix, scores = self.matrix, self._scores
         live = self.live if allowed is None else self.live & allowed
         results = []
         for indices, values in queries:
-            touched = []
-            for dim, weight in zip(indices.tolist(), values.tolist()):
-                start, end = matrix.indptr[dim], matrix.indptr[dim + 1]
-                rows = matrix.indices[start:end]
-                scores[rows] += weight * matrix.data[start:end]
-                touched.append(rows)
-            if not touched:
+            if len(indices) == 0:
                 results.append([])
                 continue
-            candidates = np.unique(np.concatenate(touched))
+            # one sparse product over the query's latent terms (columns of the CSC matrix)
+            scores = np.asarray(self.matrix[:, indices] @ values.astype(np.float64)).ravel()
+            candidates = np.flatnonzero(scores)
             candidates = candidates[live[candidates]]
-            values_ = scores[candidates]
-            scores[:] = 0.0
-            results.append(top_k(candidates, values_, lambda row: self.ids[int(self.docnos[row])], k))
+            results.append(top_k(candidates, scores[candidates], lambda row: self.ids[int(self.docnos[row])], k))
         return results
