@@ -23,7 +23,8 @@ def register(p) -> None:
     p.add_argument("--ann", action="store_true",
                    help="with --dense: also build HNSW graphs (FAISS) for approximate search; "
                         "`babelir search --exact` bypasses them")
-    p.add_argument("--encoder", default="e5-small", help="encoder for --dense / --sparse (default e5-small, bundled)")
+    p.add_argument("--encoder", default="e5-small", help="encoder for --dense / --sparse: e5-small (default, bundled), hf:DIR "
+                        "(transformers model directory) or st:DIR (sentence-transformers); --sparse needs e5-small")
     p.add_argument("--batch-size", type=int, default=None,
                    help="documents per commit (default 10000, or 1000 with --dense)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

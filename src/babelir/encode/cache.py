@@ -28,7 +28,8 @@ class CachedEncoder:
         key = hashlib.sha256(json.dumps(encoder.config(), sort_keys=True).encode()).hexdigest()[:16]
         directory = directory or cache_dir()
         directory.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(directory / f"encodings-{encoder.name}-{key}.sqlite", check_same_thread=False)
+        label = "".join(c if c.isalnum() or c in "-_." else "-" for c in encoder.name)[-40:].strip("-")
+        self._db = sqlite3.connect(directory / f"encodings-{label}-{key}.sqlite", check_same_thread=False)
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL)")
         self._db.execute("CREATE TABLE IF NOT EXISTS sparse (key BLOB PRIMARY KEY, indices BLOB NOT NULL, "
                          "vals BLOB NOT NULL)")

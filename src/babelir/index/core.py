@@ -450,4 +450,6 @@ def _passage(doc: Doc) -> str:
 
 def _sparse_config(encoder) -> dict[str, Any]:
     """The manifest's description of an index's learned sparse vectors."""
+    if not getattr(encoder, "sparse_dim", 0):
+        raise BabelirError(f"the encoder {encoder.name} has no learned sparse head (--sparse needs e5-small)")
     return {"encoder": encoder.config(), "dim": encoder.sparse_dim, "top_k": 256}
