@@ -1,35 +1,59 @@
-"""Does tuning fusion weights per language help? Weights picked on half of each language's
-questions (split by the hash of the query id), measured on the other half, against equal weights.
+"""Does tuning fusion weights per language help? ``babelir tune``'s procedure on XQuAD-R: weights
+picked on half of each language's questions (split by a hash of the query id), measured on the
+other half against equal weights.
 
-    python -m benchmarks.xquadr_tune_split
+    python -m benchmarks.xquadr_tune_split [--fusion linear zscore] [--step 0.1]
 
-Linear fusion of bm25, dense and sparse runs; weights on a 0.1 grid summing to 1.
+bm25 + dense + sparse runs to depth 100; weights on a grid of ``--step`` summing to 1.
 """
-import hashlib, itertools, tempfile
+
+from __future__ import annotations
+
+import argparse
+import tempfile
 from pathlib import Path
+
 from babelir.encode.base import get_encoder
-from babelir.evaluate.metrics import per_query_values
-from babelir.fuse import linear
+from babelir.evaluate.table import format_table
 from babelir.index.core import Index
 from babelir.io.xquadr import XQUADR_LANGS, load_language
 from babelir.retrieve.hybrid import make_retriever
-enc = get_encoder()
-grid = [w for w in itertools.product([i/10 for i in range(11)], repeat=2) if w[0] + w[1] <= 1.0001]
-def dev(qid): return hashlib.sha256(qid.encode()).digest()[0] % 2 == 0
-tot_eq = tot_tuned = 0
-with tempfile.TemporaryDirectory() as tmp:
-    for lang in XQUADR_LANGS:
-        c, _ = load_language(str(Path(__file__).resolve().parents[1].parent / 'shared/data/xquad-r'), lang)
-        ix = Index.create(Path(tmp)/lang, encoder=enc, sparse=True); ix.add(c.docs)
-        runs = [make_retriever(ix, m).retrieve(c.queries, 100) for m in ('bm25', 'dense', 'sparse')]
-        def score(weights, keep):
-            r = linear(runs, list(weights))
-            v = per_query_values(r, [q for q in c.qrels if keep(q.query_id)], ['nDCG@10'])['nDCG@10']
-            return sum(v.values()) / len(v)
-        best = max(grid, key=lambda w: score((w[0], w[1], 1 - w[0] - w[1]), dev))
-        bw = (best[0], best[1], 1 - best[0] - best[1])
-        eq = score((1/3, 1/3, 1/3), lambda q: not dev(q)); tuned = score(bw, lambda q: not dev(q))
-        tot_eq += eq; tot_tuned += tuned
-        print(lang, 'weights', tuple(round(x, 1) for x in bw), 'test half: equal %.4f tuned %.4f' % (eq, tuned), flush=True)
-        ix.close()
-print('avg test half: equal %.4f tuned %.4f' % (tot_eq/11, tot_tuned/11))
+from babelir.tune import tune_weights
+
+MODES = ("bm25", "dense", "sparse")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared/data/xquad-r"))
+    parser.add_argument("--langs", nargs="*", default=list(XQUADR_LANGS))
+    parser.add_argument("--fusion", nargs="*", default=["linear", "zscore"])
+    parser.add_argument("--step", type=float, default=0.1)
+    args = parser.parse_args(argv)
+    encoder = get_encoder()
+    rows, totals = [], {f: [0.0, 0.0] for f in args.fusion}
+    with tempfile.TemporaryDirectory() as tmp:
+        for lang in args.langs:
+            collection, _ = load_language(args.data, lang)
+            index = Index.create(Path(tmp) / lang, encoder=encoder, sparse=True)
+            index.add(collection.docs)
+            runs = [make_retriever(index, mode).retrieve(collection.queries, 100) for mode in MODES]
+            index.close()
+            row = [lang]
+            for fusion in args.fusion:
+                (outcome,) = tune_weights(runs, collection.queries, collection.qrels, fusion, step=args.step)
+                totals[fusion][0] += outcome.held_out_tuned
+                totals[fusion][1] += outcome.held_out_equal
+                row += [",".join(f"{w:.1f}" for w in outcome.weights), f"{outcome.held_out_tuned:.4f}",
+                        f"{outcome.held_out_equal:.4f}"]
+            rows.append(row)
+            print(" ".join(row), flush=True)
+    rows.append(["avg", *[x for f in args.fusion for x in
+                          ("", f"{totals[f][0] / len(args.langs):.4f}", f"{totals[f][1] / len(args.langs):.4f}")]])
+    header = ["lang"] + [h for f in args.fusion for h in (f"{f} weights ({','.join(MODES)})",
+                                                          f"{f} held-out tuned", f"{f} held-out equal")]
+    print(format_table(header, rows))
+
+
+if __name__ == "__main__":
+    main()

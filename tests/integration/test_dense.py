@@ -158,3 +158,24 @@ def test_ann_graphs_are_built_used_and_rebuilt_when_stale(tmp_path, caplog):
     assert json.loads((tmp_path / "ix" / "ann" / "ann.json").read_text())["groups"]["all"]["count"] == 5
     bad = run_cli("index", corpus, "-o", tmp_path / "ix2", "--ann")
     assert bad.returncode == 2 and "--ann needs --dense" in bad.stderr
+
+
+def test_tune_stores_per_language_weights_that_hybrid_search_uses(tmp_path):
+    corpus = write(tmp_path / "c.jsonl", "".join(json.dumps({"id": d.id, "text": d.text, "lang": d.lang},
+                                                            ensure_ascii=False) + "\n" for d in DOCS))
+    run_cli("index", corpus, "-o", tmp_path / "ix", "--dense", "-q", check=True)
+    topics = write(tmp_path / "t.tsv", "".join(f"en{i}\t{text}\ten\n" for i, text in enumerate(
+        ["Moon tides", "ocean tides", "the capital of China", "elephant", "volcano magma", "coffee beans"])))
+    answers = ["en-moon", "en-moon", "zh-capital", "th-elephant", "de-volcano", "sw-coffee"]
+    qrels = write(tmp_path / "q.trec", "".join(f"en{i} 0 {d} 1\n" for i, d in enumerate(answers)))
+    result = run_cli("tune", tmp_path / "ix", "--topics", topics, "--qrels", qrels, "--step", "0.5", check=True)
+    assert "held-out tuned" in result.stdout and "stored in" in result.stdout
+    stored = json.loads((tmp_path / "ix" / "manifest.json").read_text())["fusion_weights"]
+    assert stored["modes"] == ["bm25", "dense"] and stored["fusion"] == "linear" and list(stored["by_lang"]) == ["en"]
+    with Index.open(tmp_path / "ix") as index:
+        retriever = make_retriever(index, "hybrid", fusion="linear")
+        assert retriever._tuned_weights() == stored["by_lang"]
+        run = retriever.retrieve([Query("a", "volcano magma", "en"), Query("b", "首都", "zh")], k=2)
+        assert run.ranking("a")[0][0] == "de-volcano" and run.ranking("b")  # zh: no tuned weights, equal ones
+    bad = run_cli("tune", tmp_path / "ix", "--topics", topics, "--qrels", qrels, "--hybrid-of", "bm25")
+    assert bad.returncode == 2 and "two or more" in bad.stderr

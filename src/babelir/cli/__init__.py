@@ -14,6 +14,7 @@ COMMANDS = {
     "search": "search an index: a batch of topics to a TREC run, or one query",
     "eval": "evaluate a run against qrels (ir_measures), optionally per language",
     "compare": "paired significance tests between two runs, per language",
+    "tune": "pick per-language hybrid fusion weights on a dev split and store them in the index",
     "analyzers": "list the per-language analyzers and what each does",
     "analyze": "print the terms the analyzer makes of a text",
     "datasets": "write test collections (XQuAD-R, parallel text) as BEIR directories",

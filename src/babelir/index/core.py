@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -394,6 +395,15 @@ class Index:
     def _require_writable(self) -> None:
         if not self.writable:
             raise BabelirError(f"{self.directory}: index opened read-only")
+
+    def set_fusion_weights(self, modes: Sequence[str], fusion: str, by_lang: dict[str, list[float]],
+                           tuned_on: dict) -> None:
+        """Record per-language fusion weights (``babelir tune``) in the manifest; hybrid search
+        over the same ``modes`` and ``fusion`` uses them when given no weights."""
+        self._require_writable()
+        self.manifest["fusion_weights"] = {"modes": list(modes), "fusion": fusion, "by_lang": by_lang,
+                                           "tuned_on": tuned_on}
+        write_manifest(self.directory, self.manifest)
 
     def _write_manifest(self) -> None:
         self.manifest.update(

@@ -17,8 +17,9 @@ class HybridRetriever:
     """Runs of several modes (each to ``depth``) fused by RRF, by min-max normalised linear
     interpolation (``linear``) or by a weighted sum of z-scores (``zscore``).
 
-    ``modes``: the modes to fuse (default bm25 and dense). ``weights``: linear fusion weights, one
-    per mode (default equal)."""
+    ``modes``: the modes to fuse (default bm25 and dense). ``weights``: linear / zscore fusion
+    weights, one per mode; without them, the per-language weights ``babelir tune`` stored in the
+    index for these modes and this fusion, else equal weights."""
 
     def __init__(self, index: Index, modes: tuple[str, ...] = ("bm25", "dense"), fusion: str = "rrf",
                  weights: list[float] | None = None, depth: int = 100, k1: float | None = None,
@@ -27,17 +28,38 @@ class HybridRetriever:
         self.index = index
         self.retrievers = [make_retriever(index, mode, k1=k1, b=b, debias=debias, standardise=standardise,
                                           doc_langs=doc_langs, exact=exact) for mode in modes]
-        self.fusion, self.weights, self.depth = fusion, weights, depth
+        self.modes, self.fusion, self.weights, self.depth = tuple(modes), fusion, weights, depth
 
     def retrieve(self, queries: Iterable[Query], k: int = 100, lang: str | None = "auto", quiet: bool = True) -> Run:
         queries = list(queries)
         depth = max(k, self.depth)
         runs = [r.retrieve(queries, depth, lang, quiet) for r in self.retrievers]
         if self.fusion == "rrf":
-            fused = rrf(runs)
-        else:
-            fused = (linear if self.fusion == "linear" else zscore)(runs, self.weights)
-        return fused.cutoff(k)
+            return rrf(runs).cutoff(k)
+        fuse = linear if self.fusion == "linear" else zscore
+        tuned = self._tuned_weights()
+        if self.weights is not None or not tuned:
+            return fuse(runs, self.weights).cutoff(k)
+        # weights tuned per language (babelir tune): fuse each language's queries with its own
+        from babelir.text.langid import detect
+
+        groups: dict[str, list[str]] = {}
+        for query in queries:
+            query_lang = query.lang or (detect(query.text) if lang in (None, "auto") else lang)
+            groups.setdefault(query_lang, []).append(query.id)
+        fused: dict[str, dict[str, float]] = {}
+        for query_lang, ids in groups.items():
+            subset = [Run({q: run[q] for q in ids if q in run}) for run in runs]
+            part = fuse(subset, tuned.get(query_lang))
+            fused.update({q: part[q] for q in part})
+        return Run(fused, name=self.fusion).cutoff(k)
+
+    def _tuned_weights(self) -> dict[str, list[float]] | None:
+        """Per-language weights stored by ``babelir tune`` for these modes and this fusion, if any."""
+        stored = self.index.manifest.get("fusion_weights")
+        if stored and stored["modes"] == list(self.modes) and stored["fusion"] == self.fusion:
+            return stored["by_lang"]
+        return None
 
     def close(self) -> None:
         self.index.close()

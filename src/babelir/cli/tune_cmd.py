@@ -1,0 +1,57 @@
+"""``babelir tune INDEX --topics TOPICS --qrels QRELS [--hybrid-of bm25,dense] [--fusion linear]``"""
+
+from __future__ import annotations
+
+import json
+
+
+def register(p) -> None:
+    p.add_argument("index", help="index directory (built with the vectors the modes need)")
+    p.add_argument("--topics", required=True, help="topics file (TSV qid<TAB>text[<TAB>lang] or queries.jsonl)")
+    p.add_argument("--qrels", required=True, help="TREC or BEIR TSV qrels for the topics")
+    p.add_argument("--hybrid-of", default="bm25,dense", help="modes to fuse, comma-separated (default bm25,dense)")
+    p.add_argument("--fusion", default="linear", choices=["linear", "zscore"], help="fusion to tune (default linear)")
+    p.add_argument("-m", "--measure", default="nDCG@10", help="measure to maximise (default nDCG@10)")
+    p.add_argument("--dev-fraction", type=float, default=0.5,
+                   help="share of each language's queries used to pick the weights (by a hash of the query id; "
+                        "the rest is held out to check them; default 0.5)")
+    p.add_argument("--step", type=float, default=0.1, help="weight grid step (default 0.1)")
+    p.add_argument("--depth", type=int, default=100, help="documents per mode before fusion (default 100)")
+    p.add_argument("--dry-run", action="store_true", help="report, but do not store the weights")
+    p.add_argument("--json", action="store_true", help="print the per-language outcome as JSON")
+
+
+def run(args) -> int:
+    from babelir.errors import BabelirError
+    from babelir.evaluate.table import format_table
+    from babelir.index.core import Index
+    from babelir.io.qrels import read_qrels
+    from babelir.io.topics import read_topics
+    from babelir.retrieve.hybrid import make_retriever
+    from babelir.tune import tune_weights
+
+    modes = tuple(m.strip() for m in args.hybrid_of.split(",") if m.strip())
+    if not set(modes) <= {"bm25", "dense", "sparse"} or len(modes) < 2:
+        raise BabelirError(f"--hybrid-of takes two or more of bm25, dense, sparse; got {args.hybrid_of!r}")
+    queries, qrels = read_topics(args.topics), read_qrels(args.qrels)
+    with Index.open(args.index, writable=not args.dry_run) as index:
+        runs = [make_retriever(index, mode).retrieve(queries, args.depth) for mode in modes]
+        outcome = tune_weights(runs, queries, qrels, args.fusion, args.measure, args.dev_fraction, args.step)
+        if not args.dry_run:
+            index.set_fusion_weights(modes, args.fusion, {o.lang: list(o.weights) for o in outcome},
+                                     {"measure": args.measure, "dev_fraction": args.dev_fraction, "step": args.step,
+                                      "topics": str(args.topics)})
+    if args.json:
+        print(json.dumps([o.__dict__ for o in outcome], indent=2))
+    else:
+        def v(x):
+            return "" if x is None else f"{x:.4f}"
+        print(format_table(["lang", "weights (" + ",".join(modes) + ")", "dev queries", f"dev {args.measure} tuned",
+                            "dev equal", "held-out queries", "held-out tuned", "held-out equal"],
+                           [[o.lang, ",".join(f"{w:.2f}" for w in o.weights), str(o.dev_queries), v(o.dev_tuned),
+                             v(o.dev_equal), str(o.held_out_queries), v(o.held_out_tuned), v(o.held_out_equal)]
+                            for o in outcome]))
+        where = "not stored (--dry-run)" if args.dry_run else f"stored in {args.index}/manifest.json"
+        print(f"\nweights {where}; hybrid search with --fusion {args.fusion} --hybrid-of {','.join(modes)} "
+              "and no --weights uses them per query language")
+    return 0

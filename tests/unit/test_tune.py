@@ -1,0 +1,36 @@
+"""Per-language fusion weights picked on a dev split (babelir tune)."""
+
+import pytest
+
+from babelir.errors import BabelirError
+from babelir.run import Run
+from babelir.tune import is_dev, tune_weights, weight_grid
+from babelir.types import Qrel, Query
+
+
+def test_weight_grid_and_dev_split():
+    assert weight_grid(2, 0.25) == [(0.0, 1.0), (0.25, 0.75), (0.5, 0.5), (0.75, 0.25), (1.0, 0.0)]
+    assert len(weight_grid(3, 0.1)) == 66 and all(abs(sum(w) - 1) < 1e-9 for w in weight_grid(3, 0.1))
+    with pytest.raises(BabelirError, match="must divide 1"):
+        weight_grid(2, 0.3)
+    ids = [f"q{i}" for i in range(2000)]
+    share = sum(is_dev(i, 0.3) for i in ids) / len(ids)
+    assert 0.25 < share < 0.35 and [is_dev(i, 0.3) for i in ids] == [is_dev(i, 0.3) for i in ids]
+
+
+def test_each_language_gets_the_weights_of_the_run_that_finds_its_answers():
+    """Run A ranks the answer first for English queries, run B for German ones."""
+    queries, qrels, a, b = [], [], {}, {}
+    for i in range(40):
+        lang = "en" if i % 2 else "de"
+        qid = f"{lang}-{i}"
+        queries.append(Query(qid, "x", lang))
+        qrels.append(Qrel(qid, "answer", 1))
+        good, bad = {"answer": 3.0, "n1": 2.0, "n2": 1.0}, {"n1": 3.0, "n2": 2.0, "answer": 1.0}
+        a[qid], b[qid] = (good, bad) if lang == "en" else (bad, good)
+    outcome = {o.lang: o for o in tune_weights([Run(a), Run(b)], queries, qrels, "linear", step=0.25)}
+    assert outcome["en"].weights[0] > 0.5 > outcome["de"].weights[0]
+    assert outcome["en"].held_out_tuned == pytest.approx(1.0) and outcome["en"].held_out_equal < 1.0
+    assert outcome["en"].dev_queries + outcome["en"].held_out_queries == 20
+    with pytest.raises(BabelirError, match="no query of the topics"):
+        tune_weights([Run(a), Run(b)], queries, [Qrel("other", "d", 1)])
