@@ -6,21 +6,25 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export OMP_NUM_THREADS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: run test test-fast test-full install install-test clean
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# what the browser tests need from Debian: a headless browser, its driver, fonts for every script
+DEBIAN_TEST_PACKAGES := chromium chromium-driver fonts-noto-core fonts-noto-cjk
+
+.PHONY: run test test-fast test-full install install-test system-test-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[all-languages,ann]'
+	$(BIN)/python -m pip install -q -e '.[all-languages,ann,serve]'
 	touch $@
 
 # torch first, pinned: the local CPU build (any other spec pulls the CUDA wheels); then the hf
 # extra (transformers, sentence-transformers) that the hf:/st: encoder tests need
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e '.[all-languages,ann,hf,test]'
+	$(BIN)/python -m pip install -q -e '.[all-languages,ann,serve,hf,test]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -29,11 +33,17 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(BIN)/babelir quickstart
 
-test: install-test
-	$(BIN)/python -m pytest
+system-test-deps:
+	@dpkg -s $(DEBIAN_TEST_PACKAGES) >/dev/null 2>&1 || { \
+	  echo "installing $(DEBIAN_TEST_PACKAGES) (apt)"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEBIAN_TEST_PACKAGES); }
 
-test-fast: install-test
-	$(BIN)/python -m pytest -m "not slow and not full"
+test: install-test system-test-deps
+	BABELIR_REQUIRE_BROWSER=1 $(BIN)/python -m pytest
+
+test-fast: install-test system-test-deps
+	BABELIR_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -m "not slow and not full"
 
 test-full: install-test
 	$(BIN)/python -m pytest -m full

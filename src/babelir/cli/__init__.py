@@ -19,6 +19,7 @@ COMMANDS = {
     "analyze": "print the terms the analyzer makes of a text",
     "datasets": "write test collections (XQuAD-R, parallel text) as BEIR directories",
     "repro": "run a reproduction matrix (repro/NAME.yaml) and grade each row OK / FAIL",
+    "serve": "serve indexes over HTTP: a JSON API and a web search page",
     "quickstart": "index the bundled demo collection, evaluate it, and show how to search",
 }
 

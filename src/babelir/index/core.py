@@ -262,10 +262,11 @@ class Index:
         bar.close()
         return len(missing)
 
-    def search_sparse(self, queries: list[str], k: int = 10,
-                      doc_langs: set[str] | None = None) -> list[list[tuple[str, float]]]:
+    def search_sparse(self, queries: list[str], k: int = 10, doc_langs: set[str] | None = None,
+                      encoded: list | None = None) -> list[list[tuple[str, float]]]:
         """Top ``k`` (doc id, sparse dot product) for each query text (learned sparse retrieval);
-        ``doc_langs``: only documents of these languages."""
+        ``doc_langs``: only documents of these languages; ``encoded``: the queries' sparse
+        vectors when the caller has them already (``queries`` is then ignored)."""
         from babelir.index.sparse import SparseVectors
 
         if not self.manifest.get("sparse"):
@@ -276,7 +277,8 @@ class Index:
                                                       self.manifest["sparse"]["dim"], self.store.id_map()))
         sparse = self._sparse[1]
         allowed = None if doc_langs is None else self._language_mask(sparse.docnos, doc_langs)
-        return sparse.search(self.encoder.encode_sparse(queries), k, allowed=allowed)
+        vectors = encoded if encoded is not None else self.encoder.encode_sparse(queries)
+        return sparse.search(vectors, k, allowed=allowed)
 
     def _language_mask(self, docnos, doc_langs: set[str]):
         """A boolean array: whether each docno's document is in one of ``doc_langs``."""

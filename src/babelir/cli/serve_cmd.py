@@ -1,0 +1,49 @@
+"""``babelir serve --index NAME=DIR [--index NAME=DIR …] [--host 127.0.0.1] [--port 8080] [--writable]``"""
+
+from __future__ import annotations
+
+import os
+import re
+
+
+def register(p) -> None:
+    p.add_argument("--index", action="append", required=True, metavar="NAME=DIR",
+                   help="an index to serve under NAME (repeatable); requests name indexes, never paths")
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    p.add_argument("--writable", action="store_true",
+                   help="allow adding and deleting documents (needs --api-key or BABELIR_API_KEY)")
+    p.add_argument("--api-key", default=None, help="the key writes must send as X-API-Key (default $BABELIR_API_KEY)")
+
+
+def parse_indexes(items: list[str]) -> dict[str, str]:
+    """``NAME=DIR`` pairs as a dict; a malformed pair, a bad name or a repeated name is a user error."""
+    from babelir.errors import BabelirError
+
+    indexes = {}
+    for item in items:
+        name, sep, directory = item.partition("=")
+        if not sep or not directory:
+            raise BabelirError(f"--index takes NAME=DIR; got {item!r}")
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
+            raise BabelirError(f"index name {name!r}: letters, digits, '_', '.', '-' (at most 64)")
+        if name in indexes:
+            raise BabelirError(f"index name {name!r} is given twice")
+        indexes[name] = directory
+    return indexes
+
+
+def run(args) -> int:
+    from babelir.errors import BabelirError
+
+    try:
+        import uvicorn
+
+        from babelir.serve.app import create_app
+    except ImportError:
+        raise BabelirError("babelir serve needs fastapi and uvicorn: pip install 'babelir[serve]'") from None
+    app = create_app(parse_indexes(args.index), writable=args.writable,
+                     api_key=args.api_key or os.environ.get("BABELIR_API_KEY"))
+    print(f"serving {', '.join(app.state.services)} on http://{args.host}:{args.port}/ (API docs at /docs)")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0

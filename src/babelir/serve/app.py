@@ -1,0 +1,166 @@
+"""The FastAPI app: ``/v1/search``, ``/v1/indexes``, ``/v1/docs``, ``/health`` and the web page at ``/``.
+
+``create_app({"name": directory, …}, writable=False, api_key=None)``. Requests name indexes, never
+paths. Parameters are bounded (query length, k, offset, languages, body size); a bad parameter is a
+422 with the reason, an unknown index or document a 404, a write without the API key a 401, and
+a write to a read-only server a 403.
+"""
+
+from __future__ import annotations
+
+import hmac
+from pathlib import Path
+from typing import Literal
+
+from fastapi import Body, FastAPI, Header, HTTPException, Query, Request
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+
+from babelir.errors import BabelirError
+from babelir.serve.service import MAX_DEPTH, IndexService
+
+STATIC = Path(__file__).parent / "static"
+MAX_BODY_BYTES = 1_000_000
+MAX_QUERY_CHARS = 1000
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+class NewDocument(BaseModel):
+    id: str = Field(min_length=1, max_length=256)
+    text: str = Field(min_length=1, max_length=100_000)
+    title: str | None = Field(default=None, max_length=1000)
+    lang: str | None = Field(default=None, max_length=16)
+
+
+class NewDocuments(BaseModel):
+    documents: list[NewDocument] = Field(min_length=1, max_length=1000)
+
+
+def create_app(indexes: dict[str, str | Path], writable: bool = False, api_key: str | None = None) -> FastAPI:
+    """The app over the named index directories (opened now; a bad one raises BabelirError)."""
+    if writable and not api_key:
+        raise BabelirError("a writable server needs an API key (--api-key or BABELIR_API_KEY)")
+    services = {name: IndexService(name, path, writable=writable) for name, path in indexes.items()}
+    app = FastAPI(title="babelir", version=_version(),
+                  description="Multilingual and cross-lingual search over named babelir indexes.")
+
+    def service(name: str) -> IndexService:
+        if name not in services:
+            raise HTTPException(404, f"no index named {name!r} (known: {', '.join(sorted(services))})")
+        return services[name]
+
+    def authorise(key: str | None) -> None:
+        if not writable:
+            raise HTTPException(403, "this server is read-only (start it with --writable)")
+        if key is None or not hmac.compare_digest(key.encode(), api_key.encode()):
+            raise HTTPException(401, "a valid X-API-Key header is required")
+
+    @app.middleware("http")
+    async def bounded_body(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            return JSONResponse({"detail": f"request body over {MAX_BODY_BYTES} bytes"}, status_code=413)
+        if request.method in ("POST", "PUT", "PATCH") and length is None:
+            body = b""
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > MAX_BODY_BYTES:
+                    return JSONResponse({"detail": f"request body over {MAX_BODY_BYTES} bytes"}, status_code=413)
+        return await call_next(request)
+
+    @app.exception_handler(BabelirError)
+    async def user_error(request: Request, exc: BabelirError):
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.get("/health")
+    def health() -> dict:
+        return {"status": "ok", "indexes": sorted(services)}
+
+    @app.get("/v1/indexes")
+    def list_indexes() -> dict:
+        return {"indexes": [s.describe() for _, s in sorted(services.items())]}
+
+    @app.get("/v1/search")
+    def search(index: str = Query(pattern=NAME_PATTERN, description="a registered index name"),
+               q: str = Query(min_length=1, max_length=MAX_QUERY_CHARS, description="the query, any language"),
+               k: int = Query(10, ge=1, le=100), offset: int = Query(0, ge=0, le=MAX_DEPTH - 1),
+               mode: Literal["bm25", "dense", "sparse", "hybrid"] | None = None,
+               langs: str | None = Query(None, max_length=200, pattern=r"^[A-Za-z_,-]*$",
+                                         description="only documents in these languages, e.g. th,zh"),
+               lang: str | None = Query(None, max_length=16, pattern=r"^[A-Za-z_-]*$",
+                                        description="the query's language (default: detected)")) -> dict:
+        from babelir.serve.highlight import snippet
+        from babelir.text.langid import detect
+        from babelir.types import normalize_lang
+
+        target = service(index)
+        if not q.strip():
+            raise HTTPException(422, "q is blank")
+        query_lang = normalize_lang(lang) if lang else detect(q)
+        doc_langs = target.index.language_filter(langs) if langs else None
+        chosen = mode or target.modes()[0]
+        hits = target.search(q, query_lang, chosen, min(MAX_DEPTH, max(offset + k, 100)), doc_langs)
+        page = hits[offset:offset + k]
+        docs = target.documents([d for d, _ in page])
+        terms = target.query_terms(q, query_lang)
+        results = []
+        for doc_id, score in page:
+            doc_lang, title, text = docs[doc_id]
+            text_snippet, marks = snippet(text, target.highlights(text, terms, doc_lang))
+            results.append({"id": doc_id, "score": round(float(score), 6), "lang": doc_lang, "title": title,
+                            "snippet": text_snippet, "highlights": marks})
+        return {"query": q, "detected_lang": query_lang, "mode": chosen, "total": len(hits), "offset": offset,
+                "k": k, "results": results}
+
+    @app.get("/v1/docs/{index}/{doc_id}")
+    def get_document(index: str, doc_id: str) -> dict:
+        found = service(index).documents([doc_id])
+        if doc_id not in found:
+            raise HTTPException(404, f"no document {doc_id!r} in index {index!r}")
+        doc_lang, title, text = found[doc_id]
+        return {"id": doc_id, "lang": doc_lang, "title": title, "text": text}
+
+    @app.post("/v1/docs/{index}", status_code=201)
+    def add_documents(index: str, body: NewDocuments = Body(...),
+                      x_api_key: str | None = Header(None)) -> dict:
+        from babelir.types import Doc, normalize_lang
+
+        authorise(x_api_key)
+        target = service(index)
+        ids = [d.id for d in body.documents]
+        if len(set(ids)) != len(ids):
+            raise HTTPException(422, "the same id appears twice in the request")
+        existing = sorted(target.documents(ids))
+        if existing:
+            raise HTTPException(409, f"already in the index: {', '.join(existing[:10])}")
+        docs = [Doc(d.id, d.text, title=d.title or "", lang=normalize_lang(d.lang) if d.lang else _detect(d.text))
+                for d in body.documents]
+        return {"added": target.add(docs)}
+
+    @app.delete("/v1/docs/{index}/{doc_id}")
+    def delete_document(index: str, doc_id: str, x_api_key: str | None = Header(None)) -> dict:
+        authorise(x_api_key)
+        if not service(index).delete([doc_id]):
+            raise HTTPException(404, f"no document {doc_id!r} in index {index!r}")
+        return {"deleted": 1}
+
+    @app.get("/", include_in_schema=False)
+    def page():
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.state.services = services
+    return app
+
+
+def _detect(text: str) -> str | None:
+    from babelir.text.langid import detect
+
+    return detect(text)
+
+
+def _version() -> str:
+    import babelir
+
+    return babelir.__version__

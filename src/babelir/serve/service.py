@@ -1,0 +1,108 @@
+"""One named index behind the HTTP API: searches in every mode, documents, additions and deletions.
+
+Thread safety: query encoding runs under the encoder's lock, and the index itself is used under
+the index's lock only for the (fast) search over already-encoded queries, so a long encode holds
+back neither BM25 requests nor other indexes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from pathlib import Path
+
+from babelir.errors import BabelirError
+from babelir.index.core import Index
+from babelir.run import Run
+
+MAX_DEPTH = 1000  # results a search ranks (and ``total`` counts) at most
+
+
+class IndexService:
+    """Searches one index; ``writable`` allows :meth:`add` and :meth:`delete`."""
+
+    def __init__(self, name: str, directory: str | Path, writable: bool = False):
+        self.name = name
+        self.index = Index.open(directory, writable=writable)
+        self.writable = writable
+        self._index_lock = threading.Lock()
+        self._encoder_lock = threading.Lock()
+
+    # --- what the index offers ----------------------------------------------------------------
+    def modes(self) -> list[str]:
+        """The search modes the index supports, best first."""
+        manifest = self.index.manifest
+        modes = []
+        if manifest.get("encoder"):
+            modes.append("hybrid")
+            modes.append("dense")
+        if manifest.get("sparse"):
+            modes.append("sparse")
+        return modes + ["bm25"]
+
+    def describe(self) -> dict:
+        """Name, languages, counts, encoder and modes (the index's public manifest)."""
+        m = self.index.manifest
+        encoder = m.get("encoder") or None
+        return {"name": self.name, "documents": self.index.doc_count, "languages": self.index.store.languages(),
+                "analyzer": (m.get("analyzer") or {}).get("name"), "encoder": encoder and encoder.get("name"),
+                "sparse": bool(m.get("sparse")), "modes": self.modes(), "default_mode": self.modes()[0],
+                "writable": self.writable}
+
+    # --- search -------------------------------------------------------------------------------
+    def search(self, text: str, lang: str, mode: str, depth: int, doc_langs: set[str] | None) -> list[tuple[str, float]]:
+        """The ranked (doc id, score) list of one query, at most ``depth`` long."""
+        if mode not in self.modes():
+            raise BabelirError(f"index {self.name} does not support mode {mode!r} (it supports "
+                               f"{', '.join(self.modes())})")
+        if mode != "hybrid":
+            return self._single(mode, text, lang, depth, doc_langs)
+        from babelir.fuse import zscore
+
+        parts = [m for m in ("bm25", "dense", "sparse") if m in self.modes()]
+        runs = [Run({"q": dict(self._single(m, text, lang, max(depth, 100), doc_langs))}) for m in parts]
+        fused = zscore(runs)
+        return fused.ranking("q")[:depth] if "q" in fused else []
+
+    def _single(self, mode: str, text: str, lang: str, depth: int, doc_langs) -> list[tuple[str, float]]:
+        if mode == "bm25":
+            with self._index_lock:
+                return self.index.search(text, depth, lang, doc_langs=doc_langs)
+        with self._encoder_lock:
+            encoder = self.index.encoder
+            encoded = encoder.encode_queries([text]) if mode == "dense" else encoder.encode_sparse([text])
+        with self._index_lock:
+            if mode == "dense":
+                return self.index.search_dense(encoded, depth, query_langs=[lang], doc_langs=doc_langs)[0]
+            return self.index.search_sparse([text], depth, doc_langs=doc_langs, encoded=encoded)[0]
+
+    def query_terms(self, text: str, lang: str) -> set[str]:
+        """The query's analysed terms (for highlighting). Analysers (sudachi, kiwi …) are not
+        thread-safe, so every analysis runs under the index's lock."""
+        with self._index_lock:
+            return set(Counter(self.index.analyzer.analyze(text, lang)))
+
+    def highlights(self, text: str, terms: set[str], lang: str | None) -> list[tuple[int, int]]:
+        """Offsets of the words of a document ``text`` that match the query ``terms``."""
+        from babelir.serve.highlight import matches
+
+        with self._index_lock:
+            return matches(text, terms, self.index.analyzer, lang)
+
+    def documents(self, ids: list[str]) -> dict[str, tuple[str | None, str, str]]:
+        with self._index_lock:
+            return self.index.documents(ids)
+
+    # --- writing ------------------------------------------------------------------------------
+    def add(self, docs) -> int:
+        """Add documents (and their vectors when the index has them); returns how many."""
+        with self._encoder_lock, self._index_lock:
+            self.index.add(docs)
+            return len(docs)
+
+    def delete(self, ids: list[str]) -> int:
+        with self._index_lock:
+            return self.index.delete(ids)
+
+    def close(self) -> None:
+        self.index.close()

@@ -1,0 +1,152 @@
+"""The web page in headless Chromium (Debian's chromium + chromedriver, driven by Selenium):
+Thai, Chinese and Arabic queries typed into the page, results and highlights checked, keyboard use,
+and a screenshot saved to test-artifacts/ as a test artifact.
+
+``make test`` installs chromium, chromium-driver and the Noto fonts; under
+BABELIR_REQUIRE_BROWSER=1 (set by ``make test``) a missing browser fails instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+selenium = pytest.importorskip("selenium")
+
+from babelir.index.core import Index  # noqa: E402
+from babelir.io.demo import load_demo  # noqa: E402
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def _browser_paths() -> tuple[str, str]:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if not (chromium and driver):
+        message = "chromium and chromedriver are needed (make test installs them with apt)"
+        if os.environ.get("BABELIR_REQUIRE_BROWSER") == "1":
+            pytest.fail(message + " and BABELIR_REQUIRE_BROWSER=1")
+        pytest.skip(message)
+    return chromium, driver
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """``babelir serve``'s app over the demo collection (BM25 + dense), on a free loopback port."""
+    import uvicorn
+
+    from babelir.encode.base import get_encoder
+    from babelir.serve.app import create_app
+
+    directory = tmp_path_factory.mktemp("browser") / "demo"
+    with Index.create(directory, encoder=get_encoder()) as index:
+        index.add(load_demo().docs)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(create_app({"demo": directory}), host="127.0.0.1", port=port, log_level="warning")
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not uv.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert uv.started, "the server did not start"
+    yield f"http://127.0.0.1:{port}"
+    uv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    chromium, driver_path = _browser_paths()
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1100,900",
+                 "--lang=en-US"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def _search(browser, server, query: str):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(server + "/")
+    wait = WebDriverWait(browser, 30)
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#modes .toggle")))
+    box = browser.find_element(By.ID, "q")
+    box.clear()
+    box.send_keys(query, Keys.ENTER)
+    wait.until(lambda b: b.find_element(By.ID, "status").text.startswith(tuple("0123456789")))
+    return browser.find_elements(By.CSS_SELECTOR, "#results li")
+
+
+@pytest.mark.parametrize("query, lang, expected, name", [
+    ("ช้างเป็นสัตว์บกที่ใหญ่ที่สุด", "th", "th-elephants", "thai"),
+    ("咖啡从哪里来", "zh", "zh-coffee", "chinese"),
+    ("ما الذي يسبب المد والجزر", "ar", "ar-moon", "arabic"),
+])
+def test_typed_queries_find_and_highlight(browser, server, query, lang, expected, name):
+    from selenium.webdriver.common.by import By
+
+    results = _search(browser, server, query)
+    assert results, "no results shown"
+    status = browser.find_element(By.ID, "status")
+    assert status.get_attribute("data-lang") == lang and f"query language: {lang}" in status.text
+    top = results[0]
+    assert top.get_attribute("data-id") == expected
+    assert top.find_element(By.CSS_SELECTOR, ".badge").text == lang
+    marks = [m.text for m in top.find_elements(By.TAG_NAME, "mark")]
+    assert marks and all(m.strip() for m in marks), marks
+    snippet = top.find_element(By.CSS_SELECTOR, ".snippet")
+    direction = browser.execute_script("return getComputedStyle(arguments[0]).direction", snippet)
+    assert direction == ("rtl" if lang == "ar" else "ltr")
+    ARTIFACTS.mkdir(exist_ok=True)
+    assert browser.save_screenshot(str(ARTIFACTS / f"search-{name}.png"))
+
+
+def test_keyboard_modes_language_chips_and_paging(browser, server):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    results = _search(browser, server, "coffee")
+    assert len(results) == 10 and not browser.find_element(By.ID, "next").get_attribute("disabled")
+    first_page = [r.get_attribute("data-id") for r in results]
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.click()
+    body.send_keys("/")  # "/" focuses the search box
+    assert browser.switch_to.active_element.get_attribute("id") == "q"
+    browser.find_element(By.ID, "next").send_keys(Keys.ENTER)  # buttons work from the keyboard
+    wait = WebDriverWait(browser, 30)
+    wait.until(lambda b: "page 2" in b.find_element(By.ID, "page").text)
+    second_page = [r.get_attribute("data-id") for r in browser.find_elements(By.CSS_SELECTOR, "#results li")]
+    assert second_page and not set(first_page) & set(second_page)
+    chip = browser.find_element(By.CSS_SELECTOR, '#chips .chip[data-lang="zh"]')
+    chip.send_keys(Keys.SPACE)
+    wait.until(lambda b: b.find_element(By.CSS_SELECTOR, '#chips .chip[data-lang="zh"]')
+               .get_attribute("aria-pressed") == "true")
+    wait.until(lambda b: all(r.get_attribute("data-lang") == "zh"
+                             for r in b.find_elements(By.CSS_SELECTOR, "#results li")))
+    assert browser.find_elements(By.CSS_SELECTOR, "#results li")[0].get_attribute("data-id") == "zh-coffee"
+    bm25 = browser.find_element(By.CSS_SELECTOR, '#modes .toggle[data-mode="bm25"]')
+    bm25.send_keys(Keys.ENTER)
+    wait.until(lambda b: "mode bm25" in b.find_element(By.ID, "status").text)
+    ARTIFACTS.mkdir(exist_ok=True)
+    assert browser.save_screenshot(str(ARTIFACTS / "search-filtered.png"))
