@@ -123,3 +123,36 @@ def test_writable_server_needs_the_key(tmp_path):
         assert client.delete("/v1/docs/w/new-1", headers={"X-API-Key": "s3cret"}).json() == {"deleted": 1}
         assert client.delete("/v1/docs/w/new-1", headers={"X-API-Key": "s3cret"}).status_code == 404
         assert client.get("/v1/search", params={"index": "w", "q": "kinywaji"}).json()["results"] == []
+
+
+def test_a_long_encode_does_not_hold_back_bm25_requests(client):
+    import threading
+    import time
+
+    service = client.app.state.services["demo"]
+    encoder = service.index.encoder
+    original = encoder.encode_queries
+
+    def slow(texts):
+        time.sleep(3.0)
+        return original(texts)
+
+    encoder.encode_queries = slow
+    try:
+        finished = {}
+
+        def dense_request():
+            client.get("/v1/search", params={"index": "demo", "q": "slow dense query", "mode": "dense"})
+            finished["dense"] = time.perf_counter()
+
+        worker = threading.Thread(target=dense_request)
+        worker.start()
+        time.sleep(0.3)  # the dense request is now encoding
+        response = client.get("/v1/search", params={"index": "demo", "q": "where does coffee come from",
+                                                      "mode": "bm25"})
+        finished["bm25"] = time.perf_counter()
+        worker.join()
+    finally:
+        encoder.encode_queries = original
+    assert response.status_code == 200 and response.json()["results"]
+    assert finished["bm25"] < finished["dense"] - 1.0  # answered while the encode was still running

@@ -138,3 +138,13 @@ def test_missing_segmenter_falls_back_to_icu_and_says_so_once(monkeypatch, caplo
     notices = [r.getMessage() for r in caplog.records if r.getMessage().startswith("ja:")]
     assert len(notices) == 1 and "babelir[ja]" in notices[0]
     assert "東京" in first.analyze("東京は日本の首都です", "ja")
+
+
+def test_detection_among_the_languages_an_index_holds():
+    from babelir.text.langid import detect
+
+    assert detect("coffee") not in ("en", "de")  # one word: py3langid alone guesses another language
+    assert detect("coffee", among=("en", "de", "th", "zh", "ar")) in ("en", "de")
+    assert detect("北京是中华人民共和国的首都", among=("en", "zh")) == "zh"
+    assert detect("The Moon is Earth's only natural satellite", among=("en",)) == "en"  # one: unrestricted
+    assert detect("1234", among=("en", "de")) == "und"

@@ -89,7 +89,8 @@ def create_app(indexes: dict[str, str | Path], writable: bool = False, api_key: 
                langs: str | None = Query(None, max_length=200, pattern=r"^[A-Za-z_,-]*$",
                                          description="only documents in these languages, e.g. th,zh"),
                lang: str | None = Query(None, max_length=16, pattern=r"^[A-Za-z_-]*$",
-                                        description="the query's language (default: detected)")) -> dict:
+                                        description="the query's language (default: detected among the "
+                                                    "index's languages)")) -> dict:
         from babelir.serve.highlight import snippet
         from babelir.text.langid import detect
         from babelir.types import normalize_lang
@@ -97,7 +98,8 @@ def create_app(indexes: dict[str, str | Path], writable: bool = False, api_key: 
         target = service(index)
         if not q.strip():
             raise HTTPException(422, "q is blank")
-        query_lang = normalize_lang(lang) if lang else detect(q)
+        held = tuple(code for code in target.index.manifest.get("languages", {}) if code != "und")
+        query_lang = normalize_lang(lang) if lang else detect(q, among=held or None)
         doc_langs = target.index.language_filter(langs) if langs else None
         chosen = mode or target.modes()[0]
         hits = target.search(q, query_lang, chosen, min(MAX_DEPTH, max(offset + k, 100)), doc_langs)
