@@ -1,5 +1,7 @@
 """The HTTP API (FastAPI TestClient) over the demo collection: search in every mode, limits, errors."""
 
+import json
+
 import pytest
 
 pytest.importorskip("fastapi")
@@ -104,6 +106,11 @@ def test_read_only_by_default_and_oversized_bodies(client):
     huge = client.post("/v1/docs/demo", content=b"x" * 2_000_000, headers={"content-type": "application/json"})
     assert huge.status_code == 413
 
+    def chunks():  # no Content-Length: counted as it arrives
+        for _ in range(40):
+            yield b"x" * 50_000
+    assert client.post("/v1/docs/demo", content=chunks(), headers={"content-type": "application/json"}).status_code == 413
+
 
 def test_writable_server_needs_the_key(tmp_path):
     from babelir.errors import BabelirError
@@ -123,6 +130,12 @@ def test_writable_server_needs_the_key(tmp_path):
         assert client.delete("/v1/docs/w/new-1", headers={"X-API-Key": "s3cret"}).json() == {"deleted": 1}
         assert client.delete("/v1/docs/w/new-1", headers={"X-API-Key": "s3cret"}).status_code == 404
         assert client.get("/v1/search", params={"index": "w", "q": "kinywaji"}).json()["results"] == []
+
+        def streamed():  # a chunked body (no Content-Length) reaches the endpoint whole
+            yield json.dumps({"documents": [{"id": "new-2", "text": "Chai ni kinywaji", "lang": "sw"}]}).encode()
+        assert client.post("/v1/docs/w", content=streamed(), headers={"X-API-Key": "s3cret",
+                                                                       "content-type": "application/json"}).json() \
+            == {"added": 1}
 
 
 def test_a_long_encode_does_not_hold_back_bm25_requests(client):

@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from babelir.errors import BabelirError
+from babelir.serve.limits import BodyLimit
 from babelir.serve.service import MAX_DEPTH, IndexService
 
 STATIC = Path(__file__).parent / "static"
@@ -56,18 +57,7 @@ def create_app(indexes: dict[str, str | Path], writable: bool = False, api_key: 
         if key is None or not hmac.compare_digest(key.encode(), api_key.encode()):
             raise HTTPException(401, "a valid X-API-Key header is required")
 
-    @app.middleware("http")
-    async def bounded_body(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return JSONResponse({"detail": f"request body over {MAX_BODY_BYTES} bytes"}, status_code=413)
-        if request.method in ("POST", "PUT", "PATCH") and length is None:
-            body = b""
-            async for chunk in request.stream():
-                body += chunk
-                if len(body) > MAX_BODY_BYTES:
-                    return JSONResponse({"detail": f"request body over {MAX_BODY_BYTES} bytes"}, status_code=413)
-        return await call_next(request)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
 
     @app.exception_handler(BabelirError)
     async def user_error(request: Request, exc: BabelirError):
