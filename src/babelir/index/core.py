@@ -48,7 +48,7 @@ class Index:
         self._encoder = None
         self._dense = None  # (generation, DenseVectors)
         self._sparse = None  # (generation, SparseVectors)
-        self._allowed = None  # ((generation, languages), mask over the postings cache's documents)
+        self._masks: dict = {}  # language-filter masks of one commit generation (see _language_mask)
         self._ann = None  # (generation, (record, graphs) or None)
         count, total, top = self.store.stats()
         self._doc_count, self._total_length, self._next_docno = count, total, max(top, self.store.get_meta("top_docno", -1)) + 1
@@ -276,16 +276,29 @@ class Index:
             self._sparse = (generation, SparseVectors(self.directory, self.store.chunks("sparse"),
                                                       self.manifest["sparse"]["dim"], self.store.id_map()))
         sparse = self._sparse[1]
-        allowed = None if doc_langs is None else self._language_mask(sparse.docnos, doc_langs)
+        allowed = None if doc_langs is None else self._language_mask("sparse", sparse.docnos, doc_langs)
         vectors = encoded if encoded is not None else self.encoder.encode_sparse(queries)
         return sparse.search(vectors, k, allowed=allowed)
 
-    def _language_mask(self, docnos, doc_langs: set[str]):
-        """A boolean array: whether each docno's document is in one of ``doc_langs``."""
+    def _language_mask(self, kind: str, keys, doc_langs: set[str]):
+        """A boolean array over ``keys``: whether each one's document is in one of ``doc_langs``.
+        ``kind`` says what the keys are: ``"sparse"`` docnos, ``"bm25"`` doc ids (the postings
+        cache's order). Kept per commit generation, kind and languages."""
         import numpy as np
 
-        langs = self.store.lang_map()
-        return np.fromiter((langs.get(int(n)) in doc_langs for n in docnos), dtype=bool, count=len(docnos))
+        generation = self.store.generation()
+        if self._masks.get("generation") != generation:
+            self._masks = {"generation": generation}
+        key = (kind, frozenset(doc_langs))
+        if key not in self._masks:
+            langs = self.store.lang_map()
+            if kind == "bm25":
+                ids = self.store.id_map()
+                langs = {ids[n]: lang for n, lang in langs.items()}
+            else:
+                keys = [int(n) for n in keys]
+            self._masks[key] = np.fromiter((langs.get(k) in doc_langs for k in keys), dtype=bool, count=len(keys))
+        return self._masks[key]
 
     def language_filter(self, codes) -> set[str] | None:
         """``codes`` (an iterable of language codes, or a comma-separated string; None for no
@@ -422,17 +435,7 @@ class Index:
         if not query_terms:
             return []
         impact = self.impact()  # follows the store's latest commit
-        allowed = None
-        if doc_langs is not None:
-            key = (impact.generation, frozenset(doc_langs))
-            if self._allowed is None or self._allowed[0] != key:
-                import numpy as np
-
-                ids = self.store.id_map()
-                by_id = {ids[n]: lang for n, lang in self.store.lang_map().items()}
-                self._allowed = (key, np.fromiter((by_id.get(i) in doc_langs for i in impact.ids), dtype=bool,
-                                                  count=len(impact.ids)))
-            allowed = self._allowed[1]
+        allowed = None if doc_langs is None else self._language_mask("bm25", impact.ids, doc_langs)
         return impact.search(query_terms, k, self.params, allowed=allowed)
 
     def impact(self):
