@@ -95,13 +95,22 @@ def build_ann(directory: Path, dense, generation: int, corrected: bool, **params
     return record
 
 
+def read_record(directory: Path) -> dict | None:
+    """The saved ``ann.json`` record, or None when there is none (or it is unreadable)."""
+    try:
+        return json.loads((directory / ANN / "ann.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def load_ann(directory: Path) -> tuple[dict, dict[str, HNSW]] | None:
     """The saved record and graphs, or None when there are none."""
-    folder = directory / ANN
+    record = read_record(directory)
+    if record is None:
+        return None
     try:
-        record = json.loads((folder / "ann.json").read_text(encoding="utf-8"))
-        return record, {name: HNSW.load(folder, g["file"]) for name, g in record["groups"].items()}
-    except (OSError, ValueError, KeyError, RuntimeError):
+        return record, {name: HNSW.load(directory / ANN, g["file"]) for name, g in record["groups"].items()}
+    except (OSError, KeyError, RuntimeError):
         return None
 
 

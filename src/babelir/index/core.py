@@ -341,16 +341,11 @@ class Index:
 
     def ensure_ann(self, quiet: bool = True, **params) -> dict:
         """The ANN record for the latest commit, building the graphs when missing or stale."""
-        import json
+        from babelir.index.ann import read_record
 
-        path = self.directory / "ann" / "ann.json"
-        if path.exists():
-            try:
-                record = json.loads(path.read_text(encoding="utf-8"))
-                if record.get("generation") == self.store.generation() and not params:
-                    return record
-            except ValueError:
-                pass
+        record = read_record(self.directory)
+        if record is not None and record.get("generation") == self.store.generation() and not params:
+            return record
         if not quiet:
             import sys
 
@@ -363,7 +358,7 @@ class Index:
 
         generation = self.store.generation()
         if self._ann is None or self._ann[0] != generation:
-            loaded = load_ann(self.directory) if (self.directory / "ann" / "ann.json").exists() else None
+            loaded = load_ann(self.directory)
             if loaded and loaded[0]["generation"] != generation:
                 import logging
 
