@@ -6,37 +6,19 @@ import numpy as np
 import pytest
 
 from tests.conftest import run_cli, write
+from tests.tiny_models import build_tiny_bert
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-WORDS = ["the", "moon", "ocean", "tides", "capital", "china", "elephant", "volcano", "magma", "coffee",
-         "北", "京", "首", "都", "ช้าง", "query", ":", "passage", "earth"]
-
 
 @pytest.fixture(scope="module")
 def tiny_bert(tmp_path_factory):
-    """A 2-layer BERT with a 40-token WordPiece vocabulary, saved as a transformers directory."""
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
-    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+    """A 2-layer BERT with a 24-entry WordPiece vocabulary, saved as a transformers directory."""
+    from transformers import AutoTokenizer
 
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]
-    core = Tokenizer(models.WordPiece({t: i for i, t in enumerate(vocab)}, unk_token="[UNK]"))
-    core.normalizer = normalizers.BertNormalizer(lowercase=True)
-    core.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    core.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2),
-                                                                                                ("[SEP]", 3)])
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, unk_token="[UNK]", pad_token="[PAD]",
-                                        cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]")
-    assert tokenizer.tokenize("Volcano magma") == ["volcano", "magma"]
-    torch.manual_seed(0)
-    model = BertModel(BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                                 intermediate_size=64, max_position_embeddings=64))
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    (folder / "babelir_encoder.json").write_text(json.dumps({"query_prefix": "query: ",
-                                                             "passage_prefix": "passage: "}))
+    folder = build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
+    assert AutoTokenizer.from_pretrained(folder).tokenize("Volcano magma") == ["volcano", "magma"]
     return folder
 
 

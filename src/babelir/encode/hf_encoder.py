@@ -71,6 +71,10 @@ class HFEncoder:
             raise BabelirError(f"{spec}: cannot load a transformers model: {exc}") from None
         self._torch = torch
         self.dim = int(self._model.config.hidden_size)
+        # never longer than the model's position table (a tiny model may have 64 positions)
+        positions = getattr(self._model.config, "max_position_embeddings", None)
+        if positions:
+            self.settings["max_length"] = min(int(self.settings["max_length"]), int(positions))
         self.batch_size = batch_size
 
     def _encode(self, texts: list[str], prefix: str) -> np.ndarray:
