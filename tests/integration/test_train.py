@@ -1,8 +1,6 @@
 """babelir train and babelir experiment transfer, on a tiny model built in the test session."""
 
 import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -12,7 +10,6 @@ from tests.tiny_models import build_tiny_bert
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "xquad-r"
 WORDS = ["the", "moon", "ocean", "tides", "capital", "china", "elephant", "volcano", "magma", "coffee", "beans",
          "lava", "earth", "orbit", "water", "tea", "leaves", "beijing", "city", "trunk", "what", "is", "query",
          "passage", ":", "does", "drink", "animal", "rock", "sea"]
@@ -151,14 +148,13 @@ def test_bad_training_input_is_a_clear_error(tiny_model, tmp_path):
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.skipif(not DATA.is_dir(), reason="XQuAD-R data not present")
-def test_xquadr_split_keeps_test_articles_out_of_training():
+def test_xquadr_split_keeps_test_articles_out_of_training(xquadr_dir):
     from babelir.train.data import XQUADR_TEST_ARTICLES, xquadr_part
 
     assert len(XQUADR_TEST_ARTICLES) == 12
     paragraphs = {}
     for lang in ("en", "th"):
-        train, test = xquadr_part(DATA, lang, "train"), xquadr_part(DATA, lang, "test")
+        train, test = xquadr_part(xquadr_dir, lang, "train"), xquadr_part(xquadr_dir, lang, "test")
         assert not {d.id for d in train.docs} & {d.id for d in test.docs}
         assert not {q.id for q in train.queries} & {q.id for q in test.queries}
         assert len(train.queries) + len(test.queries) == 1190
@@ -168,9 +164,8 @@ def test_xquadr_split_keeps_test_articles_out_of_training():
     assert len(paragraphs["en"]) == 60  # 12 articles of 5 paragraphs
 
 
-@pytest.mark.skipif(not DATA.is_dir(), reason="XQuAD-R data not present")
-def test_transfer_experiment_writes_matrix_and_heatmap(tiny_model, tmp_path):
-    config = write(tmp_path / "transfer.yaml", f"model: hf:{tiny_model}\nxquadr: {DATA}\nlangs: [en, th]\n"
+def test_transfer_experiment_writes_matrix_and_heatmap(tiny_model, tmp_path, xquadr_dir):
+    config = write(tmp_path / "transfer.yaml", f"model: hf:{tiny_model}\nxquadr: {xquadr_dir}\nlangs: [en, th]\n"
                                                f"output: {tmp_path / 'runs'}\ntrain:\n  epochs: 0.05\n"
                                                "  batch_size: 8\n  max_length: 32\n")
     result = run_cli("experiment", "transfer", "--config", str(config), "--quiet")
