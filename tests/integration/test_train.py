@@ -178,3 +178,7 @@ def test_transfer_experiment_writes_matrix_and_heatmap(tiny_model, tmp_path, xqu
     # a second run finds every model and cell done and trains nothing
     again = run_cli("experiment", "transfer", "--config", str(config), "--quiet")
     assert again.returncode == 0 and "fine-tuning" not in again.stderr
+    # other training settings into the same output: refused instead of mixing old cells in
+    config.write_text(config.read_text().replace("epochs: 0.05", "epochs: 0.1"))
+    other = run_cli("experiment", "transfer", "--config", str(config), "--quiet")
+    assert other.returncode == 2 and "other settings" in other.stderr

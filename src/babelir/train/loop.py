@@ -72,6 +72,7 @@ def plan_batches(examples: list[Example], batch_size: int, batching: str, seed: 
         else:
             order = [int(i) for i in rng.permutation(len(examples))]
             batches = [order[s:s + batch_size] for s in range(0, len(order), batch_size)]
+        # a lone leftover example has no in-batch negatives: it waits for the next epoch's order
         per_epoch.append([[int(i) for i in b] for b in batches if len(b) > 1 or len(examples) == 1])
     flat = [b for batches in per_epoch for b in batches]
     return flat[:max(1, round(len(per_epoch[0]) * epochs))] if per_epoch else []

@@ -88,8 +88,10 @@ def run_transfer(config: TransferConfig, log=print, quiet: bool = False) -> dict
         base = f"hf:{out / 'base'}"
     results_file = out / "transfer.json"
     results = json.loads(results_file.read_text(encoding="utf-8")) if results_file.exists() else {}
-    if results.get("langs", config.langs) != config.langs or results.get("model", base) != base:
-        raise InputError(str(results_file), None, "langs", "holds another experiment; choose another output")
+    for key, value in (("langs", config.langs), ("model", base), ("train", config.train)):
+        if results.get(key, value) != value:
+            raise InputError(str(results_file), None, key, "holds an experiment with other settings; "
+                                                          "choose another output directory")
     results.update({"model": base, "langs": config.langs, "measure": MEASURE, "train": config.train,
                     "split": "XQuAD-R articles: 36 train, 12 test (babelir.train.data.XQUADR_TEST_ARTICLES)"})
     scores = results.setdefault("scores", {})
