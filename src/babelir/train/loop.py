@@ -186,6 +186,8 @@ def train(config: TrainConfig, examples: list[Example], quiet: bool = False, sto
         optimiser.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["rng"])
+        if state.get("cuda_rng") is not None and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
         step, losses = state["step"], state["losses"]
         log(f"resuming from {latest} (step {step} of {total_steps})")
     resumed_from = step
@@ -225,6 +227,7 @@ def _save_checkpoint(directory, step, model, trainable, optimiser, schedule, los
     names = {n for n, _ in trainable}
     state = {"model": {n: p for n, p in model.state_dict().items() if n in names}, "optimizer": optimiser.state_dict(),
              "scheduler": schedule.state_dict(), "rng": torch.get_rng_state(), "step": step, "losses": losses,
+             "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
              "fingerprint": fingerprint}
     partial = directory / f"step-{step}.pt.partial"
     torch.save(state, partial)
