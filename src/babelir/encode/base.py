@@ -45,8 +45,12 @@ def get_encoder(spec: str = DEFAULT_ENCODER, cache: bool = True) -> Encoder:
         from babelir.encode.hf_encoder import HFEncoder, STEncoder
 
         encoder = (HFEncoder if spec.startswith("hf:") else STEncoder)(spec)
+    elif spec.startswith("static:"):
+        from babelir.encode.static_encoder import StaticEncoder
+
+        return StaticEncoder(spec)  # never cached: averaging token vectors is cheaper than a lookup
     else:
-        raise BabelirError(f"unknown encoder {spec!r}; known: e5-small, hf:PATH, st:PATH")
+        raise BabelirError(f"unknown encoder {spec!r}; known: e5-small, hf:PATH, st:PATH, static:PATH")
     if cache:
         from babelir.encode.cache import CachedEncoder
 
