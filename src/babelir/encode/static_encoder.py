@@ -1,7 +1,7 @@
 """A static encoder (``static:DIR``): a sentence is the mean of its tokens' stored vectors.
 
-DIR holds ``tokenizer.json`` (any ``tokenizers`` tokenizer), ``embeddings.npy`` (float32,
-vocabulary × dimension, one row per token id; frequency weighting already folded into the rows)
+DIR holds ``tokenizer.json`` (any ``tokenizers`` tokenizer), ``embeddings.npy`` (float16 or
+float32, vocabulary × dimension, one row per token id; frequency weighting already folded into the rows)
 and ``babelir_static.json`` (``{"teacher": …, "dim": …}``). No neural network runs at encoding
 time: tokenising and one sum per text.
 
@@ -35,23 +35,25 @@ class StaticEncoder:
         try:
             self.settings = json.loads((self.path / SETTINGS).read_text(encoding="utf-8"))
             self._tokenizer = Tokenizer.from_file(str(self.path / "tokenizer.json"))
-            self._vectors = np.load(self.path / "embeddings.npy", mmap_mode="r")
+            # read into memory once: gathering rows from a memory map pays page faults on every new token
+            self._vectors = np.load(self.path / "embeddings.npy").astype(np.float32, copy=False)
         except (FileNotFoundError, ValueError, OSError) as exc:
             raise BabelirError(f"{spec}: not a static encoder directory ({exc})") from None
         self.dim = int(self._vectors.shape[1])
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        from scipy.sparse import csr_matrix
+
         if not texts:
-            return out
+            return np.zeros((0, self.dim), dtype=np.float32)
         encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
-        ids = [np.asarray(e.ids, dtype=np.int64) for e in encodings]
-        lengths = np.array([len(i) for i in ids])
-        flat = np.concatenate(ids) if lengths.sum() else np.zeros(0, dtype=np.int64)
-        rows = np.asarray(self._vectors[flat], dtype=np.float32)
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-        nonempty = lengths > 0
-        out[nonempty] = np.add.reduceat(rows, starts[nonempty], axis=0)
+        ids = [e.ids for e in encodings]
+        lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+        flat = np.fromiter((i for row in ids for i in row), dtype=np.int64, count=int(lengths.sum()))
+        # sums of token rows as one sparse (texts x vocabulary) product: no (tokens x dim) intermediate
+        counts = csr_matrix((np.ones(len(flat), dtype=np.float32), flat, np.concatenate([[0], np.cumsum(lengths)])),
+                            shape=(len(texts), self._vectors.shape[0]))
+        out = np.asarray(counts @ self._vectors, dtype=np.float32)
         return normalise_rows(out)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
