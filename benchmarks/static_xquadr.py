@@ -1,11 +1,14 @@
 """A static encoder against multilingual-e5-small on XQuAD-R: indexing speed and nDCG@10, one run.
 
-    python -m benchmarks.static_xquadr --static models/static-e5 [--langs en] [--data ../shared/data/xquad-r]
+    python -m benchmarks.static_xquadr --static models/static-e5 [--langs en] [--split full|test]
+                                       [--data ../shared/data/xquad-r]
 
 Per language, each encoder indexes the sentences from scratch (``Index.create`` + ``add`` with dense
 vectors: what ``babelir index --dense`` runs; the encoding cache is off) and then runs the
 questions. Each encoder is loaded and warmed on 8 sentences first; then printed: passage-encoding
 seconds alone, end-to-end indexing seconds, nDCG@10 (ir_measures), and the ratios.
+``--split test`` uses only the 12 test articles of the training split (for a static model fitted
+on the training articles' sentences).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from babelir.evaluate.table import format_table
 from babelir.index.core import Index
 from babelir.io.xquadr import load_language
 from babelir.retrieve.hybrid import make_retriever
+from babelir.train.data import xquadr_part
 
 
 def measure(spec: str, collection, directory: Path) -> tuple[float, float, float]:
@@ -45,11 +49,14 @@ def main(argv=None) -> None:
     parser.add_argument("--static", required=True, help="a directory from babelir model distill-static")
     parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared/data/xquad-r"))
     parser.add_argument("--langs", nargs="*", default=["en"])
+    parser.add_argument("--split", choices=["full", "test"], default="full",
+                        help="the whole collection (default) or the test articles only")
     args = parser.parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for lang in args.langs:
-            collection, _ = load_language(args.data, lang)
+            collection = load_language(args.data, lang)[0] if args.split == "full" else \
+                xquadr_part(args.data, lang, "test")
             e5 = measure("e5-small", collection, Path(tmp) / f"{lang}-e5")
             static = measure(f"static:{args.static}", collection, Path(tmp) / f"{lang}-static")
             rows.append([lang, f"{e5[0]:.2f}", f"{static[0]:.2f}", f"{e5[0] / static[0]:.0f}x",
