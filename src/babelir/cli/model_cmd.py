@@ -15,7 +15,6 @@ def register(p) -> None:
     export.add_argument("--verify-xquadr", metavar="DIR",
                         help="also check on every XQuAD-R sentence and question in DIR (26k texts, minutes)")
 
-
     static = sub.add_parser("distill-static", help="distil a teacher into static token vectors, usable as "
                                                    "--encoder static:DIR (no network at encoding time)",
                             description="Embed every vocabulary item with the teacher, reduce by PCA, weight by "
