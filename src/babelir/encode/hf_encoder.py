@@ -36,6 +36,14 @@ def _model_dir(spec: str) -> Path:
     return path
 
 
+def hf_model_dir(spec: str | Path) -> Path:
+    """The directory of ``hf:DIR`` (or a bare ``DIR``); it must hold a transformers ``config.json``."""
+    path = Path(str(spec).removeprefix("hf:")).expanduser()
+    if not (path / "config.json").exists():
+        raise BabelirError(f"{spec}: not a Hugging Face model directory (no config.json)")
+    return path
+
+
 def _fingerprint(path: Path) -> str:
     """Sizes and modification times of the weight files: a cached encoding is tied to the weights."""
     files = sorted(p for p in path.rglob("*") if p.suffix in (".safetensors", ".bin", ".pt") and p.is_file())

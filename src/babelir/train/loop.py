@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from babelir.encode.hf_encoder import hf_model_dir
 from babelir.errors import BabelirError
 from babelir.train.config import TrainConfig
 from babelir.train.data import Example
@@ -44,13 +45,6 @@ class TrainResult:
     losses: list[float] = field(default_factory=list)
     seconds: float = 0.0
     finished: bool = True
-
-
-def model_dir(spec: str) -> Path:
-    path = Path(spec[3:] if spec.startswith("hf:") else spec).expanduser()
-    if not (path / "config.json").exists():
-        raise BabelirError(f"{spec}: not a Hugging Face model directory (no config.json)")
-    return path
 
 
 def plan_batches(examples: list[Example], batch_size: int, batching: str, seed: int, epochs: float) -> list[list[int]]:
@@ -150,7 +144,7 @@ def train(config: TrainConfig, examples: list[Example], quiet: bool = False, sto
     from babelir.progress import progress
 
     hf_logging.disable_progress_bar()
-    source, output = model_dir(config.model), Path(config.output)
+    source, output = hf_model_dir(config.model), Path(config.output)
     if output.resolve() == source.resolve():
         raise BabelirError(f"output {output} is the model being trained; choose another directory")
     settings_file = source / "babelir_encoder.json"

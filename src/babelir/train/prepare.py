@@ -16,6 +16,7 @@ from babelir.train.data import Example, examples_from_collection, read_examples,
 def prepare_examples(config: TrainConfig, log=print) -> list[Example]:
     """Examples from ``config.data`` or XQuAD-R's training split of ``config.langs``, ready to train on."""
     from babelir.encode.base import get_encoder
+    from babelir.encode.hf_encoder import hf_model_dir
     from babelir.train.negatives import add_teacher_scores, mine_negatives
 
     corpus = None
@@ -34,7 +35,7 @@ def prepare_examples(config: TrainConfig, log=print) -> list[Example]:
             examples += examples_from_collection(part)
             corpus += part.docs
     if config.negatives and config.mine_from != "none":
-        encoder = get_encoder(f"hf:{config.model.removeprefix('hf:')}") if config.mine_from == "model" else None
+        encoder = get_encoder(f"hf:{hf_model_dir(config.model)}") if config.mine_from == "model" else None
         log(f"mining {config.negatives} hard negative(s) per example from {config.mine_from} "
             f"({len(examples)} examples)")
         examples = mine_negatives(examples, config.negatives, config.mine_from, corpus, encoder)
