@@ -44,6 +44,12 @@ def hf_model_dir(spec: str | Path) -> Path:
     return path
 
 
+def mean_pool(hidden, attention_mask):
+    """E5's pooling: the mean of the last hidden states over the real (unmasked) tokens (torch)."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
+
+
 def _fingerprint(path: Path) -> str:
     """Sizes and modification times of the weight files: a cached encoding is tied to the weights."""
     files = sorted(p for p in path.rglob("*") if p.suffix in (".safetensors", ".bin", ".pt") and p.is_file())
@@ -100,8 +106,7 @@ class HFEncoder:
             if self.settings["pooling"] == "cls":
                 pooled = hidden[:, 0]
             else:
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
+                pooled = mean_pool(hidden, batch["attention_mask"])
             out[rows] = pooled.float().numpy()
         return normalise_rows(out)
 

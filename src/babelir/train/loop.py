@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from babelir.encode.hf_encoder import hf_model_dir
+from babelir.encode.hf_encoder import hf_model_dir, mean_pool
 from babelir.errors import BabelirError
 from babelir.train.config import TrainConfig
 from babelir.train.data import Example
@@ -93,9 +93,7 @@ class _Encoder:
         batch = self.tokenizer([self.settings.get(prefix_key, "") + t for t in texts], padding=True,
                                truncation=True, max_length=self.max_length, return_tensors="pt").to(self.device)
         hidden = self.model(**batch).last_hidden_state
-        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
-        return torch.nn.functional.normalize(pooled, dim=-1)
+        return torch.nn.functional.normalize(mean_pool(hidden, batch["attention_mask"]), dim=-1)
 
 
 def batch_loss(encode, batch: list[Example], config: TrainConfig):
