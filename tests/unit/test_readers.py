@@ -86,3 +86,17 @@ def test_parallel_text_is_a_bitext_collection(tmp_path):
 def test_parallel_text_line_counts_must_match(tmp_path):
     with pytest.raises(InputError, match="line counts differ"):
         load_parallel(write(tmp_path / "a", "x\ny\n"), write(tmp_path / "b", "x\n"))
+
+
+def test_atomic_directory_replaces_only_when_complete(tmp_path):
+    from babelir.io.atomic import atomic_directory
+
+    target = tmp_path / "model"
+    with atomic_directory(target) as staging:
+        (staging / "a.txt").write_text("one")
+    assert (target / "a.txt").read_text() == "one" and not (tmp_path / "model.partial").exists()
+    with pytest.raises(RuntimeError):
+        with atomic_directory(target) as staging:
+            (staging / "a.txt").write_text("two")
+            raise RuntimeError("interrupted")
+    assert (target / "a.txt").read_text() == "one" and not (tmp_path / "model.partial").exists()

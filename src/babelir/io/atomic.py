@@ -1,10 +1,13 @@
-"""Atomic file writes: write to a temporary file beside the target, fsync, then rename."""
+"""Atomic writes: a file (temporary file beside the target, fsync, rename) or a whole directory
+(a staging directory beside it, renamed into place)."""
 
 from __future__ import annotations
 
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,3 +47,23 @@ def atomic_save_npy(path: str | Path, array) -> None:
     buffer = io.BytesIO()
     np.save(buffer, array)
     atomic_write_bytes(path, buffer.getvalue())
+
+
+@contextmanager
+def atomic_directory(path: str | Path) -> Iterator[Path]:
+    """Yield a staging directory beside ``path``; when the block ends without error, it replaces
+    ``path``. An error (or an interruption) leaves ``path`` as it was and removes the staging."""
+    import shutil
+
+    path = Path(path)
+    staging = path.with_name(path.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if path.exists():
+        shutil.rmtree(path)
+    staging.rename(path)

