@@ -19,7 +19,7 @@ from pathlib import Path
 from babelir.evaluate.table import format_table
 from babelir.io.xquadr import XQUADR_LANGS, load_language
 from babelir.train.export_e5 import export_e5
-from babelir.train.transfer import evaluate_dense
+from babelir.evaluate.dense_eval import evaluate_dense
 
 TOLERANCE = 0.01
 

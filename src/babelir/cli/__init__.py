@@ -16,7 +16,7 @@ COMMANDS = {
     "compare": "paired significance tests between two runs, per language",
     "tune": "pick per-language hybrid fusion weights on a dev split and store them in the index",
     "analyzers": "list the per-language analyzers and what each does",
-    "analyze": "print the terms the analyzer makes of a text",
+    "analyze": "print the terms the analyzer makes of a text; semantic tokens of a model",
     "datasets": "write test collections (XQuAD-R, parallel text) as BEIR directories",
     "repro": "run a reproduction matrix (repro/NAME.yaml) and grade each row OK / FAIL",
     "serve": "serve indexes over HTTP: a JSON API and a web search page",
@@ -45,7 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from babelir.errors import BabelirError
 
-    args = build_parser().parse_args(argv)
+    from babelir.cli.analyze_cmd import route
+
+    args = build_parser().parse_args(route(list(sys.argv[1:] if argv is None else argv)))
     try:
         return args.func(args) or 0
     except BabelirError as exc:

@@ -5,7 +5,9 @@
 last hidden states by the attention-masked mean (as E5 does) or the first token (``"pooling":
 "cls"``), and unit-normalises. Prefixes, pooling and the maximum length come from an optional
 ``babelir_encoder.json`` in PATH (``{"query_prefix": "query: ", "passage_prefix": "passage: ",
-"pooling": "mean", "max_length": 512}``); without one there are no prefixes.
+"pooling": "mean", "max_length": 512}``); without one there are no prefixes. A ``"token_map":
+"token_map.npy"`` entry (written by ``babelir analyze semantic-tokens``) maps each token id to a row
+of a smaller embedding table before the model runs.
 
 ``st:PATH`` loads a ``SentenceTransformer`` from PATH and uses its ``query`` / ``passage``
 (or ``document``) prompts when the model defines them; embeddings are unit-normalised.
@@ -52,7 +54,7 @@ def mean_pool(hidden, attention_mask):
 
 def _fingerprint(path: Path) -> str:
     """Sizes and modification times of the weight files: a cached encoding is tied to the weights."""
-    files = sorted(p for p in path.rglob("*") if p.suffix in (".safetensors", ".bin", ".pt") and p.is_file())
+    files = sorted(p for p in path.rglob("*") if p.suffix in (".safetensors", ".bin", ".pt", ".npy") and p.is_file())
     return ";".join(f"{p.relative_to(path)}:{p.stat().st_size}:{int(p.stat().st_mtime)}" for p in files)
 
 
@@ -89,6 +91,12 @@ class HFEncoder:
         positions = getattr(self._model.config, "max_position_embeddings", None)
         if positions:
             self.settings["max_length"] = min(int(self.settings["max_length"]), int(positions))
+        self._token_map = None
+        if self.settings.get("token_map"):
+            map_file = self.path / self.settings["token_map"]
+            if not map_file.exists():
+                raise BabelirError(f"{settings_file}: token_map {map_file.name} is missing")
+            self._token_map = torch.from_numpy(np.load(map_file).astype(np.int64))
         self.batch_size = batch_size
 
     def _encode(self, texts: list[str], prefix: str) -> np.ndarray:
@@ -101,6 +109,8 @@ class HFEncoder:
             chunk = [prefix + texts[i] for i in rows]
             batch = self._tokenizer(chunk, padding=True, truncation=True, max_length=self.settings["max_length"],
                                     return_tensors="pt")
+            if self._token_map is not None:  # semantic tokens: token id -> group row
+                batch["input_ids"] = self._token_map[batch["input_ids"]]
             with torch.inference_mode():
                 hidden = self._model(**batch).last_hidden_state
             if self.settings["pooling"] == "cls":

@@ -13,13 +13,12 @@ Output files: ``OUTPUT/transfer.json``, ``OUTPUT/transfer.md`` and ``OUTPUT/tran
 from __future__ import annotations
 
 import json
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from babelir.errors import InputError
+from babelir.evaluate.dense_eval import MEASURE, evaluate_dense
 
-MEASURE = "nDCG@10"
 
 
 @dataclass
@@ -52,21 +51,6 @@ def load_transfer_config(path: str | Path, overrides: dict) -> TransferConfig:
         raise InputError(str(path), None, sorted(unknown)[0], "unknown setting; known: model, xquadr, langs, output, train")
     return TransferConfig(values["model"], values["xquadr"], list(values["langs"]), values["output"],
                           dict(values.get("train") or {}))
-
-
-def evaluate_dense(model_spec: str, collection, workdir: Path) -> float:
-    """``MEASURE`` of dense retrieval with ``model_spec`` over ``collection`` (encodings cached)."""
-    from babelir.encode.base import get_encoder
-    from babelir.evaluate.metrics import evaluate
-    from babelir.index.core import Index
-    from babelir.retrieve.hybrid import make_retriever
-
-    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-        index = Index.create(Path(tmp) / "index", encoder=get_encoder(model_spec))
-        index.add(collection.docs)
-        run = make_retriever(index, "dense").retrieve(collection.queries, k=100)
-        index.close()
-    return evaluate(run, collection.qrels, [MEASURE]).all[MEASURE]
 
 
 def run_transfer(config: TransferConfig, log=print, quiet: bool = False) -> dict:

@@ -1,0 +1,147 @@
+"""babelir analyze semantic-tokens / groups, on a tiny BERT built in the session."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.conftest import run_cli
+from tests.tiny_models import build_tiny_bert
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("faiss")
+
+WORDS = ["the", "moon", "ocean", "tides", "volcano", "magma", "lava", "coffee", "beans", "tea", "what", "is",
+         "月", "海", "咖", "啡"]
+SPECIALS = 5  # [PAD] [UNK] [CLS] [SEP] [MASK]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A tiny BERT whose 'moon' and '月' rows point the same way (so they must share a group)."""
+    from safetensors.numpy import load_file, save_file
+
+    folder = build_tiny_bert(tmp_path_factory.mktemp("semantic") / "full", words=WORDS, hidden=32)
+    weights = load_file(str(folder / "model.safetensors"))
+    name = next(k for k in weights if k.endswith("word_embeddings.weight"))
+    table = weights[name].copy()
+    moon, yue = SPECIALS + WORDS.index("moon"), SPECIALS + WORDS.index("月")
+    table[yue] = 2.0 * table[moon]  # same direction, other length: cosine 1
+    weights[name] = table
+    save_file(weights, str(folder / "model.safetensors"))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def compressed(tiny):
+    from babelir.analysis.semantic_tokens import compress_model
+
+    result = compress_model(tiny, tiny.parent / "half", 0.5, iterations=5, quiet=True)
+    return tiny.parent / "half", result
+
+
+def test_compressed_model_has_a_smaller_table_and_a_map_of_every_token(tiny, compressed):
+    from babelir.analysis.semantic_tokens import load_token_table
+
+    directory, result = compressed
+    vocab = SPECIALS + len(WORDS)
+    token_map = np.load(directory / "token_map.npy")
+    config = json.loads((directory / "config.json").read_text())
+    table, _ = load_token_table(directory)
+    full, _ = load_token_table(tiny)
+    assert token_map.shape == (vocab,) and result.vocab == vocab
+    assert config["vocab_size"] == result.groups == table.shape[0] < vocab
+    assert result.groups == round(0.5 * vocab)
+    assert len(set(token_map[:SPECIALS].tolist())) == SPECIALS  # specials: a group each ...
+    assert not set(token_map[:SPECIALS].tolist()) & set(token_map[SPECIALS:].tolist())  # ... of their own
+    for group in range(result.groups):  # each group's row is the mean of its members' rows
+        assert np.allclose(table[group], full[token_map == group].mean(0), atol=1e-6)
+    assert token_map[SPECIALS + WORDS.index("moon")] == token_map[SPECIALS + WORDS.index("月")]
+    assert result.compressed_embedding_bytes < result.embedding_bytes
+
+
+def test_compressed_encoder_equals_the_full_model_with_group_rows(tiny, compressed, tmp_path):
+    """hf:DIR applies the map: the same vectors as the full model whose rows are their group means."""
+    import shutil
+
+    from safetensors.numpy import load_file, save_file
+
+    from babelir.encode.hf_encoder import HFEncoder
+
+    directory, _ = compressed
+    token_map = np.load(directory / "token_map.npy")
+    group_table = load_file(str(directory / "model.safetensors"))
+    expanded = tmp_path / "expanded"
+    shutil.copytree(tiny, expanded)
+    weights = load_file(str(expanded / "model.safetensors"))
+    name = next(k for k in weights if k.endswith("word_embeddings.weight"))
+    weights[name] = group_table[name][token_map]
+    save_file(weights, str(expanded / "model.safetensors"))
+    texts = ["what is the moon", "月 海", "coffee beans and tea", "lava magma volcano"]
+    got = HFEncoder(f"hf:{directory}").encode_queries(texts)
+    want = HFEncoder(f"hf:{expanded}").encode_queries(texts)
+    assert np.allclose(got, want, atol=1e-5)
+    assert not np.allclose(got, HFEncoder(f"hf:{tiny}").encode_queries(texts), atol=1e-3)
+
+
+def test_spherical_kmeans_finds_well_separated_directions():
+    from babelir.analysis.semantic_tokens import spherical_kmeans
+
+    rng = np.random.default_rng(0)
+    centres = np.eye(8, dtype=np.float32)[:4]
+    rows = np.repeat(centres, 25, axis=0) + 0.05 * rng.standard_normal((100, 8)).astype(np.float32)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    groups = spherical_kmeans(rows, 4, iterations=10, seed=1, quiet=True)
+    truth = np.repeat(np.arange(4), 25)
+    for cluster in range(4):  # each true cluster lands in one group, and the groups differ
+        assert len(set(groups[truth == cluster].tolist())) == 1
+    assert len(set(groups.tolist())) == 4
+
+
+def test_groups_command_lists_members_and_writes_the_plot(compressed, tmp_path):
+    directory, _ = compressed
+    plot = tmp_path / "moon.png"
+    result = run_cli("analyze", "groups", directory, "moon", "--plot", plot)
+    assert result.returncode == 0, result.stderr
+    assert "token moon" in result.stdout and "月" in result.stdout.split("token moon", 1)[1].splitlines()[1]
+    assert "spanning several scripts" in result.stdout
+    assert plot.stat().st_size > 10_000
+
+
+def test_semantic_tokens_command_evaluates_every_ratio_and_resumes(tiny, xquadr_dir, tmp_path):
+    out = tmp_path / "curve"
+    args = ("analyze", "semantic-tokens", f"hf:{tiny}", "--ratios", "0.3,0.6", "-o", out,
+            "--xquadr", xquadr_dir, "--langs", "en,th", "--iterations", "3")
+    first = run_cli(*args)
+    assert first.returncode == 0, first.stderr
+    results = json.loads((out / "semantic_tokens.json").read_text())
+    assert sorted(results["rows"]) == ["0.3", "0.6", "1.0"]
+    for row in results["rows"].values():
+        assert set(row["nDCG@10"]) == {"en", "th"} and 0 <= row["pool MAP"] <= 1
+    assert (out / "ratio-0.3" / "token_map.npy").exists() and (out / "semantic_tokens.png").stat().st_size > 10_000
+    assert "| 0.3 |" in (out / "semantic_tokens.md").read_text()
+    second = run_cli(*args)  # everything is kept: nothing is grouped or evaluated again
+    assert second.returncode == 0, second.stderr
+    assert "grouping" not in second.stdout and "nDCG@10 0." not in second.stdout
+    other = run_cli(*args[:-1], "4")
+    assert other.returncode == 2 and "other settings" in other.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--ratios", "0.2,1.5"), "between 0 and 1"),
+    (("--ratios", "a"), "expected numbers"),
+])
+def test_bad_ratios_are_clear_errors(tiny, tmp_path, args, message):
+    result = run_cli("analyze", "semantic-tokens", f"hf:{tiny}", "-o", tmp_path / "x", *args)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_groups_of_a_full_model_is_a_clear_error(tiny):
+    result = run_cli("analyze", "groups", tiny, "moon")
+    assert result.returncode == 2 and "not a compressed model" in result.stderr
+
+
+def test_analyze_without_a_subcommand_still_analyses_text():
+    result = run_cli("analyze", "--lang", "en", "The cats are running")
+    assert result.returncode == 0 and result.stdout.split() == ["the", "cat", "are", "run"]
