@@ -145,3 +145,9 @@ def test_groups_of_a_full_model_is_a_clear_error(tiny):
 def test_analyze_without_a_subcommand_still_analyses_text():
     result = run_cli("analyze", "--lang", "en", "The cats are running")
     assert result.returncode == 0 and result.stdout.split() == ["the", "cat", "are", "run"]
+
+
+def test_training_refuses_a_semantic_token_model(compressed, tmp_path):
+    directory, _ = compressed
+    result = run_cli("model", "distill-static", "--teacher", f"hf:{directory}", "-o", tmp_path / "s", "--quiet")
+    assert result.returncode == 2 and "semantic-token model" in result.stderr

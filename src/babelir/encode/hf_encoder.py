@@ -38,11 +38,17 @@ def _model_dir(spec: str) -> Path:
     return path
 
 
-def hf_model_dir(spec: str | Path) -> Path:
-    """The directory of ``hf:DIR`` (or a bare ``DIR``); it must hold a transformers ``config.json``."""
+def hf_model_dir(spec: str | Path, full_vocabulary: bool = False) -> Path:
+    """The directory of ``hf:DIR`` (or a bare ``DIR``); it must hold a transformers ``config.json``.
+
+    With ``full_vocabulary``, a semantic-token model (a token map before a smaller table, which
+    plain transformers code would index with the tokenizer's ids) is refused.
+    """
     path = Path(str(spec).removeprefix("hf:")).expanduser()
     if not (path / "config.json").exists():
         raise BabelirError(f"{spec}: not a Hugging Face model directory (no config.json)")
+    if full_vocabulary and (path / "token_map.npy").exists():
+        raise BabelirError(f"{spec}: a semantic-token model (token_map.npy); this needs the full model it came from")
     return path
 
 

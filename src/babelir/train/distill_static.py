@@ -121,7 +121,7 @@ def distill_static(teacher_dir: str | Path, out_dir: str | Path, dim: int = 384,
     mE5-small) run step 4."""
     from babelir.encode.hf_encoder import hf_model_dir
 
-    teacher_dir = hf_model_dir(teacher_dir)
+    teacher_dir = hf_model_dir(teacher_dir, full_vocabulary=True)
     if not (teacher_dir / "tokenizer.json").exists():
         raise BabelirError(f"{teacher_dir}: the teacher needs a tokenizer.json (babelir model export-e5 writes one)")
     config = json.loads((teacher_dir / "config.json").read_text(encoding="utf-8"))

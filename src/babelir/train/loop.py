@@ -142,7 +142,7 @@ def train(config: TrainConfig, examples: list[Example], quiet: bool = False, sto
     from babelir.progress import progress
 
     hf_logging.disable_progress_bar()
-    source, output = hf_model_dir(config.model), Path(config.output)
+    source, output = hf_model_dir(config.model, full_vocabulary=True), Path(config.output)
     if output.resolve() == source.resolve():
         raise BabelirError(f"output {output} is the model being trained; choose another directory")
     settings_file = source / "babelir_encoder.json"
