@@ -151,3 +151,26 @@ def test_training_refuses_a_semantic_token_model(compressed, tmp_path):
     directory, _ = compressed
     result = run_cli("model", "distill-static", "--teacher", f"hf:{directory}", "-o", tmp_path / "s", "--quiet")
     assert result.returncode == 2 and "semantic-token model" in result.stderr
+
+
+def test_static_encoder_groups_apply_through_its_token_map(tiny, tmp_path):
+    """static:DIR compressed: the same vectors as the full static table whose rows are group means."""
+    import shutil
+
+    from babelir.analysis.semantic_tokens import compress_model
+    from babelir.encode.static_encoder import StaticEncoder
+
+    result = run_cli("model", "distill-static", "--teacher", f"hf:{tiny}", "-o", tmp_path / "static", "--dim", "8",
+                     "--quiet")
+    assert result.returncode == 0, result.stderr
+    compression = compress_model(f"static:{tmp_path / 'static'}", tmp_path / "half", 0.5, iterations=5, quiet=True)
+    token_map = np.load(tmp_path / "half" / "token_map.npy")
+    groups = np.load(tmp_path / "half" / "embeddings.npy")
+    assert groups.shape == (compression.groups, 8) and token_map.shape == (compression.vocab,)
+    shutil.copytree(tmp_path / "static", tmp_path / "expanded")
+    np.save(tmp_path / "expanded" / "embeddings.npy", groups[token_map])
+    texts = ["what is the moon", "coffee beans and tea", "lava magma volcano"]
+    got = StaticEncoder(f"static:{tmp_path / 'half'}").encode_queries(texts)
+    assert np.allclose(got, StaticEncoder(f"static:{tmp_path / 'expanded'}").encode_queries(texts), atol=1e-3)
+    listed = run_cli("analyze", "groups", tmp_path / "half", "moon")
+    assert listed.returncode == 0 and "token moon" in listed.stdout

@@ -1,7 +1,7 @@
 """The semantic-token curve: effectiveness and size of a model compressed to several fractions of
 its vocabulary, against the full model.
 
-:func:`run_semantic_tokens` compresses the ``hf:`` model once per ratio
+:func:`run_semantic_tokens` compresses the ``hf:`` (or ``static:``) model once per ratio
 (:func:`babelir.analysis.semantic_tokens.compress_model`) into ``OUT/ratio-R``, evaluates the full
 model and each compressed one on XQuAD-R (dense nDCG@10 per language, and MAP over the top 1,000 of
 the multilingual pool with the default language-bias correction), and writes:
@@ -28,14 +28,16 @@ def _ratio_key(ratio: float) -> str:
 def run_semantic_tokens(model: str, ratios: list[float], out: str | Path, xquadr: str | Path,
                         langs: tuple[str, ...], iterations: int = 10, seed: int = 0, pool: bool = True,
                         log=print, quiet: bool = False) -> dict:
-    """Compress ``model`` at each ratio, evaluate everything on XQuAD-R; returns the results dict."""
+    """Compress ``model`` (``hf:DIR`` or ``static:DIR``) at each ratio, evaluate everything on XQuAD-R;
+    returns the results dict."""
     from babelir.analysis.semantic_tokens import GROUPS_INFO, compress_model
     from babelir.encode.hf_encoder import hf_model_dir
     from babelir.evaluate.dense_eval import evaluate_dense, pool_map
     from babelir.io.atomic import atomic_write_json
     from babelir.io.xquadr import load_xquadr
 
-    source = hf_model_dir(model).resolve()
+    kind = "static" if str(model).startswith("static:") else "hf"
+    source = (Path(str(model).split(":", 1)[1]).expanduser() if kind == "static" else hf_model_dir(model)).resolve()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     results_file = out / "semantic_tokens.json"
@@ -56,7 +58,7 @@ def run_semantic_tokens(model: str, ratios: list[float], out: str | Path, xquadr
             compress_model(source, directory, float(key), iterations=iterations, seed=seed, quiet=quiet)
         if key != FULL:
             row["size"] = json.loads((directory / GROUPS_INFO).read_text(encoding="utf-8"))
-        spec = f"hf:{directory}"
+        spec = f"{kind}:{directory}"
         scores = row.setdefault("nDCG@10", {})
         for lang in langs:
             if lang not in scores:

@@ -34,15 +34,17 @@ def neighbourhood_png(model: str | Path, word: str, path: str | Path, neighbours
     from babelir.analysis.semantic_tokens import GROUPS_INFO, TOKEN_MAP, compressed_dir, load_token_table
 
     directory = compressed_dir(model)
-    source = Path(json.loads((directory / GROUPS_INFO).read_text(encoding="utf-8"))["source"])
-    if not (source / "model.safetensors").exists():
+    info = json.loads((directory / GROUPS_INFO).read_text(encoding="utf-8"))
+    source = Path(info["source"])
+    weights = source / ("embeddings.npy" if info.get("kind") == "static" else "model.safetensors")
+    if not weights.exists():
         raise BabelirError(f"{directory}: its full model {source} is gone (the plot needs its embedding table)")
     token_map = np.load(directory / TOKEN_MAP)
     tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
     ids = [i for i in tokenizer.encode(word, add_special_tokens=False).ids if tokenizer.id_to_token(i) != "\u2581"]
     if not ids:
         raise BabelirError(f"{word!r}: the tokenizer makes no token of it")
-    table, _ = load_token_table(source)
+    table = np.load(weights).astype(np.float32) if weights.suffix == ".npy" else load_token_table(source)[0]
     unit = table / np.maximum(np.linalg.norm(table, axis=1, keepdims=True), 1e-12)
     centre = ids[0]
     sims = unit @ unit[centre]

@@ -8,7 +8,9 @@ transformer. Special tokens (``<s>``, ``</s>``, ``<pad>``, ``<unk>``, ``<mask>``
 their own.
 
 - :func:`spherical_kmeans`: unit rows → group of each row (progress per iteration).
-- :func:`compress_model`: an ``hf:`` model directory + a ratio → a compressed ``hf:`` directory.
+- :func:`group_table`: a (V, d) table + a ratio → token map and (K, d) group means.
+- :func:`compress_model`: an ``hf:`` (or ``static:``) directory + a ratio → a compressed one of the
+  same kind.
 - :func:`group_members`: the members of the groups of given words in a compressed directory.
 """
 
@@ -116,64 +118,110 @@ class Compression:
         return dict(self.__dict__)
 
 
-def compress_model(model_dir: str | Path, out_dir: str | Path, ratio: float, iterations: int = 10,
-                   seed: int = 0, quiet: bool = False) -> Compression:
-    """Write a compressed copy of the hf: model in ``model_dir`` with ``round(ratio × V)`` tokens.
+def group_table(table: np.ndarray, specials: list[int], ratio: float, iterations: int = 10, seed: int = 0,
+                quiet: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Group the rows of ``table`` (V, d) into ``round(ratio × V)`` semantic tokens.
 
-    Output ``out_dir`` (written atomically): ``model.safetensors`` with a (K, d) table, ``config.json``
-    with ``vocab_size`` K, the tokenizer files, ``token_map.npy`` (V int32), ``babelir_encoder.json``
-    naming the map, and ``babelir_semantic_tokens.json`` (source, ratio, sizes).
+    Returns ``(token_map, groups_table)``: V int32 group ids and the (K, d) float32 group means.
+    ``specials`` keep a group each; all-zero rows (tokens a table left out) share one zero group.
     """
-    from safetensors.numpy import load_file, save_file
-
-    from babelir.encode.hf_encoder import hf_model_dir
-    from babelir.io.atomic import atomic_directory
-
-    source = hf_model_dir(model_dir).resolve()
-    if (source / TOKEN_MAP).exists():
-        raise BabelirError(f"{source}: already compressed (it has {TOKEN_MAP}); start from the full model")
     if not 0 < ratio < 1:
         raise BabelirError(f"ratio {ratio}: must be between 0 and 1")
-    table, name = load_token_table(source)
-    vocab, dim = table.shape
-    specials = [i for i in special_token_ids(source) if i < vocab]
-    ordinary = np.setdiff1d(np.arange(vocab), specials)
-    k = max(1, round(ratio * vocab) - len(specials))
-    unit = table[ordinary] / np.maximum(np.linalg.norm(table[ordinary], axis=1, keepdims=True), 1e-12)
-    raw_groups = spherical_kmeans(np.ascontiguousarray(unit, dtype=np.float32), k, iterations, seed, quiet)
-    used, compact = np.unique(raw_groups, return_inverse=True)  # drop groups nobody ended in
+    vocab = table.shape[0]
+    norms = np.linalg.norm(table, axis=1)
+    specials = [i for i in specials if i < vocab]
+    zero = np.setdiff1d(np.flatnonzero(norms == 0), specials)
+    ordinary = np.setdiff1d(np.arange(vocab), np.concatenate([specials, zero]).astype(np.int64))
+    k = max(1, min(len(ordinary), round(ratio * vocab) - len(specials) - (len(zero) > 0)))
+    unit = np.ascontiguousarray(table[ordinary] / norms[ordinary, None], dtype=np.float32)
+    used, compact = np.unique(spherical_kmeans(unit, k, iterations, seed, quiet), return_inverse=True)
     token_map = np.empty(vocab, dtype=np.int32)
-    token_map[ordinary] = compact
+    token_map[ordinary] = compact  # groups nobody ended in are dropped
     token_map[specials] = len(used) + np.arange(len(specials))
-    groups = len(used) + len(specials)
+    token_map[zero] = len(used) + len(specials)
+    groups = len(used) + len(specials) + (len(zero) > 0)
     counts = np.bincount(token_map, minlength=groups).astype(np.float64)
-    group_table = (_group_sums(table, token_map.astype(np.int64), groups) / counts[:, None]).astype(np.float32)
+    return token_map, (_group_sums(table, token_map.astype(np.int64), groups) / counts[:, None]).astype(np.float32)
 
-    weights = load_file(str(source / "model.safetensors"))
-    weights[name] = group_table
-    config = json.loads((source / "config.json").read_text(encoding="utf-8"))
-    config["vocab_size"] = groups
-    settings_file = source / "babelir_encoder.json"
-    settings = json.loads(settings_file.read_text(encoding="utf-8")) if settings_file.exists() else {}
-    settings["token_map"] = TOKEN_MAP
+
+def compress_model(model: str | Path, out_dir: str | Path, ratio: float, iterations: int = 10,
+                   seed: int = 0, quiet: bool = False) -> Compression:
+    """Write a compressed copy of ``model`` (``hf:DIR`` or ``static:DIR``) with ``round(ratio × V)`` tokens.
+
+    Output ``out_dir`` (written atomically): the tokenizer files, ``token_map.npy`` (V int32), the
+    settings naming the map, ``babelir_semantic_tokens.json`` (source, ratio, sizes), and the (K, d)
+    table: ``model.safetensors`` with ``config.json``'s ``vocab_size`` K for ``hf:``, ``embeddings.npy``
+    (float16) for ``static:``.
+    """
+    from babelir.io.atomic import atomic_directory
+
+    static = str(model).startswith("static:")
+    if static:
+        from babelir.encode.static_encoder import SETTINGS as STATIC_SETTINGS
+
+        source = Path(str(model).split(":", 1)[1]).expanduser().resolve()
+        if not (source / STATIC_SETTINGS).exists():
+            raise BabelirError(f"{model}: not a static encoder directory (no {STATIC_SETTINGS})")
+        table, name = np.load(source / "embeddings.npy").astype(np.float32), "embeddings.npy"
+    else:
+        from babelir.encode.hf_encoder import hf_model_dir
+
+        source = hf_model_dir(model).resolve()
+        table, name = load_token_table(source)
+    if (source / TOKEN_MAP).exists():
+        raise BabelirError(f"{source}: already compressed (it has {TOKEN_MAP}); start from the full model")
+    vocab, dim = table.shape
+    token_map, groups_table = group_table(table, special_token_ids(source), ratio, iterations, seed, quiet)
     share, multi_member = multi_script_share(source, token_map)
     with atomic_directory(out_dir) as staging:
         for kept in KEPT_FILES:
             if (source / kept).exists():
                 shutil.copy2(source / kept, staging / kept)
-        save_file(weights, str(staging / "model.safetensors"))
         np.save(staging / TOKEN_MAP, token_map)
-        (staging / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-        (staging / "babelir_encoder.json").write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
-        result = Compression(ratio=ratio, vocab=vocab, groups=groups, dim=dim, embedding_bytes=vocab * dim * 4,
-                             compressed_embedding_bytes=groups * dim * 4 + vocab * 4,
-                             model_bytes=(source / "model.safetensors").stat().st_size,
-                             compressed_model_bytes=(staging / "model.safetensors").stat().st_size
+        if static:
+            weights_file = _write_static(source, staging, groups_table)
+        else:
+            weights_file = _write_hf(source, staging, name, groups_table)
+        result = Compression(ratio=ratio, vocab=vocab, groups=groups_table.shape[0], dim=dim,
+                             embedding_bytes=vocab * dim * 4,
+                             compressed_embedding_bytes=groups_table.shape[0] * dim * 4 + vocab * 4,
+                             model_bytes=(source / weights_file).stat().st_size,
+                             compressed_model_bytes=(staging / weights_file).stat().st_size
                              + (staging / TOKEN_MAP).stat().st_size,
                              multi_script_share=share, multi_member_groups=multi_member)
-        info = {"source": str(source), "iterations": iterations, "seed": seed, **result.as_dict()}
+        info = {"source": str(source), "kind": "static" if static else "hf", "iterations": iterations,
+                "seed": seed, **result.as_dict()}
         (staging / GROUPS_INFO).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     return result
+
+
+def _add_token_map(settings_file: Path, target: Path) -> None:
+    settings = json.loads(settings_file.read_text(encoding="utf-8")) if settings_file.exists() else {}
+    settings["token_map"] = TOKEN_MAP
+    target.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+
+
+def _write_hf(source: Path, staging: Path, name: str, groups_table: np.ndarray) -> str:
+    """The hf: side: the weights with the (K, d) table, ``vocab_size`` K, the map in the settings."""
+    from safetensors.numpy import load_file, save_file
+
+    weights = load_file(str(source / "model.safetensors"))
+    weights[name] = groups_table
+    save_file(weights, str(staging / "model.safetensors"))
+    config = json.loads((source / "config.json").read_text(encoding="utf-8"))
+    config["vocab_size"] = groups_table.shape[0]
+    (staging / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    _add_token_map(source / "babelir_encoder.json", staging / "babelir_encoder.json")
+    return "model.safetensors"
+
+
+def _write_static(source: Path, staging: Path, groups_table: np.ndarray) -> str:
+    """The static: side: ``embeddings.npy`` (K, d) float16, the map in ``babelir_static.json``."""
+    from babelir.encode.static_encoder import SETTINGS as STATIC_SETTINGS
+
+    np.save(staging / "embeddings.npy", groups_table.astype(np.float16))
+    _add_token_map(source / STATIC_SETTINGS, staging / STATIC_SETTINGS)
+    return "embeddings.npy"
 
 
 def _pieces(model_dir: Path) -> list[str]:

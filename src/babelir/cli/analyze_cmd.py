@@ -26,7 +26,8 @@ def register(p) -> None:
 
     tokens = sub.add_parser("semantic-tokens", help="group a model's vocabulary into semantic tokens; "
                                                     "write and evaluate a compressed model per ratio")
-    tokens.add_argument("model", help="hf:DIR (e.g. from `babelir model export-e5`)")
+    tokens.add_argument("model", help="hf:DIR (e.g. from `babelir model export-e5`) or static:DIR "
+                                       "(from `babelir model distill-static`)")
     tokens.add_argument("--ratios", default="0.05,0.1,0.2,0.4",
                         help="fractions of the vocabulary to keep, comma-separated (default 0.05,0.1,0.2,0.4)")
     tokens.add_argument("-o", "--output", required=True, help="directory for the compressed models and the report")

@@ -2,7 +2,8 @@
 
 DIR holds ``tokenizer.json`` (any ``tokenizers`` tokenizer), ``embeddings.npy`` (float16 or
 float32, vocabulary × dimension, one row per token id; frequency weighting already folded into the rows)
-and ``babelir_static.json`` (``{"teacher": …, "dim": …}``). No neural network runs at encoding
+and ``babelir_static.json`` (``{"teacher": …, "dim": …}``; a ``"token_map"`` entry names a
+``token_map.npy`` that maps token ids to rows of a smaller, semantic-token table). No neural network runs at encoding
 time: tokenising and one sum per text.
 
 Input: texts. Output: float32 (n, dim), unit rows (a text without known tokens is a zero row).
@@ -40,6 +41,12 @@ class StaticEncoder:
         except (FileNotFoundError, ValueError, OSError) as exc:
             raise BabelirError(f"{spec}: not a static encoder directory ({exc})") from None
         self.dim = int(self._vectors.shape[1])
+        self._token_map = None  # semantic tokens (babelir analyze semantic-tokens): token id -> table row
+        if self.settings.get("token_map"):
+            try:
+                self._token_map = np.load(self.path / self.settings["token_map"]).astype(np.int64)
+            except (FileNotFoundError, ValueError, OSError) as exc:
+                raise BabelirError(f"{spec}: cannot read its token map ({exc})") from None
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         from scipy.sparse import csr_matrix
@@ -50,6 +57,8 @@ class StaticEncoder:
         ids = [e.ids for e in encodings]
         lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
         flat = np.fromiter((i for row in ids for i in row), dtype=np.int64, count=int(lengths.sum()))
+        if self._token_map is not None:
+            flat = self._token_map[flat]
         # sums of token rows as one sparse (texts x vocabulary) product: no (tokens x dim) intermediate
         counts = csr_matrix((np.ones(len(flat), dtype=np.float32), flat, np.concatenate([[0], np.cumsum(lengths)])),
                             shape=(len(texts), self._vectors.shape[0]))
@@ -68,4 +77,5 @@ class StaticEncoder:
     def config(self) -> dict[str, Any]:
         stat = (self.path / "embeddings.npy").stat()
         return {"name": self.name, "impl": "static", "dim": self.dim, "teacher": self.settings.get("teacher"),
-                "weights": f"embeddings.npy:{stat.st_size}:{int(stat.st_mtime)}"}
+                "weights": f"embeddings.npy:{stat.st_size}:{int(stat.st_mtime)}",
+                "token_map": self.settings.get("token_map")}
