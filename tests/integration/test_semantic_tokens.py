@@ -174,3 +174,24 @@ def test_static_encoder_groups_apply_through_its_token_map(tiny, tmp_path):
     assert np.allclose(got, StaticEncoder(f"static:{tmp_path / 'expanded'}").encode_queries(texts), atol=1e-3)
     listed = run_cli("analyze", "groups", tmp_path / "half", "moon")
     assert listed.returncode == 0 and "token moon" in listed.stdout
+
+
+def test_a_static_table_can_be_grouped_as_its_teacher(tiny, compressed, tmp_path):
+    """--groups-from: the static rows are averaged by the hf: model's groups; no clustering."""
+    from babelir.analysis.semantic_tokens import compress_model
+
+    directory, hf_result = compressed
+    result = run_cli("model", "distill-static", "--teacher", f"hf:{tiny}", "-o", tmp_path / "static", "--dim", "8",
+                     "--quiet")
+    assert result.returncode == 0, result.stderr
+    token_map = np.load(directory / "token_map.npy")
+    compression = compress_model(f"static:{tmp_path / 'static'}", tmp_path / "grouped", 0.5, token_map=token_map)
+    assert compression.groups == hf_result.groups
+    assert np.array_equal(np.load(tmp_path / "grouped" / "token_map.npy"), token_map)
+    full = np.load(tmp_path / "static" / "embeddings.npy").astype(np.float32)
+    rows = np.load(tmp_path / "grouped" / "embeddings.npy").astype(np.float32)
+    moon = SPECIALS + WORDS.index("moon")
+    members = token_map == token_map[moon]
+    assert np.allclose(rows[token_map[moon]], full[members].mean(0), atol=1e-2)
+    with pytest.raises(Exception, match="covers"):
+        compress_model(f"static:{tmp_path / 'static'}", tmp_path / "bad", 0.5, token_map=token_map[:-1])

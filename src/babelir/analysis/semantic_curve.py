@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+
 from babelir.errors import InputError
 
 FULL = "1.0"
@@ -27,9 +29,10 @@ def _ratio_key(ratio: float) -> str:
 
 def run_semantic_tokens(model: str, ratios: list[float], out: str | Path, xquadr: str | Path,
                         langs: tuple[str, ...], iterations: int = 10, seed: int = 0, pool: bool = True,
-                        log=print, quiet: bool = False) -> dict:
+                        groups_from: str | Path | None = None, log=print, quiet: bool = False) -> dict:
     """Compress ``model`` (``hf:DIR`` or ``static:DIR``) at each ratio, evaluate everything on XQuAD-R;
-    returns the results dict."""
+    returns the results dict. ``groups_from``: an earlier run's directory whose ``ratio-R/token_map.npy``
+    groups are reused instead of clustering (a static table grouped as the model it came from)."""
     from babelir.analysis.semantic_tokens import GROUPS_INFO, compress_model
     from babelir.encode.hf_encoder import hf_model_dir
     from babelir.evaluate.dense_eval import evaluate_dense, pool_map
@@ -42,7 +45,8 @@ def run_semantic_tokens(model: str, ratios: list[float], out: str | Path, xquadr
     out.mkdir(parents=True, exist_ok=True)
     results_file = out / "semantic_tokens.json"
     results = json.loads(results_file.read_text(encoding="utf-8")) if results_file.exists() else {}
-    settings = {"model": str(source), "langs": list(langs), "iterations": iterations, "seed": seed, "pool": pool}
+    settings = {"model": str(source), "langs": list(langs), "iterations": iterations, "seed": seed, "pool": pool,
+                "groups_from": str(Path(groups_from).resolve()) if groups_from else None}
     for key, value in settings.items():
         if results.get(key, value) != value:
             raise InputError(str(results_file), None, key, "holds results made with other settings; "
@@ -55,7 +59,15 @@ def run_semantic_tokens(model: str, ratios: list[float], out: str | Path, xquadr
         row = rows.setdefault(key, {})
         if key != FULL and not (directory / GROUPS_INFO).exists():
             log(f"grouping the vocabulary: ratio {key} -> {directory}")
-            compress_model(source, directory, float(key), iterations=iterations, seed=seed, quiet=quiet)
+            given = None
+            if groups_from:
+                map_file = Path(groups_from) / f"ratio-{key}" / "token_map.npy"
+                if not map_file.exists():
+                    raise InputError(str(map_file), None, None, "no such token map (--groups-from needs a run "
+                                                                "with the same ratios)")
+                given = np.load(map_file)
+            compress_model(f"{kind}:{source}", directory, float(key), iterations=iterations, seed=seed,
+                           quiet=quiet, token_map=given)
         if key != FULL:
             row["size"] = json.loads((directory / GROUPS_INFO).read_text(encoding="utf-8"))
         spec = f"{kind}:{directory}"

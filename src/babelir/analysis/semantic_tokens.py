@@ -144,14 +144,24 @@ def group_table(table: np.ndarray, specials: list[int], ratio: float, iterations
     return token_map, (_group_sums(table, token_map.astype(np.int64), groups) / counts[:, None]).astype(np.float32)
 
 
+def table_from_groups(table: np.ndarray, token_map: np.ndarray) -> np.ndarray:
+    """The (K, d) group means of ``table`` for a given token map (groups made from another table)."""
+    if token_map.shape != (table.shape[0],):
+        raise BabelirError(f"the token map covers {token_map.shape[0]:,} tokens, the table has {table.shape[0]:,}")
+    groups = int(token_map.max()) + 1
+    counts = np.maximum(np.bincount(token_map, minlength=groups), 1).astype(np.float64)
+    return (_group_sums(table, token_map.astype(np.int64), groups) / counts[:, None]).astype(np.float32)
+
+
 def compress_model(model: str | Path, out_dir: str | Path, ratio: float, iterations: int = 10,
-                   seed: int = 0, quiet: bool = False) -> Compression:
+                   seed: int = 0, quiet: bool = False, token_map: np.ndarray | None = None) -> Compression:
     """Write a compressed copy of ``model`` (``hf:DIR`` or ``static:DIR``) with ``round(ratio × V)`` tokens.
 
     Output ``out_dir`` (written atomically): the tokenizer files, ``token_map.npy`` (V int32), the
     settings naming the map, ``babelir_semantic_tokens.json`` (source, ratio, sizes), and the (K, d)
     table: ``model.safetensors`` with ``config.json``'s ``vocab_size`` K for ``hf:``, ``embeddings.npy``
-    (float16) for ``static:``.
+    (float16) for ``static:``. With ``token_map`` (e.g. the groups of the hf: model a static table
+    was distilled from) no clustering runs: the table's rows are averaged by those groups.
     """
     from babelir.io.atomic import atomic_directory
 
@@ -171,7 +181,11 @@ def compress_model(model: str | Path, out_dir: str | Path, ratio: float, iterati
     if (source / TOKEN_MAP).exists():
         raise BabelirError(f"{source}: already compressed (it has {TOKEN_MAP}); start from the full model")
     vocab, dim = table.shape
-    token_map, groups_table = group_table(table, special_token_ids(source), ratio, iterations, seed, quiet)
+    token_map_given = token_map is not None
+    if token_map is None:
+        token_map, groups_table = group_table(table, special_token_ids(source), ratio, iterations, seed, quiet)
+    else:
+        token_map, groups_table = token_map.astype(np.int32), table_from_groups(table, token_map)
     share, multi_member = multi_script_share(source, token_map)
     with atomic_directory(out_dir) as staging:
         for kept in KEPT_FILES:
@@ -190,7 +204,7 @@ def compress_model(model: str | Path, out_dir: str | Path, ratio: float, iterati
                              + (staging / TOKEN_MAP).stat().st_size,
                              multi_script_share=share, multi_member_groups=multi_member)
         info = {"source": str(source), "kind": "static" if static else "hf", "iterations": iterations,
-                "seed": seed, **result.as_dict()}
+                "seed": seed, "groups_given": token_map_given, **result.as_dict()}
         (staging / GROUPS_INFO).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     return result
 
