@@ -195,3 +195,28 @@ def test_a_static_table_can_be_grouped_as_its_teacher(tiny, compressed, tmp_path
     assert np.allclose(rows[token_map[moon]], full[members].mean(0), atol=1e-2)
     with pytest.raises(Exception, match="covers"):
         compress_model(f"static:{tmp_path / 'static'}", tmp_path / "bad", 0.5, token_map=token_map[:-1])
+
+
+def test_frequency_weighting_keeps_a_frequent_token_near_its_own_vector():
+    """Weighted by frequency, a group's row is pulled to its frequent member; unweighted, to the mean."""
+    from babelir.analysis.semantic_tokens import group_table
+
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((1, 16)).astype(np.float32)
+    table = np.vstack([np.zeros((1, 16), np.float32),  # a special token
+                       base + 0.01 * rng.standard_normal((9, 16)).astype(np.float32),  # one tight cluster
+                       -base + 0.01 * rng.standard_normal((10, 16)).astype(np.float32)])
+    weights = np.full(20, 1e-6)
+    weights[1] = 1.0  # token 1 is the frequent one
+    plain_map, plain = group_table(table, [0], 0.15, iterations=5)
+    weighted_map, weighted = group_table(table, [0], 0.15, iterations=5, weights=weights)
+    assert plain.shape[0] == weighted.shape[0] == 3 and plain_map[0] != plain_map[1]
+    own = weighted_map[1]
+    assert np.abs(weighted[own] - table[1]).max() < 1e-4
+    assert np.abs(plain[plain_map[1]] - table[1:10].mean(0)).max() < 1e-5
+
+
+def test_frequency_weighting_needs_unigram_scores(tiny, xquadr_dir, tmp_path):
+    result = run_cli("analyze", "semantic-tokens", f"hf:{tiny}", "-o", tmp_path / "w", "--ratios", "0.5",
+                     "--weighting", "frequency", "--xquadr", xquadr_dir, "--langs", "en", "--no-pool")
+    assert result.returncode == 2 and "Unigram" in result.stderr

@@ -29,10 +29,12 @@ def _ratio_key(ratio: float) -> str:
 
 def run_semantic_tokens(model: str, ratios: list[float], out: str | Path, xquadr: str | Path,
                         langs: tuple[str, ...], iterations: int = 10, seed: int = 0, pool: bool = True,
-                        groups_from: str | Path | None = None, log=print, quiet: bool = False) -> dict:
+                        groups_from: str | Path | None = None, weighting: str = "none", log=print,
+                        quiet: bool = False) -> dict:
     """Compress ``model`` (``hf:DIR`` or ``static:DIR``) at each ratio, evaluate everything on XQuAD-R;
     returns the results dict. ``groups_from``: an earlier run's directory whose ``ratio-R/token_map.npy``
-    groups are reused instead of clustering (a static table grouped as the model it came from)."""
+    groups are reused instead of clustering (a static table grouped as the model it came from).
+    ``weighting``: ``none`` or ``frequency`` (see :func:`~babelir.analysis.semantic_tokens.compress_model`)."""
     from babelir.analysis.semantic_tokens import GROUPS_INFO, compress_model
     from babelir.encode.hf_encoder import hf_model_dir
     from babelir.evaluate.dense_eval import evaluate_dense, pool_map
@@ -46,7 +48,7 @@ def run_semantic_tokens(model: str, ratios: list[float], out: str | Path, xquadr
     results_file = out / "semantic_tokens.json"
     results = json.loads(results_file.read_text(encoding="utf-8")) if results_file.exists() else {}
     settings = {"model": str(source), "langs": list(langs), "iterations": iterations, "seed": seed, "pool": pool,
-                "groups_from": str(Path(groups_from).resolve()) if groups_from else None}
+                "groups_from": str(Path(groups_from).resolve()) if groups_from else None, "weighting": weighting}
     for key, value in settings.items():
         if results.get(key, value) != value:
             raise InputError(str(results_file), None, key, "holds results made with other settings; "
@@ -67,7 +69,7 @@ def run_semantic_tokens(model: str, ratios: list[float], out: str | Path, xquadr
                                                                 "with the same ratios)")
                 given = np.load(map_file)
             compress_model(f"{kind}:{source}", directory, float(key), iterations=iterations, seed=seed,
-                           quiet=quiet, token_map=given)
+                           quiet=quiet, token_map=given, weighting=weighting)
         if key != FULL:
             row["size"] = json.loads((directory / GROUPS_INFO).read_text(encoding="utf-8"))
         spec = f"{kind}:{directory}"

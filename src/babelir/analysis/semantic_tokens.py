@@ -51,13 +51,29 @@ def special_token_ids(model_dir: Path) -> list[int]:
     return sorted(int(t["id"]) for t in data.get("added_tokens", []) if t.get("special", True))
 
 
+def token_weights(model_dir: Path, vocab: int) -> np.ndarray:
+    """Each token's unigram probability (``exp(score)`` of a Unigram ``tokenizer.json``), 0 past its
+    vocabulary; for ``--weighting frequency``."""
+    data = json.loads((Path(model_dir) / "tokenizer.json").read_text(encoding="utf-8"))
+    model = data.get("model", {})
+    if model.get("type") != "Unigram":
+        raise BabelirError(f"{model_dir}: --weighting frequency needs a Unigram tokenizer with piece scores "
+                           f"(this one is {model.get('type')})")
+    weights = np.zeros(vocab, dtype=np.float64)
+    scores = np.array([score for _, score in model["vocab"][:vocab]], dtype=np.float64)
+    weights[:len(scores)] = np.exp(scores)
+    return weights
+
+
 def spherical_kmeans(unit: np.ndarray, k: int, iterations: int = 10, seed: int = 0,
-                     quiet: bool = False) -> np.ndarray:
+                     quiet: bool = False, weights: np.ndarray | None = None) -> np.ndarray:
     """Spherical K-means (cosine) of unit rows into ``k`` groups; returns each row's group (int64).
 
     Centroids start at ``k`` distinct random rows; each iteration assigns every row to its most
     similar centroid (FAISS inner-product search) and moves each centroid to the normalised mean of
-    its rows. A group left empty is re-seeded with the row farthest from its centroid.
+    its rows. A group left empty is re-seeded with the row farthest from its centroid. With
+    ``weights`` (e.g. token frequencies) the start is drawn in proportion to them and the means are
+    weighted: the objective becomes the expected distortion over running text.
     """
     try:
         import faiss
@@ -69,7 +85,11 @@ def spherical_kmeans(unit: np.ndarray, k: int, iterations: int = 10, seed: int =
     if not 1 <= k <= n:
         raise BabelirError(f"cannot make {k} groups of {n} tokens")
     rng = np.random.default_rng(seed)
-    centroids = np.ascontiguousarray(unit[rng.choice(n, size=k, replace=False)])
+    p = None
+    if weights is not None:
+        p = np.asarray(weights, dtype=np.float64) + 1e-300  # every row can be drawn: k <= n always holds
+        p /= p.sum()
+    centroids = np.ascontiguousarray(unit[rng.choice(n, size=k, replace=False, p=p)])
     groups = np.zeros(n, dtype=np.int64)
     bar = progress(total=iterations, desc=f"K-means, {k:,} groups", unit="iteration", quiet=quiet)
     for _ in range(iterations):
@@ -77,7 +97,7 @@ def spherical_kmeans(unit: np.ndarray, k: int, iterations: int = 10, seed: int =
         index.add(centroids)
         sims, found = index.search(unit, 1)
         groups = found[:, 0].astype(np.int64)
-        sums = _group_sums(unit, groups, k)
+        sums = _group_sums(unit if weights is None else unit * weights[:, None], groups, k)
         norms = np.linalg.norm(sums, axis=1)
         empty = np.flatnonzero(norms == 0)
         if len(empty):  # re-seed empty groups with the worst-placed rows
@@ -119,11 +139,12 @@ class Compression:
 
 
 def group_table(table: np.ndarray, specials: list[int], ratio: float, iterations: int = 10, seed: int = 0,
-                quiet: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                quiet: bool = False, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Group the rows of ``table`` (V, d) into ``round(ratio × V)`` semantic tokens.
 
     Returns ``(token_map, groups_table)``: V int32 group ids and the (K, d) float32 group means.
     ``specials`` keep a group each; all-zero rows (tokens a table left out) share one zero group.
+    With ``weights`` (V token frequencies) the clustering and each group's mean are weighted by them.
     """
     if not 0 < ratio < 1:
         raise BabelirError(f"ratio {ratio}: must be between 0 and 1")
@@ -134,14 +155,20 @@ def group_table(table: np.ndarray, specials: list[int], ratio: float, iterations
     ordinary = np.setdiff1d(np.arange(vocab), np.concatenate([specials, zero]).astype(np.int64))
     k = max(1, min(len(ordinary), round(ratio * vocab) - len(specials) - (len(zero) > 0)))
     unit = np.ascontiguousarray(table[ordinary] / norms[ordinary, None], dtype=np.float32)
-    used, compact = np.unique(spherical_kmeans(unit, k, iterations, seed, quiet), return_inverse=True)
+    row_weights = None if weights is None else np.asarray(weights, dtype=np.float64)[ordinary]
+    used, compact = np.unique(spherical_kmeans(unit, k, iterations, seed, quiet, row_weights), return_inverse=True)
     token_map = np.empty(vocab, dtype=np.int32)
     token_map[ordinary] = compact  # groups nobody ended in are dropped
     token_map[specials] = len(used) + np.arange(len(specials))
     token_map[zero] = len(used) + len(specials)
     groups = len(used) + len(specials) + (len(zero) > 0)
-    counts = np.bincount(token_map, minlength=groups).astype(np.float64)
-    return token_map, (_group_sums(table, token_map.astype(np.int64), groups) / counts[:, None]).astype(np.float32)
+    if weights is None:
+        return token_map, table_from_groups(table, token_map)
+    w = np.asarray(weights, dtype=np.float64)
+    totals = np.bincount(token_map, weights=w, minlength=groups)
+    means = _group_sums(table * w[:, None], token_map.astype(np.int64), groups) / np.maximum(totals, 1e-300)[:, None]
+    plain = table_from_groups(table, token_map)  # a group of weightless tokens (specials) keeps its plain mean
+    return token_map, np.where((totals > 0)[:, None], means, plain).astype(np.float32)
 
 
 def table_from_groups(table: np.ndarray, token_map: np.ndarray) -> np.ndarray:
@@ -154,7 +181,8 @@ def table_from_groups(table: np.ndarray, token_map: np.ndarray) -> np.ndarray:
 
 
 def compress_model(model: str | Path, out_dir: str | Path, ratio: float, iterations: int = 10,
-                   seed: int = 0, quiet: bool = False, token_map: np.ndarray | None = None) -> Compression:
+                   seed: int = 0, quiet: bool = False, token_map: np.ndarray | None = None,
+                   weighting: str = "none") -> Compression:
     """Write a compressed copy of ``model`` (``hf:DIR`` or ``static:DIR``) with ``round(ratio × V)`` tokens.
 
     Output ``out_dir`` (written atomically): the tokenizer files, ``token_map.npy`` (V int32), the
@@ -162,7 +190,11 @@ def compress_model(model: str | Path, out_dir: str | Path, ratio: float, iterati
     table: ``model.safetensors`` with ``config.json``'s ``vocab_size`` K for ``hf:``, ``embeddings.npy``
     (float16) for ``static:``. With ``token_map`` (e.g. the groups of the hf: model a static table
     was distilled from) no clustering runs: the table's rows are averaged by those groups.
+    ``weighting="frequency"`` weights the clustering and the group means by the tokens' unigram
+    probabilities (:func:`token_weights`); the default, ``"none"``, treats every token alike.
     """
+    if weighting not in ("none", "frequency"):
+        raise BabelirError(f"weighting {weighting!r}: must be none or frequency")
     from babelir.io.atomic import atomic_directory
 
     static = str(model).startswith("static:")
@@ -183,7 +215,9 @@ def compress_model(model: str | Path, out_dir: str | Path, ratio: float, iterati
     vocab, dim = table.shape
     token_map_given = token_map is not None
     if token_map is None:
-        token_map, groups_table = group_table(table, special_token_ids(source), ratio, iterations, seed, quiet)
+        weights = token_weights(source, table.shape[0]) if weighting == "frequency" else None
+        token_map, groups_table = group_table(table, special_token_ids(source), ratio, iterations, seed, quiet,
+                                              weights)
     else:
         token_map, groups_table = token_map.astype(np.int32), table_from_groups(table, token_map)
     share, multi_member = multi_script_share(source, token_map)
@@ -204,7 +238,7 @@ def compress_model(model: str | Path, out_dir: str | Path, ratio: float, iterati
                              + (staging / TOKEN_MAP).stat().st_size,
                              multi_script_share=share, multi_member_groups=multi_member)
         info = {"source": str(source), "kind": "static" if static else "hf", "iterations": iterations,
-                "seed": seed, "groups_given": token_map_given, **result.as_dict()}
+                "seed": seed, "groups_given": token_map_given, "weighting": weighting, **result.as_dict()}
         (staging / GROUPS_INFO).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     return result
 

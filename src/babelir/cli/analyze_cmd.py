@@ -37,6 +37,9 @@ def register(p) -> None:
     tokens.add_argument("--iterations", type=int, default=10, help="K-means iterations (default 10)")
     tokens.add_argument("--seed", type=int, default=0)
     tokens.add_argument("--no-pool", action="store_true", help="skip the multilingual pool's MAP")
+    tokens.add_argument("--weighting", choices=["none", "frequency"], default="none",
+                        help="none: every token counts alike (default); frequency: the clustering and each "
+                             "group's mean are weighted by the tokens' unigram probabilities")
     tokens.add_argument("--groups-from", metavar="DIR", help="reuse the groups of an earlier run's output "
                                                              "(e.g. a static table grouped as its hf: teacher)")
 
@@ -86,7 +89,8 @@ def _semantic_tokens(args) -> int:
         raise BabelirError(f"{xquadr}: no XQuAD-R files here; give --xquadr DIR")
     langs = tuple(x.strip() for x in args.langs.split(",")) if args.langs else XQUADR_LANGS
     results = run_semantic_tokens(args.model, ratios, args.output, xquadr, langs, iterations=args.iterations,
-                                  seed=args.seed, pool=not args.no_pool, groups_from=args.groups_from)
+                                  seed=args.seed, pool=not args.no_pool, groups_from=args.groups_from,
+                                  weighting=args.weighting)
     print("fraction  tokens   model MB  nDCG@10  kept    pool MAP  pool kept  multi-script groups")
     for row in summary_rows(results):
         full = row["ratio"] == "1.0"
