@@ -59,6 +59,8 @@ def test_compressed_model_has_a_smaller_table_and_a_map_of_every_token(tiny, com
         assert np.allclose(table[group], full[token_map == group].mean(0), atol=1e-6)
     assert token_map[SPECIALS + WORDS.index("moon")] == token_map[SPECIALS + WORDS.index("月")]
     assert result.compressed_embedding_bytes < result.embedding_bytes
+    info = json.loads((directory / "babelir_semantic_tokens.json").read_text())
+    assert info["weighting"] == "none"  # auto: a WordPiece tokenizer has no unigram scores to weight by
 
 
 def test_compressed_encoder_equals_the_full_model_with_group_rows(tiny, compressed, tmp_path):

@@ -29,12 +29,12 @@ def _ratio_key(ratio: float) -> str:
 
 def run_semantic_tokens(model: str, ratios: list[float], out: str | Path, xquadr: str | Path,
                         langs: tuple[str, ...], iterations: int = 10, seed: int = 0, pool: bool = True,
-                        groups_from: str | Path | None = None, weighting: str = "none", log=print,
+                        groups_from: str | Path | None = None, weighting: str = "auto", log=print,
                         quiet: bool = False) -> dict:
     """Compress ``model`` (``hf:DIR`` or ``static:DIR``) at each ratio, evaluate everything on XQuAD-R;
     returns the results dict. ``groups_from``: an earlier run's directory whose ``ratio-R/token_map.npy``
     groups are reused instead of clustering (a static table grouped as the model it came from).
-    ``weighting``: ``none`` or ``frequency`` (see :func:`~babelir.analysis.semantic_tokens.compress_model`)."""
+    ``weighting``: ``auto``, ``none`` or ``frequency`` (see :func:`~babelir.analysis.semantic_tokens.compress_model`)."""
     from babelir.analysis.semantic_tokens import GROUPS_INFO, compress_model
     from babelir.encode.hf_encoder import hf_model_dir
     from babelir.evaluate.dense_eval import evaluate_dense, pool_map

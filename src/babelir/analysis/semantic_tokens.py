@@ -65,6 +65,11 @@ def token_weights(model_dir: Path, vocab: int) -> np.ndarray:
     return weights
 
 
+def _has_unigram_scores(model_dir: Path) -> bool:
+    data = json.loads((Path(model_dir) / "tokenizer.json").read_text(encoding="utf-8"))
+    return data.get("model", {}).get("type") == "Unigram"
+
+
 def spherical_kmeans(unit: np.ndarray, k: int, iterations: int = 10, seed: int = 0,
                      quiet: bool = False, weights: np.ndarray | None = None) -> np.ndarray:
     """Spherical K-means (cosine) of unit rows into ``k`` groups; returns each row's group (int64).
@@ -182,7 +187,7 @@ def table_from_groups(table: np.ndarray, token_map: np.ndarray) -> np.ndarray:
 
 def compress_model(model: str | Path, out_dir: str | Path, ratio: float, iterations: int = 10,
                    seed: int = 0, quiet: bool = False, token_map: np.ndarray | None = None,
-                   weighting: str = "none") -> Compression:
+                   weighting: str = "auto") -> Compression:
     """Write a compressed copy of ``model`` (``hf:DIR`` or ``static:DIR``) with ``round(ratio × V)`` tokens.
 
     Output ``out_dir`` (written atomically): the tokenizer files, ``token_map.npy`` (V int32), the
@@ -191,10 +196,11 @@ def compress_model(model: str | Path, out_dir: str | Path, ratio: float, iterati
     (float16) for ``static:``. With ``token_map`` (e.g. the groups of the hf: model a static table
     was distilled from) no clustering runs: the table's rows are averaged by those groups.
     ``weighting="frequency"`` weights the clustering and the group means by the tokens' unigram
-    probabilities (:func:`token_weights`); the default, ``"none"``, treats every token alike.
+    probabilities (:func:`token_weights`); ``"none"`` treats every token alike; ``"auto"`` (the
+    default) is ``frequency`` when the tokenizer has Unigram scores, else ``none``.
     """
-    if weighting not in ("none", "frequency"):
-        raise BabelirError(f"weighting {weighting!r}: must be none or frequency")
+    if weighting not in ("auto", "none", "frequency"):
+        raise BabelirError(f"weighting {weighting!r}: must be auto, none or frequency")
     from babelir.io.atomic import atomic_directory
 
     static = str(model).startswith("static:")
@@ -213,6 +219,8 @@ def compress_model(model: str | Path, out_dir: str | Path, ratio: float, iterati
     if (source / TOKEN_MAP).exists():
         raise BabelirError(f"{source}: already compressed (it has {TOKEN_MAP}); start from the full model")
     vocab, dim = table.shape
+    if weighting == "auto":
+        weighting = "frequency" if _has_unigram_scores(source) else "none"
     token_map_given = token_map is not None
     if token_map is None:
         weights = token_weights(source, table.shape[0]) if weighting == "frequency" else None

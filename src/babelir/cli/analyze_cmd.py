@@ -37,9 +37,10 @@ def register(p) -> None:
     tokens.add_argument("--iterations", type=int, default=10, help="K-means iterations (default 10)")
     tokens.add_argument("--seed", type=int, default=0)
     tokens.add_argument("--no-pool", action="store_true", help="skip the multilingual pool's MAP")
-    tokens.add_argument("--weighting", choices=["none", "frequency"], default="none",
-                        help="none: every token counts alike (default); frequency: the clustering and each "
-                             "group's mean are weighted by the tokens' unigram probabilities")
+    tokens.add_argument("--weighting", choices=["auto", "none", "frequency"], default="auto",
+                        help="frequency: the clustering and each group's mean are weighted by the tokens' unigram "
+                             "probabilities; none: every token counts alike; auto (default): frequency when the "
+                             "tokenizer has Unigram scores, else none")
     tokens.add_argument("--groups-from", metavar="DIR", help="reuse the groups of an earlier run's output "
                                                              "(e.g. a static table grouped as its hf: teacher)")
 
@@ -94,7 +95,8 @@ def _semantic_tokens(args) -> int:
     print("fraction  tokens   model MB  nDCG@10  kept    pool MAP  pool kept  multi-script groups")
     for row in summary_rows(results):
         full = row["ratio"] == "1.0"
-        print(f"{row['ratio']:<9} {row['groups'] or 0:>7,}  {'full' if full else format(row['model MB'], '.0f'):>8}  "
+        tokens = "all" if full else format(row["groups"], ",")
+        print(f"{row['ratio']:<9} {tokens:>7}  {'full' if full else format(row['model MB'], '.0f'):>8}  "
               f"{row['nDCG@10']:.4f}  {row['kept']:6.1%}  "
               f"{format(row['pool MAP'], '.4f') if row['pool MAP'] is not None else '-':>8}  "
               f"{format(row['pool kept'], '.1%') if row['pool kept'] is not None else '-':>9}  "
