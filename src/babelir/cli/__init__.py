@@ -43,9 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from babelir.errors import BabelirError
-
     from babelir.cli.analyze_cmd import route
+    from babelir.errors import BabelirError
 
     args = build_parser().parse_args(route(list(sys.argv[1:] if argv is None else argv)))
     try:

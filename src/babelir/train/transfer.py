@@ -20,7 +20,6 @@ from babelir.errors import InputError
 from babelir.evaluate.dense_eval import MEASURE, evaluate_dense
 
 
-
 @dataclass
 class TransferConfig:
     model: str
