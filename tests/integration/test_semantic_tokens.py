@@ -122,7 +122,10 @@ def test_semantic_tokens_command_evaluates_every_ratio_and_resumes(tiny, xquadr_
     for row in results["rows"].values():
         assert set(row["nDCG@10"]) == {"en", "th"} and 0 <= row["pool MAP"] <= 1
     assert (out / "ratio-0.3" / "token_map.npy").exists() and (out / "semantic_tokens.png").stat().st_size > 10_000
-    assert "| 0.3 |" in (out / "semantic_tokens.md").read_text()
+    report = (out / "semantic_tokens.md").read_text()
+    assert "| 0.3 |" in report
+    full_vocab = len(np.load(out / "ratio-0.3" / "token_map.npy"))
+    assert f"| 1.0 | {full_vocab:,} |" in report  # the full model's size is given, not just "full"
     second = run_cli(*args)  # everything is kept: nothing is grouped or evaluated again
     assert second.returncode == 0, second.stderr
     assert "grouping" not in second.stdout and "nDCG@10 0." not in second.stdout

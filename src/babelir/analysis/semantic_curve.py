@@ -96,18 +96,30 @@ def _share(part: float, whole: float) -> float:
     return part / whole if whole else float("nan")
 
 
+def _megabytes(value: float | None) -> str:
+    """``12.3`` or ``-`` when the size is unknown."""
+    return "-" if value is None else f"{value:.1f}"
+
+
 def summary_rows(results: dict) -> list[dict]:
     """One dict per model, fullest first: ratio, groups, sizes, average nDCG@10, kept shares."""
     full = results["rows"][FULL]
     full_avg = _average(full["nDCG@10"])
+    # The full model's sizes are recorded beside each compressed one (its source).
+    source = next((row["size"] for row in results["rows"].values() if row.get("size")), {})
     out = []
     for key in sorted(results["rows"], key=float, reverse=True):
         row = results["rows"][key]
         size = row.get("size", {})
         avg = _average(row["nDCG@10"])
-        out.append({"ratio": key, "groups": size.get("groups", size.get("vocab")),
-                    "embedding MB": (size.get("compressed_embedding_bytes") or 0) / 1e6,
-                    "model MB": (size.get("compressed_model_bytes") or 0) / 1e6,
+        if key == FULL:
+            groups, table, model = source.get("vocab"), source.get("embedding_bytes"), source.get("model_bytes")
+        else:
+            groups = size.get("groups")
+            table, model = size.get("compressed_embedding_bytes"), size.get("compressed_model_bytes")
+        out.append({"ratio": key, "groups": groups,
+                    "embedding MB": table / 1e6 if table else None,
+                    "model MB": model / 1e6 if model else None,
                     "nDCG@10": avg, "kept": _share(avg, full_avg),
                     "pool MAP": row.get("pool MAP"),
                     "pool kept": _share(row["pool MAP"], full["pool MAP"]) if "pool MAP" in row and "pool MAP" in full else None,
@@ -133,13 +145,11 @@ def write_report(results: dict, out: Path) -> None:
         scores = results["rows"][key]["nDCG@10"]
         lines.append(f"| {key} | " + " | ".join(f"{_share(scores[lang], full[lang]):.1%}" for lang in langs)
                      + f" | {_share(_average(scores), _average(full)):.1%} |")
-    lines += ["", "| fraction | tokens | embedding table + map, MB | model on disk, MB | nDCG@10 avg | kept "
-              "| pool MAP | pool kept | groups spanning several scripts |", "|---" * 9 + "|"]
+    lines += ["", "| fraction | tokens | token table (float32) + map, MB | model on disk, MB | nDCG@10 avg "
+              "| kept | pool MAP | pool kept | groups spanning several scripts |", "|---" * 9 + "|"]
     for row in summary_rows(results):
-        full_row = row["ratio"] == FULL
         lines.append(" | ".join([f"| {row['ratio']}", f"{row['groups']:,}" if row["groups"] else "all",
-                                 "full" if full_row else f"{row['embedding MB']:.1f}",
-                                 "full" if full_row else f"{row['model MB']:.1f}",
+                                 _megabytes(row["embedding MB"]), _megabytes(row["model MB"]),
                                  f"{row['nDCG@10']:.4f}", f"{row['kept']:.1%}",
                                  f"{row['pool MAP']:.4f}" if row["pool MAP"] is not None else "-",
                                  f"{row['pool kept']:.1%}" if row["pool kept"] is not None else "-",

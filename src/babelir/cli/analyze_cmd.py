@@ -92,11 +92,11 @@ def _semantic_tokens(args) -> int:
     results = run_semantic_tokens(args.model, ratios, args.output, xquadr, langs, iterations=args.iterations,
                                   seed=args.seed, pool=not args.no_pool, groups_from=args.groups_from,
                                   weighting=args.weighting)
-    print("fraction  tokens   model MB  nDCG@10  kept    pool MAP  pool kept  multi-script groups")
+    print("fraction   tokens  model MB  nDCG@10  kept    pool MAP  pool kept  multi-script groups")
     for row in summary_rows(results):
-        full = row["ratio"] == "1.0"
-        tokens = "all" if full else format(row["groups"], ",")
-        print(f"{row['ratio']:<9} {tokens:>7}  {'full' if full else format(row['model MB'], '.0f'):>8}  "
+        tokens = format(row["groups"], ",") if row["groups"] else "all"
+        model_mb = format(row["model MB"], ".0f") if row["model MB"] is not None else "-"
+        print(f"{row['ratio']:<9} {tokens:>7}  {model_mb:>8}  "
               f"{row['nDCG@10']:.4f}  {row['kept']:6.1%}  "
               f"{format(row['pool MAP'], '.4f') if row['pool MAP'] is not None else '-':>8}  "
               f"{format(row['pool kept'], '.1%') if row['pool kept'] is not None else '-':>9}  "
