@@ -96,9 +96,9 @@ def examples_from_collection(collection: Collection) -> list[Example]:
     return examples
 
 
-def _paragraph_articles(source: Path, lang: str) -> list[str]:
+def paragraph_articles(source: str | Path, lang: str) -> list[str]:
     """Article title of each paragraph, in file order (paragraph numbers of babelir's doc ids)."""
-    path = source / f"{lang}.json"
+    path = Path(source) / f"{lang}.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))["data"]
     except (FileNotFoundError, json.JSONDecodeError, KeyError) as exc:
@@ -117,7 +117,7 @@ def xquadr_part(source: str | Path, lang: str, part: str) -> Collection:
     if part not in ("train", "test"):
         raise ValueError(f"part must be train or test, not {part!r}")
     source = Path(source)
-    titles = _paragraph_articles(source, lang)
+    titles = paragraph_articles(source, lang)
     collection, _ = load_language(source, lang)
 
     def wanted(doc_id: str) -> bool:

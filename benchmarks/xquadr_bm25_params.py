@@ -1,0 +1,82 @@
+"""BM25 k1 / b on XQuAD-R: would other parameters than Lucene's defaults (0.9, 0.4) help?
+
+Indexes each language once per (k1, b) pair with the default language-aware analysis, searches all
+1,190 questions, and reports nDCG@10 on all of them and separately on the questions of XQuAD-R's
+fixed train and test articles (``babelir.train.data``): a pair chosen on the train articles can be
+checked on the test ones. Prints one table per measure set and the averages over the languages.
+
+    python -m benchmarks.xquadr_bm25_params [--langs ar de] [--grid 0.9:0.4,1.2:0.75]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+from pathlib import Path
+
+from babelir.evaluate.metrics import evaluate
+from babelir.evaluate.table import format_table
+from babelir.index.bm25 import BM25Params
+from babelir.index.core import Index
+from babelir.io.xquadr import XQUADR_LANGS, load_language
+from babelir.retrieve.bm25 import BM25Retriever
+from babelir.text.analyzer import get_analyzer
+from babelir.train.data import XQUADR_TEST_ARTICLES, paragraph_articles
+
+DEFAULT_GRID = "0.9:0.4,0.5:0.5,0.6:0.3,0.9:0.2,0.9:0.6,0.9:0.75,1.2:0.3,1.2:0.4,1.2:0.75,1.5:0.5"
+PARTS = ("all", "train", "test")
+
+
+def parse_grid(text: str) -> list[tuple[float, float]]:
+    """``"0.9:0.4,1.2:0.75"`` -> ``[(0.9, 0.4), (1.2, 0.75)]``."""
+    pairs = []
+    for item in text.split(","):
+        k1, _, b = item.partition(":")
+        pairs.append((float(k1), float(b)))
+    return pairs
+
+
+def score_language(data: str, lang: str, grid: list[tuple[float, float]], workdir: Path) -> dict:
+    """(k1, b) -> {"all" | "train" | "test": nDCG@10} for one language."""
+    collection, _ = load_language(data, lang)
+    titles = paragraph_articles(data, lang)
+    part = {q.query_id: "test" if titles[int(q.doc_id.split("-")[1])] in XQUADR_TEST_ARTICLES else "train"
+            for q in collection.qrels}
+    scores = {}
+    for k1, b in grid:
+        index = Index.create(workdir / f"{lang}-{k1}-{b}", analyzer=get_analyzer("language-aware"),
+                             params=BM25Params(k1, b))
+        index.add(collection.docs)
+        run = BM25Retriever(index).retrieve(collection.queries, k=100)
+        index.close()
+        result = evaluate(run, collection.qrels, ["nDCG@10"], langs=part)
+        scores[(k1, b)] = {"all": result.all["nDCG@10"],
+                           **{name: result.by_lang[name]["nDCG@10"] for name in ("train", "test")}}
+    return scores
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared/data/xquad-r"))
+    parser.add_argument("--langs", nargs="*", default=list(XQUADR_LANGS))
+    parser.add_argument("--grid", default=DEFAULT_GRID, help="k1:b pairs, comma-separated")
+    args = parser.parse_args(argv)
+    grid = parse_grid(args.grid)
+    per_lang = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for lang in args.langs:
+            per_lang[lang] = score_language(args.data, lang, grid, Path(tmp))
+            print(f"{lang} done", flush=True)
+    header = ["k1", "b"] + list(args.langs) + [f"avg {name}" for name in PARTS]
+    rows = []
+    for k1, b in grid:
+        rows.append([f"{k1}", f"{b}"] + [f"{per_lang[lang][(k1, b)]['all']:.4f}" for lang in args.langs]
+                    + [f"{statistics.mean(per_lang[lang][(k1, b)][name] for lang in args.langs):.4f}"
+                       for name in PARTS])
+    print("nDCG@10 on all questions per language; averages on all, train-article and test-article questions")
+    print(format_table(header, rows))
+
+
+if __name__ == "__main__":
+    main()
