@@ -23,6 +23,7 @@ def register(p) -> None:
     text.add_argument("--lang", default="auto", help="language code, or 'auto' to detect it (default)")
     text.add_argument("--analyzer", default="language-aware", choices=["language-aware", "script-aware"])
     text.add_argument("--stopwords", action="store_true", help="remove stopwords")
+    text.add_argument("--no-lemmatize", action="store_true", help="stem without lemmatising first")
 
     tokens = sub.add_parser("semantic-tokens", help="group a model's vocabulary into semantic tokens; "
                                                     "write and evaluate a compressed model per ratio")
@@ -68,7 +69,7 @@ def _text(args) -> int:
         print(f"# detected language: {lang}")
     else:
         lang = normalize_lang(lang)
-    print(" ".join(make_analyzer(args.analyzer, args.stopwords).analyze(args.text, lang)))
+    print(" ".join(make_analyzer(args.analyzer, args.stopwords, lemmatize=not args.no_lemmatize).analyze(args.text, lang)))
     return 0
 
 

@@ -19,9 +19,10 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
-    print(format_table(["lang", "language", "normalizer", "segmenter", "stemmer", "apostrophe"],
-                       [[r["lang"], r["name"], r["normalizer"], r["segmenter"], r["stemmer"] or "-",
-                         r.get("apostrophe") or "-"] for r in rows]))
+    print(format_table(["lang", "language", "normalizer", "segmenter", "lemmatizer", "stemmer", "apostrophe"],
+                       [[r["lang"], r["name"], r["normalizer"], r["segmenter"], r["lemmatizer"] or "-",
+                         r["stemmer"] or "-", r.get("apostrophe") or "-"] for r in rows]))
     print(f"\n{len(rows)} languages; any other language gets NFKC, case folding and ICU words. "
-          "Stopword removal (stopwordsiso) is optional: `babelir index --stopwords`.")
+          "Stopword removal (stopwordsiso) is optional: `babelir index --stopwords`; "
+          "lemmatisation before stemming is on: `--no-lemmatize` turns it off.")
     return 0

@@ -16,6 +16,8 @@ def register(p) -> None:
                         "subword trains a SentencePiece model on the corpus; language-aware+subword indexes both")
     p.add_argument("--subword-vocab", type=int, default=32_000, help="pieces in the subword model (default 32000)")
     p.add_argument("--stopwords", action="store_true", help="remove stopwords (stopwordsiso) in a new index")
+    p.add_argument("--no-lemmatize", action="store_true",
+                   help="in a new index, stem words without first replacing them by their lemma (simplemma)")
     p.add_argument("--segmenter", action="append", default=[], metavar="LANG=NAME",
                    help="segmenter for a language in a new index, e.g. zh=jieba (repeatable)")
     p.add_argument("--dense", action="store_true", help="also store dense vectors (multilingual embeddings)")
@@ -46,21 +48,23 @@ def run(args) -> int:
     summary = build_index(args.corpus, args.output, lang=args.lang, skip_bad=args.skip_bad,
                           batch_size=args.batch_size or (1000 if encoder else 10_000), encoder=encoder,
                           dense=args.dense, sparse=args.sparse, params=BM25Params(args.k1, args.b), quiet=args.quiet,
-                          analyzer=make_analyzer(args.analyzer, args.stopwords, args.segmenter),
+                          analyzer=make_analyzer(args.analyzer, args.stopwords, args.segmenter,
+                                                   lemmatize=not args.no_lemmatize),
                           subword_vocab=args.subword_vocab, ann=args.ann)
     print("\n".join(summary.lines()))
     return 0
 
 
-def make_analyzer(name: str, stopwords: bool = False, segmenters: list[str] = ()):
-    """The analyzer the options ask for (``LANG=NAME`` segmenter pairs apply to language-aware)."""
+def make_analyzer(name: str, stopwords: bool = False, segmenters: list[str] = (), lemmatize: bool = True):
+    """The analyzer the options ask for (``LANG=NAME`` segmenter pairs, stopwords and lemmatisation
+    apply to language-aware)."""
     from babelir.errors import BabelirError
     from babelir.text.analyzer import get_analyzer
     from babelir.types import normalize_lang
 
     if name in ("script-aware", "subword", "language-aware+subword"):
-        if stopwords or segmenters:
-            raise BabelirError("--stopwords and --segmenter apply to the language-aware analyzer")
+        if stopwords or segmenters or not lemmatize:
+            raise BabelirError("--stopwords, --segmenter and --no-lemmatize apply to the language-aware analyzer")
         return get_analyzer(name) if name == "script-aware" else name
     pairs = {}
     for item in segmenters:
@@ -68,4 +72,4 @@ def make_analyzer(name: str, stopwords: bool = False, segmenters: list[str] = ()
         if not sep:
             raise BabelirError(f"--segmenter expects LANG=NAME, got {item!r}")
         pairs[normalize_lang(lang)] = segmenter
-    return get_analyzer(name, stopwords=stopwords, segmenters=pairs)
+    return get_analyzer(name, stopwords=stopwords, segmenters=pairs, lemmatize=lemmatize)

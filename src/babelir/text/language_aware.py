@@ -1,7 +1,7 @@
 """The language-aware analyzer: each language's pipeline from :mod:`babelir.text.languages`.
 
     normalise (per language) -> segment (ICU, or a dictionary segmenter) -> apostrophe rule
-    -> stopwords (optional) -> stem (Snowball / light)
+    -> stopwords (optional) -> lemmatise (simplemma; on by default) -> stem (Snowball / light)
 
 A language without a pipeline, or an unknown language (None), gets the script-aware default.
 Which dictionary segmenters are used is fixed when the analyzer is created (from what is
@@ -19,7 +19,7 @@ from typing import Any
 from babelir.errors import BabelirError
 from babelir.text import normalize, segment
 from babelir.text.languages import ELISIONS, LANGUAGES
-from babelir.text.stem import get_stemmer
+from babelir.text.stem import get_lemmatizer, get_stemmer
 
 log = logging.getLogger(__name__)
 _APOSTROPHES = ("'", "\u2019")
@@ -30,16 +30,20 @@ class LanguageAwareAnalyzer:
 
     ``stopwords``: remove stopwordsiso's stopwords (off by default: it lowers nDCG on XQuAD-R).
     ``segmenters``: language -> segmenter name, overriding the defaults (e.g. ``{"zh": "jieba"}``).
+    ``lemmatize``: replace words by their simplemma lemma before stemming, where the language has
+    both (on by default; indexes of version 1 were built without it and keep being read so).
 
     >>> LanguageAwareAnalyzer().analyze("Книги лежали на столах", "ru")
     ['книг', 'лежа', 'на', 'стол']
     """
 
     name = "language-aware"
-    version = 1
+    version = 2
 
-    def __init__(self, stopwords: bool = False, segmenters: dict[str, str] | None = None, _notify: bool = True):
+    def __init__(self, stopwords: bool = False, segmenters: dict[str, str] | None = None, _notify: bool = True,
+                 lemmatize: bool = True):
         self.stopwords = stopwords
+        self.lemmatize = lemmatize
         self.segmenters = {}
         for lang, pipeline in LANGUAGES.items():
             if pipeline.preferred:
@@ -59,11 +63,13 @@ class LanguageAwareAnalyzer:
 
     def config(self) -> dict[str, Any]:
         return {"name": self.name, "version": self.version, "stopwords": self.stopwords,
-                "segmenters": dict(sorted(self.segmenters.items()))}
+                "lemmatize": self.lemmatize, "segmenters": dict(sorted(self.segmenters.items()))}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "LanguageAwareAnalyzer":
-        analyzer = cls(stopwords=bool(config.get("stopwords", False)), _notify=False)
+        # version 1 had no lemmatiser: an index built then is still read exactly as it was built
+        lemmatize = bool(config.get("lemmatize", False)) if config.get("version", 1) >= 2 else False
+        analyzer = cls(stopwords=bool(config.get("stopwords", False)), _notify=False, lemmatize=lemmatize)
         for lang, name in config.get("segmenters", {}).items():
             if name != "icu" and not segment.available(name):
                 raise BabelirError(f"this index analyses {lang} with {name!r}, whose package "
@@ -77,9 +83,11 @@ class LanguageAwareAnalyzer:
         pipeline = LANGUAGES.get(lang)
         if pipeline is None:
             return {"lang": lang, "name": "(script-aware default)", "normalizer": "default", "segmenter": "icu",
-                    "stemmer": None, "stopwords": False}
+                    "lemmatizer": None, "stemmer": None, "stopwords": False}
         return {"lang": lang, "name": pipeline.name, "normalizer": pipeline.normalizer,
-                "segmenter": self.segmenters.get(lang, pipeline.segmenter), "stemmer": pipeline.stemmer,
+                "segmenter": self.segmenters.get(lang, pipeline.segmenter),
+                "lemmatizer": f"simplemma:{pipeline.lemmatizer}" if self.lemmatize and pipeline.lemmatizer else None,
+                "stemmer": pipeline.stemmer,
                 "stopwords": self.stopwords and _has_stopwords(lang), "apostrophe": pipeline.apostrophe}
 
     def analyze(self, text: str, lang: str | None = None) -> list[str]:
@@ -94,6 +102,8 @@ class LanguageAwareAnalyzer:
         if self.stopwords:
             stop = _stopwords(lang, pipeline.normalizer)
             words = [w for w in words if w not in stop]
+        if self.lemmatize and pipeline.lemmatizer:
+            words = get_lemmatizer(pipeline.lemmatizer, norm)(words)
         if pipeline.stemmer:
             words = get_stemmer(pipeline.stemmer)(words)
         return segment.finalize(words)

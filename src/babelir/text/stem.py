@@ -1,8 +1,10 @@
-"""Stemmers: Snowball (PyStemmer) and a light Arabic stemmer.
+"""Stemmers: Snowball (PyStemmer) and a light Arabic stemmer; lemmatisers: simplemma's dictionaries.
 
 ``get_stemmer(spec)`` returns a function ``list[str] -> list[str]`` for a spec such as
 ``snowball:russian`` or ``arabic-light+snowball`` (Larkey et al.'s light10 prefix/suffix removal,
-as Lucene's ArabicStemmer, followed by Snowball Arabic).
+as Lucene's ArabicStemmer, followed by Snowball Arabic). ``get_lemmatizer(code, normalize)`` returns
+one that replaces each word by its simplemma lemma, normalised again (a German noun's lemma comes back
+capitalised).
 """
 
 from __future__ import annotations
@@ -52,3 +54,46 @@ def get_stemmer(spec: str) -> Callable[[list[str]], list[str]]:
         stemmer = _snowball("arabic")
         return lambda words: stemmer.stemWords([arabic_light(w) for w in words])
     raise ValueError(f"unknown stemmer {spec!r}")
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    """How many leading characters ``a`` and ``b`` share."""
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+# Languages that capitalise nouns: a case-folded word is looked up as a noun first.
+CAPITALISED_NOUNS = frozenset({"de", "lb"})
+
+
+@lru_cache(maxsize=None)
+def get_lemmatizer(code: str, normalize: Callable[[str], str]) -> Callable[[list[str]], list[str]]:
+    """The lemmatising function for simplemma's language ``code``; a lemma that differs from its
+    word is passed through ``normalize`` (the pipeline's normaliser) so that it reads as the text did.
+    In German, where simplemma also knows the capitalised form, the noun's lemma is taken unless
+    the other reading keeps more of the word ("garten": Garten, not garen; "grossen": gross, not Gros).
+
+    >>> from babelir.text.normalize import default
+    >>> get_lemmatizer("de", default)(["häuser", "gärten", "garten", "spielten", "grossen"])
+    ['haus', 'garten', 'garten', 'spielen', 'gross']
+    """
+    import simplemma
+
+    nouns_first = code in CAPITALISED_NOUNS
+
+    @lru_cache(maxsize=200_000)
+    def lemma(word: str) -> str:
+        found = simplemma.lemmatize(word, lang=code)
+        if nouns_first:  # case folding made "Garten" "garten", which simplemma reads as a form of "garen"
+            noun = word[:1].upper() + word[1:]
+            if simplemma.is_known(noun, lang=code):
+                as_noun = simplemma.lemmatize(noun, lang=code)
+                if _shared_prefix(as_noun.casefold(), word) >= _shared_prefix(found.casefold(), word):
+                    found = as_noun
+        return word if found == word else normalize(found)
+
+    return lambda words: [lemma(w) for w in words]
