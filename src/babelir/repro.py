@@ -10,7 +10,9 @@ number with the expected one.
 
 from __future__ import annotations
 
+import json
 import shlex
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,7 +53,7 @@ def load_matrix(path: str | Path) -> dict[str, Any]:
     return matrix
 
 
-def _prepare(matrix: dict[str, Any], data: Path, work: Path, lang: str) -> Path:
+def _prepare(matrix: dict[str, Any], data: Path, work: Path, lang: str, echo=print) -> Path:
     """The language's collection written as BEIR + topics + qrels, and its index; reused when present."""
     from babelir.cli import main as cli
     from babelir.io.xquadr import load_language, load_xquadr
@@ -61,12 +63,26 @@ def _prepare(matrix: dict[str, Any], data: Path, work: Path, lang: str) -> Path:
         collection = load_xquadr(data)[1] if lang == "pool" else load_language(data, lang)[0]
         collection.write(collection_dir)
     index, unfinished = work / f"{lang}.index", work / f"{lang}.index.unfinished"
+    stamp, wanted = work / f"{lang}.index.built-with.json", _index_signature(matrix)
+    if index.exists() and not unfinished.exists() and (not stamp.exists() or stamp.read_text() != wanted):
+        echo(f"{lang}: the cached index was built with other options or another analysis; rebuilding it")
+        shutil.rmtree(index)
     if not (index / "manifest.json").exists() or unfinished.exists():
         unfinished.touch()  # `babelir index` resumes an interrupted build; the marker says to call it
         if cli(["index", str(collection_dir), "-o", str(index), "-q", *matrix.get("index", [])]) != 0:
             raise BabelirError(f"indexing {lang} failed")
+        stamp.write_text(wanted)
         unfinished.unlink()
     return collection_dir
+
+
+def _index_signature(matrix: dict[str, Any]) -> str:
+    """What a cached index must have been built with: the matrix's index options and the default
+    analysis of this babelir (a newer analyzer version makes the cached indexes stale)."""
+    from babelir.text.language_aware import LanguageAwareAnalyzer
+
+    return json.dumps({"index": matrix.get("index", []), "analyzer": LanguageAwareAnalyzer(_notify=False).config()},
+                      sort_keys=True)
 
 
 def run_matrix(matrix: dict[str, Any], data: str | Path, work: str | Path, langs: list[str] | None = None,
@@ -86,7 +102,7 @@ def run_matrix(matrix: dict[str, Any], data: str | Path, work: str | Path, langs
         for lang, expected in condition["expected"].items():
             if langs and lang not in langs:
                 continue
-            collection = _prepare(matrix, data, work, lang)
+            collection = _prepare(matrix, data, work, lang, echo)
             run_path = work / f"{lang}.{name}.run"
             args = ["search", str(work / f"{lang}.index"), "--topics", str(collection / "topics.tsv"),
                     "-o", str(run_path), "-q", *condition.get("search", [])]

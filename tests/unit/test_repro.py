@@ -39,6 +39,13 @@ def test_repro_runs_and_grades_through_the_cli(tmp_path, xquadr_dir):
     failed = run_cli("repro", wrong, "--data", xquadr_dir, "--work", tmp_path / "w", "--langs", "th",
                      "--conditions", "bm25")
     assert failed.returncode == 1 and "FAIL" in failed.stdout
+    # an index cached by an older babelir (another analysis) is rebuilt, not silently reused
+    stamp = tmp_path / "w" / "th.index.built-with.json"
+    stamp.write_text(stamp.read_text().replace('"version": 2', '"version": 1'))
+    again = run_cli("repro", lexical, "--data", xquadr_dir, "--work", tmp_path / "w", "--langs", "th",
+                    "--conditions", "bm25")
+    assert again.returncode == 0 and "th: the cached index was built with" in again.stdout
+    assert '"version": 2' in stamp.read_text()
 
 
 @pytest.mark.full
