@@ -37,22 +37,21 @@ def parse_grid(text: str) -> list[tuple[float, float]]:
     return pairs
 
 
-def score_language(data: str, lang: str, grid: list[tuple[float, float]], workdir: Path) -> dict:
-    """(k1, b) -> {"all" | "train" | "test": nDCG@10} for one language."""
+def score_language(data: str, lang: str, settings: dict, workdir: Path) -> dict:
+    """For one language: setting name -> {"all" | "train" | "test": nDCG@10}; ``settings`` maps a
+    name to ``(analyzer, BM25Params)``."""
     collection, _ = load_language(data, lang)
     titles = paragraph_articles(data, lang)
     part = {q.query_id: "test" if titles[int(q.doc_id.split("-")[1])] in XQUADR_TEST_ARTICLES else "train"
             for q in collection.qrels}
     scores = {}
-    for k1, b in grid:
-        index = Index.create(workdir / f"{lang}-{k1}-{b}", analyzer=get_analyzer("language-aware"),
-                             params=BM25Params(k1, b))
+    for number, (name, (analyzer, params)) in enumerate(settings.items()):
+        index = Index.create(workdir / f"{lang}-{number}", analyzer=analyzer, params=params)
         index.add(collection.docs)
         run = BM25Retriever(index).retrieve(collection.queries, k=100)
         index.close()
         result = evaluate(run, collection.qrels, ["nDCG@10"], langs=part)
-        scores[(k1, b)] = {"all": result.all["nDCG@10"],
-                           **{name: result.by_lang[name]["nDCG@10"] for name in ("train", "test")}}
+        scores[name] = {"all": result.all["nDCG@10"], **{p: result.by_lang[p]["nDCG@10"] for p in ("train", "test")}}
     return scores
 
 
@@ -66,7 +65,8 @@ def main(argv=None) -> None:
     per_lang = {}
     with tempfile.TemporaryDirectory() as tmp:
         for lang in args.langs:
-            per_lang[lang] = score_language(args.data, lang, grid, Path(tmp))
+            settings = {pair: (get_analyzer("language-aware"), BM25Params(*pair)) for pair in grid}
+            per_lang[lang] = score_language(args.data, lang, settings, Path(tmp))
             print(f"{lang} done", flush=True)
     header = ["k1", "b"] + list(args.langs) + [f"avg {name}" for name in PARTS]
     rows = []
