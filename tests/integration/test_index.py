@@ -31,7 +31,8 @@ def test_manifest_describes_the_index(tmp_path):
     build_index(corpus(tmp_path / "c.jsonl", 0, 30, "en"), tmp_path / "ix", quiet=True)
     manifest = json.loads((tmp_path / "ix" / "manifest.json").read_text())
     assert manifest["format"] == "babelir-index" and manifest["format_version"] == 1
-    assert manifest["analyzer"]["name"] == "language-aware" and manifest["analyzer"]["version"] == 1
+    assert manifest["analyzer"]["name"] == "language-aware" and manifest["analyzer"]["version"] == 2
+    assert manifest["analyzer"]["lemmatize"] is True
     assert manifest["analyzer"]["stopwords"] is False
     assert manifest["bm25"] == {"k1": 0.9, "b": 0.4}
     assert manifest["doc_count"] == 30 and manifest["languages"] == {"en": 30}
