@@ -9,6 +9,7 @@ capitalised).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -58,15 +59,10 @@ def get_stemmer(spec: str) -> Callable[[list[str]], list[str]]:
 
 def _shared_prefix(a: str, b: str) -> int:
     """How many leading characters ``a`` and ``b`` share."""
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return n
+    return len(os.path.commonprefix([a, b]))
 
 
-# Languages that capitalise nouns: a case-folded word is looked up as a noun first.
+# Languages that capitalise nouns: a case-folded word is also looked up capitalised, as a noun.
 CAPITALISED_NOUNS = frozenset({"de", "lb"})
 
 
