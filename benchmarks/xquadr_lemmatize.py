@@ -19,7 +19,7 @@ from babelir.index.bm25 import BM25Params
 from babelir.io.xquadr import XQUADR_LANGS
 from babelir.text.language_aware import LanguageAwareAnalyzer
 from babelir.text.languages import LANGUAGES
-from benchmarks.xquadr_bm25_params import score_language
+from benchmarks.xquadr_bm25_params import PARTS, score_language
 
 
 def main(argv=None) -> None:
@@ -33,9 +33,9 @@ def main(argv=None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for lang in args.langs:
             scores = score_language(args.data, lang, settings, Path(tmp))
-            rows.append([lang] + [f"{scores[name][part]:.4f}" for part in ("all", "train", "test") for name in settings])
+            rows.append([lang] + [f"{scores[name][part]:.4f}" for part in PARTS for name in settings])
             print(f"{lang} done", flush=True)
-    print(format_table(["lang"] + [f"{part} {name}" for part in ("all", "train", "test") for name in settings], rows))
+    print(format_table(["lang"] + [f"{part} {name}" for part in PARTS for name in settings], rows))
 
 
 if __name__ == "__main__":

@@ -53,8 +53,9 @@ def load_matrix(path: str | Path) -> dict[str, Any]:
     return matrix
 
 
-def _prepare(matrix: dict[str, Any], data: Path, work: Path, lang: str, echo=print) -> Path:
-    """The language's collection written as BEIR + topics + qrels, and its index; reused when present."""
+def _prepare(matrix: dict[str, Any], data: Path, work: Path, lang: str, signature: str, echo=print) -> Path:
+    """The language's collection written as BEIR + topics + qrels, and its index; reused when present
+    and built with ``signature`` (:func:`_index_signature`)."""
     from babelir.cli import main as cli
     from babelir.io.xquadr import load_language, load_xquadr
 
@@ -63,15 +64,15 @@ def _prepare(matrix: dict[str, Any], data: Path, work: Path, lang: str, echo=pri
         collection = load_xquadr(data)[1] if lang == "pool" else load_language(data, lang)[0]
         collection.write(collection_dir)
     index, unfinished = work / f"{lang}.index", work / f"{lang}.index.unfinished"
-    stamp, wanted = work / f"{lang}.index.built-with.json", _index_signature(matrix)
-    if index.exists() and not unfinished.exists() and (not stamp.exists() or stamp.read_text() != wanted):
+    stamp = work / f"{lang}.index.built-with.json"
+    if index.exists() and not unfinished.exists() and (not stamp.exists() or stamp.read_text() != signature):
         echo(f"{lang}: the cached index was built with other options or another analysis; rebuilding it")
         shutil.rmtree(index)
     if not (index / "manifest.json").exists() or unfinished.exists():
         unfinished.touch()  # `babelir index` resumes an interrupted build; the marker says to call it
         if cli(["index", str(collection_dir), "-o", str(index), "-q", *matrix.get("index", [])]) != 0:
             raise BabelirError(f"indexing {lang} failed")
-        stamp.write_text(wanted)
+        stamp.write_text(signature)
         unfinished.unlink()
     return collection_dir
 
@@ -95,14 +96,14 @@ def run_matrix(matrix: dict[str, Any], data: str | Path, work: str | Path, langs
 
     data, work = Path(data), Path(work)
     work.mkdir(parents=True, exist_ok=True)
-    rows = []
+    rows, signature = [], _index_signature(matrix)
     for name, condition in matrix["conditions"].items():
         if conditions and name not in conditions:
             continue
         for lang, expected in condition["expected"].items():
             if langs and lang not in langs:
                 continue
-            collection = _prepare(matrix, data, work, lang, echo)
+            collection = _prepare(matrix, data, work, lang, signature, echo)
             run_path = work / f"{lang}.{name}.run"
             args = ["search", str(work / f"{lang}.index"), "--topics", str(collection / "topics.tsv"),
                     "-o", str(run_path), "-q", *condition.get("search", [])]

@@ -96,9 +96,9 @@ def _share(part: float, whole: float) -> float:
     return part / whole if whole else float("nan")
 
 
-def _megabytes(value: float | None) -> str:
-    """``12.3`` or ``-`` when the size is unknown."""
-    return "-" if value is None else f"{value:.1f}"
+def format_or_dash(value: float | None, spec: str) -> str:
+    """``value`` formatted with ``spec`` (e.g. ``.4f``), or ``-`` when it is unknown (None)."""
+    return "-" if value is None else format(value, spec)
 
 
 def summary_rows(results: dict) -> list[dict]:
@@ -122,7 +122,8 @@ def summary_rows(results: dict) -> list[dict]:
                     "model MB": model / 1e6 if model else None,
                     "nDCG@10": avg, "kept": _share(avg, full_avg),
                     "pool MAP": row.get("pool MAP"),
-                    "pool kept": _share(row["pool MAP"], full["pool MAP"]) if "pool MAP" in row and "pool MAP" in full else None,
+                    "pool kept": (_share(row["pool MAP"], full["pool MAP"])
+                                  if "pool MAP" in row and "pool MAP" in full else None),
                     "multi-script groups": size.get("multi_script_share")})
     return out
 
@@ -149,11 +150,11 @@ def write_report(results: dict, out: Path) -> None:
               "| kept | pool MAP | pool kept | groups spanning several scripts |", "|---" * 9 + "|"]
     for row in summary_rows(results):
         lines.append(" | ".join([f"| {row['ratio']}", f"{row['groups']:,}" if row["groups"] else "all",
-                                 _megabytes(row["embedding MB"]), _megabytes(row["model MB"]),
+                                 format_or_dash(row["embedding MB"], ".1f"),
+                                 format_or_dash(row["model MB"], ".1f"),
                                  f"{row['nDCG@10']:.4f}", f"{row['kept']:.1%}",
-                                 f"{row['pool MAP']:.4f}" if row["pool MAP"] is not None else "-",
-                                 f"{row['pool kept']:.1%}" if row["pool kept"] is not None else "-",
-                                 f"{row['multi-script groups']:.1%}" if row["multi-script groups"] is not None else "-"])
+                                 format_or_dash(row["pool MAP"], ".4f"), format_or_dash(row["pool kept"], ".1%"),
+                                 format_or_dash(row["multi-script groups"], ".1%")])
                      + " |")
     (out / "semantic_tokens.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     _curve_png(results, out / "semantic_tokens.png")

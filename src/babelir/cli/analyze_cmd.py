@@ -69,14 +69,15 @@ def _text(args) -> int:
         print(f"# detected language: {lang}")
     else:
         lang = normalize_lang(lang)
-    print(" ".join(make_analyzer(args.analyzer, args.stopwords, lemmatize=not args.no_lemmatize).analyze(args.text, lang)))
+    analyzer = make_analyzer(args.analyzer, args.stopwords, lemmatize=not args.no_lemmatize)
+    print(" ".join(analyzer.analyze(args.text, lang)))
     return 0
 
 
 def _semantic_tokens(args) -> int:
     from pathlib import Path
 
-    from babelir.analysis.semantic_curve import run_semantic_tokens, summary_rows
+    from babelir.analysis.semantic_curve import format_or_dash, run_semantic_tokens, summary_rows
     from babelir.errors import BabelirError
     from babelir.io.xquadr import XQUADR_LANGS
 
@@ -96,12 +97,9 @@ def _semantic_tokens(args) -> int:
     print("fraction   tokens  model MB  nDCG@10  kept    pool MAP  pool kept  multi-script groups")
     for row in summary_rows(results):
         tokens = format(row["groups"], ",") if row["groups"] else "all"
-        model_mb = format(row["model MB"], ".0f") if row["model MB"] is not None else "-"
-        print(f"{row['ratio']:<9} {tokens:>7}  {model_mb:>8}  "
-              f"{row['nDCG@10']:.4f}  {row['kept']:6.1%}  "
-              f"{format(row['pool MAP'], '.4f') if row['pool MAP'] is not None else '-':>8}  "
-              f"{format(row['pool kept'], '.1%') if row['pool kept'] is not None else '-':>9}  "
-              f"{format(row['multi-script groups'], '.1%') if row['multi-script groups'] is not None else '-':>8}")
+        print(f"{row['ratio']:<9} {tokens:>7}  {format_or_dash(row['model MB'], '.0f'):>8}  "
+              f"{row['nDCG@10']:.4f}  {row['kept']:6.1%}  {format_or_dash(row['pool MAP'], '.4f'):>8}  "
+              f"{format_or_dash(row['pool kept'], '.1%'):>9}  {format_or_dash(row['multi-script groups'], '.1%'):>8}")
     print(f"\nwritten: {args.output}/semantic_tokens.md, semantic_tokens.png, semantic_tokens.json")
     return 0
 

@@ -4,10 +4,11 @@ each language gets. Languages not listed are analysed with the script-aware defa
 
 Choices measured on XQuAD-R (docs/benchmarks.md): Snowball stemming helps every language that
 has it; lemmatising with simplemma's dictionaries before the stemmer helps further (chosen on the
-questions of XQuAD-R's train articles: ar +.017, tr +.038, en +.008, de and hi +.004, ru +.003,
-el and es unchanged), so every language with both a stemmer and a simplemma dictionary gets it; stopword removal (stopwordsiso) lowers nDCG@10 slightly on most, so it is an option,
-off by default; for Chinese, ICU's dictionary segmentation scores higher than jieba (.818 vs
-.810), so ICU stays the default and jieba is an option.
+questions of XQuAD-R's train articles: tr +.038, ar +.017, en +.008, hi +.004, ru +.003, de +.002,
+el and es level), so every language with both a stemmer and a simplemma dictionary gets it;
+stopword removal (stopwordsiso) lowers nDCG@10 slightly on most, so it is an option, off by
+default; for Chinese, ICU's dictionary segmentation scores higher than jieba (.818 vs .810), so ICU
+stays the default and jieba is an option.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from dataclasses import dataclass, replace
 @dataclass(frozen=True)
 class Pipeline:
     """One language's analysis: ``normalizer`` and ``segmenter`` names, a ``stemmer`` spec or
-    None, a ``lemmatizer`` (simplemma's language code, applied before the stemmer) or None, an ``apostrophe`` rule (``elision``: drop an elided article such as French ``l'``;
+    None, a ``lemmatizer`` (simplemma's language code, applied before the stemmer) or None, an
+    ``apostrophe`` rule (``elision``: drop an elided article such as French ``l'``;
     ``suffix``: drop a suffix after the apostrophe as in Turkish ``İstanbul'da``; None) and the
     ``segmenter`` to use when a dictionary segmenter's package is present (``preferred``)."""
 

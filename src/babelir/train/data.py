@@ -110,6 +110,12 @@ def paragraph_articles(source: str | Path, lang: str) -> list[str]:
     return titles
 
 
+def doc_part(titles: list[str], doc_id: str) -> str:
+    """``"test"`` or ``"train"``: the part of an XQuAD-R sentence id (``<q>-<paragraph>-<n>``), given
+    the article title of each paragraph (:func:`paragraph_articles`)."""
+    return "test" if titles[int(doc_id.split("-")[1])] in XQUADR_TEST_ARTICLES else "train"
+
+
 def xquadr_part(source: str | Path, lang: str, part: str) -> Collection:
     """One language's XQuAD-R restricted to the ``train`` or ``test`` articles (sentences and questions)."""
     from babelir.io.xquadr import load_language
@@ -121,8 +127,7 @@ def xquadr_part(source: str | Path, lang: str, part: str) -> Collection:
     collection, _ = load_language(source, lang)
 
     def wanted(doc_id: str) -> bool:
-        paragraph = int(doc_id.split("-")[1])
-        return (titles[paragraph] in XQUADR_TEST_ARTICLES) == (part == "test")
+        return doc_part(titles, doc_id) == part
 
     docs = [d for d in collection.docs if wanted(d.id)]
     qrels = [q for q in collection.qrels if wanted(q.doc_id)]
