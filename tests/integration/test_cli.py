@@ -111,12 +111,17 @@ def test_quickstart_indexes_the_demo_and_prints_a_table(tmp_path):
 
 
 def test_lemmatising_can_be_turned_off_and_only_for_the_language_aware_analyzer(tmp_path):
-    assert run_cli("analyze", "--lang", "en", "the children", check=True).stdout.split() == ["the", "child"]
-    plain = run_cli("analyze", "--lang", "en", "--no-lemmatize", "the children", check=True)
+    assert run_cli("analyze", "--lang", "en", "the children", check=True).stdout.split() == [
+        "the", "child", "~▁the", "~▁children"]
+    assert run_cli("analyze", "--lang", "en", "--no-pieces", "the children", check=True).stdout.split() == [
+        "the", "child"]
+    plain = run_cli("analyze", "--lang", "en", "--no-lemmatize", "--no-pieces", "the children", check=True)
     assert plain.stdout.split() == ["the", "children"]
     result = run_cli("index", write(tmp_path / "c.jsonl", CORPUS), "-o", tmp_path / "ix", "-q",
                      "--analyzer", "script-aware", "--no-lemmatize")
-    assert result.returncode == 2 and "--no-lemmatize apply to the language-aware analyzer" in result.stderr
+    assert result.returncode == 2 and "--no-lemmatize and --no-pieces apply to the language-aware analyzer" in result.stderr
     run_cli("index", write(tmp_path / "c.jsonl", CORPUS), "-o", tmp_path / "plain", "-q", "--no-lemmatize", check=True)
     manifest = json.loads((tmp_path / "plain" / "manifest.json").read_text())
-    assert manifest["analyzer"]["lemmatize"] is False
+    assert manifest["analyzer"]["lemmatize"] is False and manifest["analyzer"]["pieces"] is True
+    run_cli("index", write(tmp_path / "c.jsonl", CORPUS), "-o", tmp_path / "words", "-q", "--no-pieces", check=True)
+    assert json.loads((tmp_path / "words" / "manifest.json").read_text())["analyzer"]["pieces"] is False

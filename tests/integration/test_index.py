@@ -27,12 +27,17 @@ def corpus(path, start, stop, lang=None):
     return write(path, "\n".join(lines) + "\n")
 
 
+def ids(results) -> list[str]:
+    return [doc_id for doc_id, _ in results]
+
+
 def test_manifest_describes_the_index(tmp_path):
     build_index(corpus(tmp_path / "c.jsonl", 0, 30, "en"), tmp_path / "ix", quiet=True)
     manifest = json.loads((tmp_path / "ix" / "manifest.json").read_text())
     assert manifest["format"] == "babelir-index" and manifest["format_version"] == 1
-    assert manifest["analyzer"]["name"] == "language-aware" and manifest["analyzer"]["version"] == 2
-    assert manifest["analyzer"]["lemmatize"] is True
+    assert manifest["analyzer"]["name"] == "language-aware" and manifest["analyzer"]["version"] == 3
+    assert manifest["analyzer"]["lemmatize"] is True and manifest["analyzer"]["pieces"] is True
+    assert len(manifest["analyzer"]["pieces_vocabulary"]) == 64
     assert manifest["analyzer"]["stopwords"] is False
     assert manifest["bm25"] == {"k1": 0.9, "b": 0.4}
     assert manifest["doc_count"] == 30 and manifest["languages"] == {"en": 30}
@@ -47,9 +52,9 @@ def test_incremental_add_and_delete(tmp_path):
     with Index.open(ix, writable=True) as index:
         assert index.search("word35", 5)[0][0] == "00035"
         assert index.delete(["00035", "nope"]) == 1
-        assert index.search("word35", 5) == []
+        assert "00035" not in ids(index.search("word35", 5))  # other docs still share its pieces
     with Index.open(ix) as index:
-        assert index.doc_count == 39 and index.search("word35") == []
+        assert index.doc_count == 39 and "00035" not in ids(index.search("word35"))
 
 
 def test_language_detected_and_recorded_when_missing(tmp_path):
@@ -83,7 +88,7 @@ def test_interrupted_commit_leaves_the_last_committed_state(tmp_path, monkeypatc
     monkeypatch.setattr(DocStore, "commit", real_commit)
     with Index.open(ix) as index:  # readable, at the first commit
         assert index.doc_count == 20
-        assert index.search("word30") == []          # tantivy's extra postings are ignored
+        assert max(int(d) for d in ids(index.search("word30", 100))) < 20  # tantivy's extra postings are ignored
         assert index.search("word5")[0][0] == "00005"
     summary = build_index(path, ix, batch_size=20, quiet=True)  # re-running finishes the job
     assert (summary.added, summary.already_indexed, summary.doc_count) == (30, 20, 50)

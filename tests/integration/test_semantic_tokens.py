@@ -149,7 +149,7 @@ def test_groups_of_a_full_model_is_a_clear_error(tiny):
 
 def test_analyze_without_a_subcommand_still_analyses_text():
     result = run_cli("analyze", "--lang", "en", "The cats are running")
-    assert result.returncode == 0 and result.stdout.split() == ["the", "cat", "be", "run"]
+    assert result.returncode == 0 and result.stdout.split()[:4] == ["the", "cat", "be", "run"]
 
 
 def test_training_refuses_a_semantic_token_model(compressed, tmp_path):

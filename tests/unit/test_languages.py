@@ -9,7 +9,7 @@ from babelir.text import segment
 from babelir.text.language_aware import LanguageAwareAnalyzer
 from babelir.text.languages import LANGUAGES
 
-A = LanguageAwareAnalyzer()
+A = LanguageAwareAnalyzer(pieces=False)  # the word pipeline; the mE5 pieces are tested on their own below
 
 # language: (real text, terms that must come out of it)
 SAMPLES = {
@@ -109,7 +109,7 @@ LEMMA_PAIRS = {
 
 @pytest.mark.parametrize("lang", sorted(LEMMA_PAIRS))
 def test_lemmatising_meets_forms_the_stemmer_leaves_apart(lang):
-    plain = LanguageAwareAnalyzer(lemmatize=False, _notify=False)
+    plain = LanguageAwareAnalyzer(lemmatize=False, pieces=False, _notify=False)
     assert len({tuple(plain.analyze(form, lang)) for form in LEMMA_PAIRS[lang]}) == 2
     assert len({tuple(A.analyze(form, lang)) for form in LEMMA_PAIRS[lang]}) == 1
 
@@ -126,8 +126,32 @@ def test_an_index_of_version_1_keeps_being_analysed_without_lemmas():
     old = analyzer_from_config({"name": "language-aware", "version": 1, "stopwords": False, "segmenters": {}})
     assert old.analyze("children", "en") == ["children"]
     new = analyzer_from_config(A.config())
-    assert A.config()["version"] == 2 and A.config()["lemmatize"] is True
+    assert A.config()["version"] == 3 and A.config()["lemmatize"] is True
     assert new.analyze("children", "en") == ["child"]
+
+
+def test_the_default_adds_the_mE5_pieces_except_where_they_were_measured_to_hurt():
+    default = LanguageAwareAnalyzer(_notify=False)
+    assert default.analyze("Bibliothek", "de") == ["bibliothek", "~bibliothek"]
+    compound = default.analyze("Universitätsbibliothek", "de")
+    assert "universitatsbibliothek" in compound and "~bibliothek" in compound  # the compound meets its part
+    assert default.analyze("المدارس", "ar") == A.analyze("المدارس", "ar")  # ar, vi: words only
+    assert default.analyze("Việt Nam", "vi") == A.analyze("Việt Nam", "vi")
+    assert default.analyze("Ndiyo", None) == ["ndiyo", "~▁ndiyo"]
+    assert default.describe("de")["pieces"] == "mE5" and default.describe("vi")["pieces"] is None
+
+
+def test_an_index_of_version_2_keeps_being_analysed_without_pieces_and_a_changed_vocabulary_is_refused():
+    from babelir.errors import BabelirError
+    from babelir.text.analyzer import analyzer_from_config
+
+    old = analyzer_from_config({"name": "language-aware", "version": 2, "stopwords": False, "lemmatize": True,
+                                "segmenters": {}})
+    assert old.analyze("children", "en") == ["child"]
+    config = LanguageAwareAnalyzer(_notify=False).config()
+    assert analyzer_from_config(config).analyze("children", "en") == ["child", "~▁children"]
+    with pytest.raises(BabelirError, match="piece vocabulary"):
+        analyzer_from_config({**config, "pieces_vocabulary": "0" * 64})
 
 
 @pytest.mark.parametrize("lang", ["th", "zh", "ja", "km", "lo", "my"])

@@ -24,6 +24,7 @@ def register(p) -> None:
     text.add_argument("--analyzer", default="language-aware", choices=["language-aware", "script-aware"])
     text.add_argument("--stopwords", action="store_true", help="remove stopwords")
     text.add_argument("--no-lemmatize", action="store_true", help="stem without lemmatising first")
+    text.add_argument("--no-pieces", action="store_true", help="words only, without the mE5 subword pieces")
 
     tokens = sub.add_parser("semantic-tokens", help="group a model's vocabulary into semantic tokens; "
                                                     "write and evaluate a compressed model per ratio")
@@ -69,7 +70,8 @@ def _text(args) -> int:
         print(f"# detected language: {lang}")
     else:
         lang = normalize_lang(lang)
-    analyzer = make_analyzer(args.analyzer, args.stopwords, lemmatize=not args.no_lemmatize)
+    analyzer = make_analyzer(args.analyzer, args.stopwords, lemmatize=not args.no_lemmatize,
+                             pieces=not args.no_pieces)
     print(" ".join(analyzer.analyze(args.text, lang)))
     return 0
 

