@@ -1,8 +1,8 @@
-"""BM25 on XQuAD-R, per language: babelir (script-aware ICU analysis, tantivy + exact BM25)
+"""BM25 on XQuAD-R, per language: babelir (its default analysis, or another; tantivy + exact BM25)
 side by side with bm25s (its default tokenizer, and with its Snowball stemmer where PyStemmer
 has one for the language), in one run.
 
-    python -m benchmarks.xquadr_bm25 [--data ../shared/data/xquad-r] [--langs en th zh] [--analyzer script-aware|subword|language-aware+subword]
+    python -m benchmarks.xquadr_bm25 [--data ../shared/data/xquad-r] [--langs en th zh] [--analyzer script-aware|subword|language-aware+subword] [--no-pieces]
 
 Prints nDCG@10 and R@100 per language for both (measured with babelir.evaluate, i.e. ir_measures),
 the ratio babelir / bm25s, and index and search times. Both use k1 = 0.9, b = 0.4 (Lucene BM25).
@@ -27,18 +27,19 @@ from babelir.text.analyzer import get_analyzer
 MEASURES = ["nDCG@10", "R@100"]
 
 
-def make_analyzer(name: str, collection):
+def make_analyzer(name: str, collection, pieces: bool = True):
+    """The analyzer called ``name``; ``pieces=False``: the language-aware words without mE5 pieces."""
     if name in ("subword", "language-aware+subword"):  # trained on the collection's own passages
         from babelir.text.subword import SubwordAnalyzer, WordsAndPiecesAnalyzer, train_subword_model
 
         pieces = SubwordAnalyzer(train_subword_model((d.text for d in collection.docs), vocab_size=8000))
-        return pieces if name == "subword" else WordsAndPiecesAnalyzer(get_analyzer(), pieces)
-    return get_analyzer(name)
+        return pieces if name == "subword" else WordsAndPiecesAnalyzer(get_analyzer(pieces=False), pieces)
+    return get_analyzer(name, pieces=pieces) if name == "language-aware" else get_analyzer(name)
 
 
-def run_babelir(collection, workdir: Path, analyzer: str) -> tuple[Run, float, float]:
+def run_babelir(collection, workdir: Path, analyzer: str, pieces: bool = True) -> tuple[Run, float, float]:
     started = time.perf_counter()
-    index = Index.create(workdir / collection.name, analyzer=make_analyzer(analyzer, collection),
+    index = Index.create(workdir / collection.name, analyzer=make_analyzer(analyzer, collection, pieces),
                                 params=BM25Params(0.9, 0.4))
     index.add(collection.docs)
     indexed = time.perf_counter()
@@ -79,12 +80,13 @@ def main(argv=None) -> None:
     parser.add_argument("--langs", nargs="*", default=list(XQUADR_LANGS))
     parser.add_argument("--analyzer", default="language-aware", choices=["language-aware", "script-aware", "subword",
                                                                      "language-aware+subword"])
+    parser.add_argument("--no-pieces", action="store_true", help="language-aware words only, without mE5 pieces")
     args = parser.parse_args(argv)
     rows, totals = [], {"babelir": [0.0, 0.0], "bm25s": [0.0, 0.0], "stem": 0.0}
     with tempfile.TemporaryDirectory() as tmp:
         for lang in args.langs:
             collection, _ = load_language(args.data, lang)
-            ours, t_index, t_search = run_babelir(collection, Path(tmp), args.analyzer)
+            ours, t_index, t_search = run_babelir(collection, Path(tmp), args.analyzer, not args.no_pieces)
             theirs, s_index, s_search = run_bm25s(collection)
             stemmed, _, _ = run_bm25s(collection, lang)
             a = evaluate(ours, collection.qrels, MEASURES).all

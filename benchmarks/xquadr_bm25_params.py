@@ -5,7 +5,7 @@ Indexes each language once per (k1, b) pair with the default language-aware anal
 fixed train and test articles (``babelir.train.data``): a pair chosen on the train articles can be
 checked on the test ones. Prints one table per measure set and the averages over the languages.
 
-    python -m benchmarks.xquadr_bm25_params [--langs ar de] [--grid 0.9:0.4,1.2:0.75]
+    python -m benchmarks.xquadr_bm25_params [--langs ar de] [--grid 0.9:0.4,1.2:0.75] [--no-pieces]
 """
 
 from __future__ import annotations
@@ -59,12 +59,13 @@ def main(argv=None) -> None:
     parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared/data/xquad-r"))
     parser.add_argument("--langs", nargs="*", default=list(XQUADR_LANGS))
     parser.add_argument("--grid", default=DEFAULT_GRID, help="k1:b pairs, comma-separated")
+    parser.add_argument("--no-pieces", action="store_true", help="language-aware words only, without mE5 pieces")
     args = parser.parse_args(argv)
     grid = parse_grid(args.grid)
     per_lang = {}
     with tempfile.TemporaryDirectory() as tmp:
         for lang in args.langs:
-            settings = {pair: (get_analyzer("language-aware"), BM25Params(*pair)) for pair in grid}
+            settings = {pair: (get_analyzer("language-aware", pieces=not args.no_pieces), BM25Params(*pair)) for pair in grid}
             per_lang[lang] = score_language(args.data, lang, settings, Path(tmp))
             print(f"{lang} done", flush=True)
     header = ["k1", "b"] + list(args.langs) + [f"avg {name}" for name in PARTS]

