@@ -1,12 +1,15 @@
 """The quickstart: index the demo collection, run its queries in every mode, print per-language tables.
 
 ``quickstart(out)`` writes under ``out``: the collection (BEIR layout + topics.tsv + qrels.trec),
-the index with dense vectors (``out/index``) and one run per mode (``out/<mode>.run``).
+the index with dense and learned sparse vectors (``out/index``) and one run per mode
+(``out/<mode>.run``: bm25, dense, sparse, and hybrid, the linear fusion of bm25 and dense).
 Running it again reuses what is there (documents already indexed are kept).
 """
 
 from __future__ import annotations
 
+import json
+import shutil
 import time
 from pathlib import Path
 
@@ -23,7 +26,7 @@ def quickstart(out: str | Path = "babelir-quickstart", quiet: bool = False, echo
     from babelir.retrieve.hybrid import make_retriever
 
     out = Path(out)
-    if out.exists() and not (out / "topics.tsv").exists() and any(out.iterdir()):
+    if out.exists() and not (out / "collection" / "topics.tsv").exists() and any(out.iterdir()):
         raise BabelirError(f"{out}: exists and is not a quickstart directory; choose another with -o")
     started = time.perf_counter()
     demo = load_demo()
@@ -31,10 +34,15 @@ def quickstart(out: str | Path = "babelir-quickstart", quiet: bool = False, echo
     crossing = [q for q in demo.queries if is_cross_lingual(q.id)]
     echo(f"demo collection: {len(demo.docs)} passages in {len(DEMO_LANGS)} languages "
          f"({' '.join(DEMO_LANGS)}), {len(demo.queries)} queries ({len(crossing)} cross-lingual) -> {out / 'collection'}")
-    summary = build_index(out / "collection", out / "index", quiet=quiet, encoder=get_encoder(), batch_size=1000)
-    echo(summary.lines()[0] + " with BM25 terms and dense vectors (multilingual-e5-small)")
+    manifest = out / "index" / "manifest.json"
+    if manifest.exists() and not json.loads(manifest.read_text(encoding="utf-8")).get("sparse"):
+        echo(f"{out / 'index'}: made by an earlier quickstart without sparse vectors; building it again")
+        shutil.rmtree(out / "index")
+    summary = build_index(out / "collection", out / "index", quiet=quiet, encoder=get_encoder(), sparse=True,
+                          batch_size=1000)
+    echo(summary.lines()[0] + " with BM25 terms, dense vectors and sparse latent terms (multilingual-e5-small)")
     runs = {}
-    for mode in ("bm25", "dense", "hybrid"):
+    for mode in ("bm25", "dense", "sparse", "hybrid"):
         retriever = make_retriever(out / "index", mode, fusion="linear")  # equal weights
         try:
             runs[mode] = retriever.retrieve(demo.queries, k=100)

@@ -100,14 +100,21 @@ def test_quickstart_indexes_the_demo_and_prints_a_table(tmp_path):
     assert rows["lang"][2:5] == ["nDCG@10", "bm25", "nDCG@10"]
     for lang in ("en", "es", "de", "fr", "ru", "ar", "hi", "th", "zh", "ja", "ko", "sw"):
         assert rows[lang][1] == "5"
-    bm25, dense, hybrid = (float(v) for v in rows["all"][2:5])
-    assert min(bm25, dense, hybrid) >= 0.8
+    assert rows["lang"][3:10:2] == ["bm25", "dense", "sparse", "hybrid"]
+    bm25, dense, sparse, hybrid = (float(v) for v in rows["all"][2:6])
+    assert min(bm25, dense, sparse, hybrid) >= 0.8
     crossing = out.split("cross-lingual queries")[1]
     all_row = next(line.split() for line in crossing.splitlines() if line.startswith("all"))
     assert float(all_row[3]) > float(all_row[2])  # dense beats BM25 across languages
     assert "babelir search" in out
-    for mode in ("bm25", "dense", "hybrid"):
+    for mode in ("bm25", "dense", "sparse", "hybrid"):
         assert (tmp_path / "qs" / f"{mode}.run").exists()
+    again = run_cli("quickstart", "-o", tmp_path / "qs", check=True).stdout  # reuses what is there
+    assert "indexed 0 documents" in again and "(240 in the index)" in again
+    def tables(text):
+        return text.split("monolingual queries")[1].split("A Thai query")[0]
+
+    assert tables(again) == tables(out)
 
 
 def test_lemmatising_can_be_turned_off_and_only_for_the_language_aware_analyzer(tmp_path):
