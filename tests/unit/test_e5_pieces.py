@@ -49,3 +49,14 @@ def test_the_memory_is_bounded_and_forgetting_changes_nothing(monkeypatch):
 def test_pieces_carry_no_punctuation_or_bare_word_marks():
     assert e5_pieces("!!! ... ---") == []
     assert "~▁" not in e5_pieces("a  b")
+
+
+def test_remembered_words_are_not_cut_again_even_those_without_pieces(monkeypatch):
+    pieces_module._cache.clear()
+    text = "Bücher -- und ... Bibliotheken"
+    first = e5_pieces(text)
+    cut = []
+    original = pieces_module._cut
+    monkeypatch.setattr(pieces_module, "_cut", lambda vocabulary, words: cut.extend(words) or original(vocabulary, words))
+    assert e5_pieces(text) == first
+    assert cut == []

@@ -106,9 +106,9 @@ def e5_pieces(text: str) -> list[str]:
     out: list[str] = []
     for word in words:
         if word:
-            pieces = cache.get(word) or fresh.get(word)
-            if pieces is None:  # forgotten meanwhile by another thread's clear()
-                pieces = _cut(vocabulary, [word])[word]
+            pieces = cache.get(word)
+            if pieces is None:  # just cut, or forgotten meanwhile by another thread's clear()
+                pieces = fresh[word] if word in fresh else _cut(vocabulary, [word])[word]
             out.extend(pieces)
     return out
 
