@@ -32,8 +32,8 @@ def make_analyzer(name: str, collection, pieces: bool = True):
     if name in ("subword", "language-aware+subword"):  # trained on the collection's own passages
         from babelir.text.subword import SubwordAnalyzer, WordsAndPiecesAnalyzer, train_subword_model
 
-        pieces = SubwordAnalyzer(train_subword_model((d.text for d in collection.docs), vocab_size=8000))
-        return pieces if name == "subword" else WordsAndPiecesAnalyzer(get_analyzer(pieces=False), pieces)
+        trained = SubwordAnalyzer(train_subword_model((d.text for d in collection.docs), vocab_size=8000))
+        return trained if name == "subword" else WordsAndPiecesAnalyzer(get_analyzer(pieces=False), trained)
     return get_analyzer(name, pieces=pieces) if name == "language-aware" else get_analyzer(name)
 
 

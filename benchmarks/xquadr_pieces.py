@@ -21,6 +21,7 @@ from pathlib import Path
 from babelir.evaluate.table import format_table
 from babelir.index.bm25 import BM25Params
 from babelir.io.xquadr import XQUADR_LANGS, load_language
+from babelir.text.e5_pieces import e5_pieces
 from babelir.text.language_aware import LanguageAwareAnalyzer
 from babelir.text.subword import SubwordAnalyzer, WordsAndPiecesAnalyzer, train_subword_model
 from benchmarks.xquadr_bm25_params import PARTS, score_language
@@ -30,10 +31,7 @@ class _AllLanguagesPieces(LanguageAwareAnalyzer):
     """The default analysis with the mE5 pieces added in every language (also ar and vi)."""
 
     def analyze(self, text: str, lang: str | None = None) -> list[str]:
-        from babelir.text.e5_pieces import e5_pieces
-
-        words = LanguageAwareAnalyzer.analyze(self, text, lang)
-        return words if any(term.startswith("~") for term in words) else words + e5_pieces(text)
+        return self.words(text, lang) + e5_pieces(text)
 
 
 def main(argv=None) -> None:

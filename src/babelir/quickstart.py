@@ -8,7 +8,6 @@ Running it again reuses what is there (documents already indexed are kept).
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ def quickstart(out: str | Path = "babelir-quickstart", quiet: bool = False, echo
     from babelir.evaluate.metrics import evaluate
     from babelir.evaluate.table import modes_table
     from babelir.index.build import build_index
+    from babelir.index.manifest import MANIFEST, read_manifest
     from babelir.io.demo import DEMO_LANGS, is_cross_lingual, load_demo
     from babelir.retrieve.hybrid import make_retriever
 
@@ -34,8 +34,7 @@ def quickstart(out: str | Path = "babelir-quickstart", quiet: bool = False, echo
     crossing = [q for q in demo.queries if is_cross_lingual(q.id)]
     echo(f"demo collection: {len(demo.docs)} passages in {len(DEMO_LANGS)} languages "
          f"({' '.join(DEMO_LANGS)}), {len(demo.queries)} queries ({len(crossing)} cross-lingual) -> {out / 'collection'}")
-    manifest = out / "index" / "manifest.json"
-    if manifest.exists() and not json.loads(manifest.read_text(encoding="utf-8")).get("sparse"):
+    if (out / "index" / MANIFEST).exists() and not read_manifest(out / "index").get("sparse"):
         echo(f"{out / 'index'}: made by an earlier quickstart without sparse vectors; building it again")
         shutil.rmtree(out / "index")
     summary = build_index(out / "collection", out / "index", quiet=quiet, encoder=get_encoder(), sparse=True,

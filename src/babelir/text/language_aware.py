@@ -114,12 +114,14 @@ class LanguageAwareAnalyzer:
 
     def analyze(self, text: str, lang: str | None = None) -> list[str]:
         pipeline = LANGUAGES.get(lang) if lang else None
-        words = self._words(text, lang, pipeline)
+        terms = self.words(text, lang)
         if self.pieces and (pipeline is None or pipeline.pieces):
-            words += e5_pieces(text)
-        return words
+            terms += e5_pieces(text)
+        return terms
 
-    def _words(self, text: str, lang: str | None, pipeline) -> list[str]:
+    def words(self, text: str, lang: str | None = None) -> list[str]:
+        """The word terms of ``text`` in ``lang`` (its pipeline), without the mE5 pieces."""
+        pipeline = LANGUAGES.get(lang) if lang else None
         if pipeline is None:
             return segment.finalize(segment.icu(normalize.default(text)))
         norm = normalize.NORMALIZERS[pipeline.normalizer]
