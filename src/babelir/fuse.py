@@ -6,11 +6,13 @@
   per query (a document missing from a run adds 0).
 - :func:`zscore`: weighted sum of per-query z-scores (CombSUM over standardised scores; a document
   missing from a run gets that run's lowest z-score for the query).
+- :func:`group_evidence`: adds to each document the evidence of its group (the best score of the
+  group's documents in the same ranking), for sentences or chunks cut from a larger unit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from babelir.errors import BabelirError
 from babelir.run import Run
@@ -72,3 +74,36 @@ def zscore(runs: Sequence[Run], weights: Sequence[float] | None = None) -> Run:
             for doc_id in union:
                 scores[doc_id] = scores.get(doc_id, 0.0) + weight * z.get(doc_id, floor)
     return Run(fused, name="zscore")
+
+
+def _standardise(values: dict) -> dict:
+    """Per-query z-scores (population standard deviation; all 0 when the scores are equal)."""
+    mean = sum(values.values()) / len(values)
+    spread = (sum((v - mean) ** 2 for v in values.values()) / len(values)) ** 0.5
+    return {key: (v - mean) / spread if spread > 0 else 0.0 for key, v in values.items()}
+
+
+def group_evidence(run: Run, groups: Mapping[str, str], weight: float = 1.0, depth: int = 100) -> Run:
+    """Each document's score plus ``weight`` times the evidence of its group, per query.
+
+    Input: ``run``; ``groups`` maps a document id to its group (documents without one are groups
+    of their own). Output: a run of the same documents (each query's top ``depth``) scored
+    ``z(doc) + weight * z(group)``, where ``z(doc)`` is the document's z-score among the query's
+    top ``depth`` and the group's score is the best ``z(doc)`` of its documents there,
+    standardised over the groups present. A sentence next to the sentence that matches best
+    rises; a lone good match is not buried. ``weight`` 0 returns the run cut at ``depth`` with
+    its scores standardised (the same order)."""
+    out: dict[str, dict[str, float]] = {}
+    for qid in run:
+        ranking = run.ranking(qid)[:depth]
+        if not ranking:
+            out[qid] = {}
+            continue
+        z = _standardise(dict(ranking))
+        key = {doc_id: ("group", groups[doc_id]) if doc_id in groups else ("doc", doc_id) for doc_id in z}
+        best: dict[tuple[str, str], float] = {}
+        for doc_id, value in z.items():
+            best[key[doc_id]] = max(best.get(key[doc_id], value), value)
+        group_z = _standardise(best)
+        out[qid] = {doc_id: value + weight * group_z[key[doc_id]] for doc_id, value in z.items()}
+    return Run(out, name=run.name)

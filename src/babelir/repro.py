@@ -19,6 +19,8 @@ from typing import Any
 
 from babelir.errors import BabelirError
 
+COLLECTION_VERSION = 2  # bump when the collections written from the source data change
+
 
 @dataclass
 class Row:
@@ -60,14 +62,15 @@ def _prepare(matrix: dict[str, Any], data: Path, work: Path, lang: str, signatur
     from babelir.io.xquadr import load_language, load_xquadr
 
     collection_dir = work / lang
-    if not (collection_dir / "qrels.trec").exists():
-        collection = load_xquadr(data)[1] if lang == "pool" else load_language(data, lang)[0]
-        collection.write(collection_dir)
     index, unfinished = work / f"{lang}.index", work / f"{lang}.index.unfinished"
     stamp = work / f"{lang}.index.built-with.json"
     if index.exists() and not unfinished.exists() and (not stamp.exists() or stamp.read_text() != signature):
         echo(f"{lang}: the cached index was built with other options or another analysis; rebuilding it")
         shutil.rmtree(index)
+        shutil.rmtree(collection_dir, ignore_errors=True)  # written by an older reader, perhaps
+    if not (collection_dir / "qrels.trec").exists():
+        collection = load_xquadr(data)[1] if lang == "pool" else load_language(data, lang)[0]
+        collection.write(collection_dir)
     if not (index / "manifest.json").exists() or unfinished.exists():
         unfinished.touch()  # `babelir index` resumes an interrupted build; the marker says to call it
         if cli(["index", str(collection_dir), "-o", str(index), "-q", *matrix.get("index", [])]) != 0:
@@ -78,12 +81,13 @@ def _prepare(matrix: dict[str, Any], data: Path, work: Path, lang: str, signatur
 
 
 def _index_signature(matrix: dict[str, Any]) -> str:
-    """What a cached index must have been built with: the matrix's index options and the default
-    analysis of this babelir (a newer analyzer version makes the cached indexes stale)."""
+    """What a cached index must have been built with: the matrix's index options, the default
+    analysis of this babelir (a newer analyzer version makes the cached indexes stale) and the
+    version of the collection written from XQuAD-R (2: sentences carry their paragraph as group)."""
     from babelir.text.language_aware import LanguageAwareAnalyzer
 
-    return json.dumps({"index": matrix.get("index", []), "analyzer": LanguageAwareAnalyzer(_notify=False).config()},
-                      sort_keys=True)
+    return json.dumps({"index": matrix.get("index", []), "analyzer": LanguageAwareAnalyzer(_notify=False).config(),
+                       "collection": COLLECTION_VERSION}, sort_keys=True)
 
 
 def run_matrix(matrix: dict[str, Any], data: str | Path, work: str | Path, langs: list[str] | None = None,

@@ -15,12 +15,16 @@ from babelir.errors import BabelirError
 
 @dataclass(frozen=True, slots=True)
 class Doc:
-    """A document: ``id`` and ``text``; ``title`` and ``lang`` are optional."""
+    """A document: ``id`` and ``text``; ``title``, ``lang`` and ``group`` are optional.
+
+    ``group`` names the larger unit the document was cut from (the paragraph of a sentence, the
+    file of a chunk); retrieval can use the evidence of a document's group (:func:`babelir.fuse.group_evidence`)."""
 
     id: str
     text: str
     title: str = ""
     lang: str | None = None
+    group: str = ""
 
 
 @dataclass(frozen=True, slots=True)

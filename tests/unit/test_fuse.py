@@ -45,3 +45,33 @@ def test_fusion_is_pure():
 def test_linear_weights_must_match():
     with pytest.raises(BabelirError, match="2 runs but 1 weights"):
         linear([A, B], [1.0])
+
+
+def test_group_evidence_lifts_the_neighbours_of_the_best_match():
+    from babelir.fuse import group_evidence
+
+    run = Run({"q": {"p1-s1": 5.0, "p2-s1": 3.0, "p1-s2": 2.9, "lone": 1.0, "p2-s2": 0.0}})
+    groups = {"p1-s1": "p1", "p1-s2": "p1", "p2-s1": "p2", "p2-s2": "p2"}
+    boosted = group_evidence(run, groups, weight=1.0)
+    order = [d for d, _ in boosted.ranking("q")]
+    assert order[:2] == ["p1-s1", "p1-s2"]  # p1-s2 overtakes p2-s1: its paragraph holds the best match
+    plain = group_evidence(run, groups, weight=0.0)
+    assert [d for d, _ in plain.ranking("q")] == [d for d, _ in run.ranking("q")]
+    # hand check: doc z-scores; group scores = best doc z per group, standardised over p1, p2, lone
+    values = [5.0, 3.0, 2.9, 1.0, 0.0]
+    mean = sum(values) / 5
+    sd = (sum((v - mean) ** 2 for v in values) / 5) ** 0.5
+    z = {d: (v - mean) / sd for d, v in run["q"].items()}
+    best = [z["p1-s1"], z["p2-s1"], z["lone"]]
+    gm = sum(best) / 3
+    gsd = (sum((v - gm) ** 2 for v in best) / 3) ** 0.5
+    assert boosted["q"]["p1-s2"] == pytest.approx(z["p1-s2"] + (z["p1-s1"] - gm) / gsd)
+    assert boosted["q"]["lone"] == pytest.approx(z["lone"] + (z["lone"] - gm) / gsd)
+
+
+def test_group_evidence_cuts_at_depth_and_keeps_empty_queries():
+    from babelir.fuse import group_evidence
+
+    run = Run({"q": {f"d{i}": float(i) for i in range(10)}, "empty": {}})
+    out = group_evidence(run, {}, weight=1.0, depth=3)
+    assert sorted(out["q"]) == ["d7", "d8", "d9"] and out["empty"] == {}

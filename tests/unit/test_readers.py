@@ -100,3 +100,15 @@ def test_atomic_directory_replaces_only_when_complete(tmp_path):
             (staging / "a.txt").write_text("two")
             raise RuntimeError("interrupted")
     assert (target / "a.txt").read_text() == "one" and not (tmp_path / "model.partial").exists()
+
+
+def test_group_field_is_read_written_and_checked(tmp_path):
+    path = write(tmp_path / "c.jsonl", '{"id": "s1", "text": "one", "group": "p1"}\n'
+                                       '{"id": "s2", "text": "two", "group": 7}\n{"id": "s3", "text": "three"}\n')
+    docs = list(read_corpus(path))
+    assert [d.group for d in docs] == ["p1", "7", ""]
+    write_beir(tmp_path / "b", docs, [Query("q1", "one")], [Qrel("q1", "s1", 1)])
+    assert list(read_corpus(tmp_path / "b")) == docs
+    bad = write(tmp_path / "bad.jsonl", '{"id": "s1", "text": "one", "group": ["p1"]}\n')
+    with pytest.raises(InputError, match=r"bad.jsonl:1.*group.*string or number"):
+        list(read_corpus(bad))

@@ -15,7 +15,8 @@ def test_grading_uses_the_tolerance():
 def test_the_shipped_matrix_is_complete():
     matrix = load_matrix(REPO / "repro" / "xquad-r.yaml")
     langs = {"ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh"}
-    for name in ("bm25", "dense", "sparse", "hybrid"):
+    for name in ("bm25", "dense", "sparse", "hybrid", "bm25-paragraph", "dense-paragraph", "sparse-paragraph",
+                 "hybrid-paragraph", "hybrid-zscore3-paragraph"):
         assert set(matrix["conditions"][name]["expected"]) == langs, name
     assert "pool" in matrix["conditions"]["pool-dense"]["expected"]
 
@@ -32,9 +33,9 @@ def test_repro_runs_and_grades_through_the_cli(tmp_path, xquadr_dir):
     text = (REPO / "repro" / "xquad-r.yaml").read_text().replace("index: [--dense, --sparse]", "index: []")
     lexical = write(tmp_path / "lexical.yaml", text)
     ok = run_cli("repro", lexical, "--data", xquadr_dir, "--work", tmp_path / "w", "--langs", "th", "zh",
-                 "--conditions", "bm25")
+                 "--conditions", "bm25", "bm25-paragraph")
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert "2 OK, 0 FAIL" in ok.stdout
+    assert "4 OK, 0 FAIL" in ok.stdout  # sentences alone, and with their paragraphs' evidence
     wrong = write(tmp_path / "wrong.yaml", text.replace("th: {nDCG@10: 0.8310", "th: {nDCG@10: 0.5"))
     failed = run_cli("repro", wrong, "--data", xquadr_dir, "--work", tmp_path / "w", "--langs", "th",
                      "--conditions", "bm25")

@@ -29,6 +29,10 @@ def register(p) -> None:
     p.add_argument("--doc-langs", default=None, metavar="LANGS",
                    help="only documents in these languages, comma-separated (e.g. th,zh)")
     p.add_argument("--exact", action="store_true", help="dense: exact search even when the index has ANN graphs")
+    p.add_argument("--group-weight", type=float, default=None, metavar="W",
+                   help="weight of each document's group evidence (documents indexed with a 'group', e.g. the "
+                        "paragraph of a sentence); default 1.0 when the index has groups and one language "
+                        "(0 in a multilingual pool, where it hurts); 0 turns it off")
     p.add_argument("--k1", type=float, default=None, help="override the index's BM25 k1")
     p.add_argument("--b", type=float, default=None, help="override the index's BM25 b")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -47,7 +51,8 @@ def run(args) -> int:
         raise BabelirError(f"--weights takes numbers separated by commas; got {args.weights!r}") from None
     retriever = make_retriever(args.index, args.mode, fusion=args.fusion, weights=weights, k1=args.k1, b=args.b,
                                debias=False if args.no_debias else None, hybrid_of=modes,
-                               standardise=not args.no_standardise, doc_langs=args.doc_langs, exact=args.exact)
+                               standardise=not args.no_standardise, doc_langs=args.doc_langs, exact=args.exact,
+                               group_weight=args.group_weight)
     try:
         if args.topics:
             if not args.output:

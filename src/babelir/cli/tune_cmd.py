@@ -35,7 +35,7 @@ def run(args) -> int:
         raise BabelirError(f"--hybrid-of takes two or more of bm25, dense, sparse; got {args.hybrid_of!r}")
     queries, qrels = read_topics(args.topics), read_qrels(args.qrels)
     with Index.open(args.index, writable=not args.dry_run) as index:
-        runs = [make_retriever(index, mode).retrieve(queries, args.depth) for mode in modes]
+        runs = [make_retriever(index, mode, group_weight=0.0).retrieve(queries, args.depth) for mode in modes]
         outcome = tune_weights(runs, queries, qrels, args.fusion, args.measure, args.dev_fraction, args.step)
         if not args.dry_run:
             index.set_fusion_weights(modes, args.fusion, {o.lang: list(o.weights) for o in outcome},

@@ -26,7 +26,7 @@ def evaluate_dense(model_spec: str, collection, workdir: Path, measure: str = ME
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         index = Index.create(Path(tmp) / "index", encoder=get_encoder(model_spec))
         index.add(collection.docs)
-        run = make_retriever(index, "dense").retrieve(collection.queries, k=100)
+        run = make_retriever(index, "dense", group_weight=0.0).retrieve(collection.queries, k=100)
         index.close()
     return evaluate(run, collection.qrels, [measure]).all[measure]
 

@@ -64,10 +64,10 @@ def resolve_lang(doc: Doc, option: str | None) -> tuple[Doc, str]:
     if doc.lang:
         return doc, "given"
     if option and option != "auto":
-        return Doc(doc.id, doc.text, doc.title, option), "option"
+        return Doc(doc.id, doc.text, doc.title, option, doc.group), "option"
     from babelir.text.langid import detect
 
-    return Doc(doc.id, doc.text, doc.title, detect(f"{doc.title} {doc.text}")), "detected"
+    return Doc(doc.id, doc.text, doc.title, detect(f"{doc.title} {doc.text}"), doc.group), "detected"
 
 
 def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", skip_bad: bool = False,

@@ -162,6 +162,7 @@ class Index:
             for docno, terms in analysed:
                 self.postings.add(docno, terms)
             self.store.insert(rows)
+            self.store.insert_groups((row[0], doc.group) for row, doc in zip(rows, docs) if doc.group)
             if vectors is not None:
                 self._stage_chunk([row[0] for row in rows], vectors)
             if sparse is not None:
@@ -451,6 +452,15 @@ class Index:
     def documents(self, ids: list[str]) -> dict[str, tuple[str | None, str, str]]:
         """``id -> (lang, title, text)`` of stored documents."""
         return self.store.documents(ids)
+
+    @property
+    def has_groups(self) -> bool:
+        """Whether any committed document has a group (:attr:`babelir.types.Doc.group`)."""
+        return self.store.has_groups()
+
+    def groups(self, ids: list[str]) -> dict[str, str]:
+        """``id -> group`` of the given documents that have one."""
+        return self.store.groups(ids)
 
 
 def _passage(doc: Doc) -> str:

@@ -3,6 +3,7 @@
 Table ``docs``: ``docno`` (internal number, also the key in the inverted index), ``id`` (the
 user's id, unique), ``lang``, ``lang_source`` (``given``, ``option`` or ``detected``), ``title``,
 ``text``, ``length`` (number of terms) and ``terms`` (JSON ``{term: count}``).
+Table ``groups``: ``docno`` -> ``grp``, the group of the documents that have one (:class:`babelir.types.Doc`).
 Table ``meta``: committed statistics (``total_length``) and pending work.
 
 The store is the source of truth of what is committed: the inverted index may briefly hold
@@ -27,6 +28,7 @@ CREATE TABLE IF NOT EXISTS docs (
     length INTEGER NOT NULL,
     terms TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS groups (docno INTEGER PRIMARY KEY, grp TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS dense_chunks (name TEXT PRIMARY KEY, count INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS sparse_chunks (name TEXT PRIMARY KEY, count INTEGER NOT NULL);
@@ -66,6 +68,10 @@ class DocStore:
             ((n, i, lang, src, title, text, length, json.dumps(terms, ensure_ascii=False, separators=(",", ":")))
              for n, i, lang, src, title, text, length, terms in rows))
 
+    def insert_groups(self, rows: Iterable[tuple[int, str]]) -> None:
+        """Record (docno, group) of the documents that have a group."""
+        self.db.executemany("INSERT OR REPLACE INTO groups (docno, grp) VALUES (?, ?)", rows)
+
     def delete_ids(self, ids: Iterable[str]) -> list[int]:
         """Delete documents by id; returns the docnos removed."""
         removed = []
@@ -73,6 +79,8 @@ class DocStore:
             row = self.db.execute("SELECT docno FROM docs WHERE id = ?", (doc_id,)).fetchone()
             if row:
                 self.db.execute("DELETE FROM docs WHERE docno = ?", (row[0],))
+                if self._has_table("groups"):
+                    self.db.execute("DELETE FROM groups WHERE docno = ?", (row[0],))
                 removed.append(row[0])
         return removed
 
@@ -130,6 +138,25 @@ class DocStore:
     def term_rows(self) -> Iterator[tuple[str, int, str]]:
         """(id, length, terms JSON) of every document, in docno order."""
         yield from self.db.execute("SELECT id, length, terms FROM docs ORDER BY docno")
+
+    def _has_table(self, name: str) -> bool:
+        return self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+
+    def has_groups(self) -> bool:
+        """Whether any document has a group (stores written before groups existed have none)."""
+        return self._has_table("groups") and self.db.execute("SELECT 1 FROM groups LIMIT 1").fetchone() is not None
+
+    def groups(self, ids: list[str]) -> dict[str, str]:
+        """``id -> group`` for the given ids that exist and have a group."""
+        if not self._has_table("groups"):
+            return {}
+        out = {}
+        for start in range(0, len(ids), 900):
+            chunk = ids[start:start + 900]
+            marks = ",".join("?" * len(chunk))
+            out.update(self.db.execute(f"SELECT d.id, g.grp FROM docs d JOIN groups g ON g.docno = d.docno "
+                                       f"WHERE d.id IN ({marks})", chunk).fetchall())
+        return out
 
     def documents(self, ids: list[str]) -> dict[str, tuple[str | None, str, str]]:
         """``id -> (lang, title, text)`` for the given ids that exist."""

@@ -38,13 +38,15 @@ def beir_qrels_file(directory: Path, split: str | None = None) -> Path:
 
 def write_beir(directory: str | Path, docs: Iterable[Doc], queries: Iterable[Query], qrels: Iterable[Qrel],
                split: str = "test") -> None:
-    """Write a BEIR directory; ``lang`` is kept as an extra field of each record."""
+    """Write a BEIR directory; ``lang`` and ``group`` are kept as extra fields of each record."""
     directory = Path(directory)
     corpus = []
     for d in docs:
         record = {"_id": d.id, "title": d.title, "text": d.text}
         if d.lang:
             record["lang"] = d.lang
+        if d.group:
+            record["group"] = d.group
         corpus.append(json.dumps(record, ensure_ascii=False) + "\n")
     atomic_write_text(directory / "corpus.jsonl", "".join(corpus))
     lines = []

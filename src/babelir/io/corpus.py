@@ -1,7 +1,8 @@
 """Corpus readers: JSONL files and BEIR directories, streamed.
 
 A JSONL record has its id under ``id``, ``_id`` or ``docid``; its text under ``text`` or
-``contents``; optional ``title`` and ``lang``. Ids are kept as strings.
+``contents``; optional ``title``, ``lang`` and ``group`` (the unit the record was cut from, e.g. the
+paragraph of a sentence: a string or number). Ids and groups are kept as strings.
 """
 
 from __future__ import annotations
@@ -61,6 +62,16 @@ def record_lang(path: Path, lineno: int, record: dict) -> str | None:
         raise InputError(str(path), lineno, "lang", str(exc)) from None
 
 
+def record_group(path: Path, lineno: int, record: dict) -> str:
+    """The record's ``group`` as a string ("" when absent)."""
+    value = record.get("group")
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list, bool)):
+        raise InputError(str(path), lineno, "group", f"must be a string or number, got {type(value).__name__}")
+    return str(value).strip()
+
+
 def read_jsonl_corpus(path: str | Path, bad: BadRecords | None = None) -> Iterator[Doc]:
     """Stream the documents of a JSONL(.gz) corpus.
 
@@ -91,11 +102,12 @@ def read_jsonl_corpus(path: str | Path, bad: BadRecords | None = None) -> Iterat
             if doc_id in seen:
                 raise InputError(str(path), lineno, "id", f"duplicate id {doc_id!r}")
             lang = record_lang(path, lineno, record)
+            group = record_group(path, lineno, record)
         except InputError as exc:
             bad(exc)
             continue
         seen.add(doc_id)
-        yield Doc(doc_id, text, title, lang)
+        yield Doc(doc_id, text, title, lang, group)
     if not any_line:
         raise InputError(str(path), None, None, "file is empty: no records")
 

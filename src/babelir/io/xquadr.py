@@ -4,7 +4,8 @@ Source files: ``<lang>.json`` in SQuAD format with ``sentences`` and ``sentence_
 paragraph (Roy et al., 2020, "LAReQA: Language-agnostic answer retrieval from a multilingual pool").
 
 - Candidates are the sentences; doc id ``<lang>-<paragraph#>-<sentence#>`` (paragraphs numbered in
-  file order over all articles, from 0).
+  file order over all articles, from 0), group ``<lang>-<paragraph#>`` (the sentence's paragraph:
+  search can add the paragraph's evidence, see :func:`babelir.fuse.group_evidence`).
 - A question's relevant sentence is the one whose break range contains its first answer's
   ``answer_start``. Query id ``<lang>-<xquad id>``.
 - The pool holds every language's sentences; a question is relevant to its answer sentence in every
@@ -52,7 +53,7 @@ def load_language(source: str | Path, lang: str) -> tuple[Collection, dict[str, 
     for article in data:
         for paragraph in article["paragraphs"]:
             for s, sentence in enumerate(paragraph["sentences"]):
-                docs.append(Doc(f"{lang}-{paragraph_no}-{s}", sentence, lang=lang))
+                docs.append(Doc(f"{lang}-{paragraph_no}-{s}", sentence, lang=lang, group=f"{lang}-{paragraph_no}"))
             for qa in paragraph["qas"]:
                 s = _answer_sentence(path, qa, paragraph["sentence_breaks"])
                 qid = f"{lang}-{qa['id']}"

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from babelir.errors import BabelirError
 from babelir.fuse import linear, rrf, zscore
 from babelir.index.core import Index
 from babelir.retrieve.bm25 import BM25Retriever
 from babelir.retrieve.dense import DenseRetriever, SparseRetriever
+from babelir.retrieve.grouped import GroupEvidenceRetriever, default_group_weight
 from babelir.run import Run
 from babelir.types import Query
 
@@ -27,7 +29,7 @@ class HybridRetriever:
                  doc_langs=None, exact: bool = False):
         self.index = index
         self.retrievers = [make_retriever(index, mode, k1=k1, b=b, debias=debias, standardise=standardise,
-                                          doc_langs=doc_langs, exact=exact) for mode in modes]
+                                          doc_langs=doc_langs, exact=exact, group_weight=0.0) for mode in modes]
         self.modes, self.fusion, self.weights, self.depth = tuple(modes), fusion, weights, depth
 
     def retrieve(self, queries: Iterable[Query], k: int = 100, lang: str | None = "auto", quiet: bool = True) -> Run:
@@ -68,18 +70,27 @@ class HybridRetriever:
 def make_retriever(index: str | Path | Index, mode: str = "bm25", fusion: str = "rrf",
                    weights: list[float] | None = None, k1: float | None = None, b: float | None = None,
                    debias: bool | None = None, hybrid_of: tuple[str, ...] = ("bm25", "dense"),
-                   standardise: bool = True, doc_langs=None, exact: bool = False):
+                   standardise: bool = True, doc_langs=None, exact: bool = False, group_weight: float | None = None):
     """The retriever for ``mode`` (bm25, dense, sparse or hybrid of ``hybrid_of``) over ``index``.
 
     ``debias`` and ``standardise``: the dense language-bias correction (see DenseRetriever).
     ``doc_langs``: only documents of these languages (codes, or a comma-separated string).
-    ``exact``: dense search never uses the ANN graphs."""
+    ``exact``: dense search never uses the ANN graphs. ``group_weight``: the weight of each
+    document's group evidence (:mod:`babelir.retrieve.grouped`; a hybrid adds it after fusion);
+    None: 1.0 when the index's documents have groups and one language, else none (see
+    :func:`babelir.retrieve.grouped.default_group_weight`); 0 turns it off."""
     index = index if isinstance(index, Index) else Index.open(index)
+    if group_weight is None:
+        group_weight = default_group_weight(index)
+    if group_weight < 0:
+        raise BabelirError(f"the group weight must be 0 or more, not {group_weight}")
     if mode == "bm25":
-        return BM25Retriever(index, k1=k1, b=b, doc_langs=doc_langs)
-    if mode == "dense":
-        return DenseRetriever(index, debias=debias, standardise=standardise, doc_langs=doc_langs, exact=exact)
-    if mode == "sparse":
-        return SparseRetriever(index, doc_langs=doc_langs)
-    return HybridRetriever(index, tuple(hybrid_of), fusion=fusion, weights=weights, k1=k1, b=b, debias=debias,
-                           standardise=standardise, doc_langs=doc_langs, exact=exact)
+        retriever = BM25Retriever(index, k1=k1, b=b, doc_langs=doc_langs)
+    elif mode == "dense":
+        retriever = DenseRetriever(index, debias=debias, standardise=standardise, doc_langs=doc_langs, exact=exact)
+    elif mode == "sparse":
+        retriever = SparseRetriever(index, doc_langs=doc_langs)
+    else:
+        retriever = HybridRetriever(index, tuple(hybrid_of), fusion=fusion, weights=weights, k1=k1, b=b,
+                                    debias=debias, standardise=standardise, doc_langs=doc_langs, exact=exact)
+    return GroupEvidenceRetriever(retriever, group_weight) if group_weight > 0 else retriever

@@ -32,6 +32,7 @@ class NewDocument(BaseModel):
     text: str = Field(min_length=1, max_length=100_000)
     title: str | None = Field(default=None, max_length=1000)
     lang: str | None = Field(default=None, max_length=16)
+    group: str | None = Field(default=None, max_length=256)
 
 
 class NewDocuments(BaseModel):
@@ -126,8 +127,8 @@ def create_app(indexes: dict[str, str | Path], writable: bool = False, api_key: 
         existing = sorted(target.documents(ids))
         if existing:
             raise HTTPException(409, f"already in the index: {', '.join(existing[:10])}")
-        docs = [Doc(d.id, d.text, title=d.title or "", lang=normalize_lang(d.lang) if d.lang else _detect(d.text))
-                for d in body.documents]
+        docs = [Doc(d.id, d.text, title=d.title or "", lang=normalize_lang(d.lang) if d.lang else _detect(d.text),
+                    group=(d.group or "").strip()) for d in body.documents]
         return {"added": target.add(docs)}
 
     @app.delete("/v1/docs/{index}/{doc_id}")

@@ -51,18 +51,29 @@ class IndexService:
 
     # --- search -------------------------------------------------------------------------------
     def search(self, text: str, lang: str, mode: str, depth: int, doc_langs: set[str] | None) -> list[tuple[str, float]]:
-        """The ranked (doc id, score) list of one query, at most ``depth`` long."""
+        """The ranked (doc id, score) list of one query, at most ``depth`` long; in an index whose
+        documents have groups, each document also gains its group's evidence (as ``babelir search``)."""
+        from babelir.fuse import group_evidence, zscore
+        from babelir.retrieve.grouped import MIN_DEPTH, default_group_weight
+
         if mode not in self.modes():
             raise BabelirError(f"index {self.name} does not support mode {mode!r} (it supports "
                                f"{', '.join(self.modes())})")
+        with self._index_lock:
+            weight = default_group_weight(self.index)
+        wide = max(depth, MIN_DEPTH)
         if mode != "hybrid":
-            return self._single(mode, text, lang, depth, doc_langs)
-        from babelir.fuse import zscore
-
-        parts = [m for m in ("bm25", "dense", "sparse") if m in self.modes()]
-        runs = [Run({"q": dict(self._single(m, text, lang, max(depth, 100), doc_langs))}) for m in parts]
-        fused = zscore(runs)
-        return fused.ranking("q")[:depth] if "q" in fused else []
+            ranking = self._single(mode, text, lang, wide if weight else depth, doc_langs)
+        else:
+            parts = [m for m in ("bm25", "dense", "sparse") if m in self.modes()]
+            runs = [Run({"q": dict(self._single(m, text, lang, wide, doc_langs))}) for m in parts]
+            fused = zscore(runs)
+            ranking = fused.ranking("q") if "q" in fused else []
+        if weight and ranking:
+            with self._index_lock:
+                groups = self.index.groups([doc_id for doc_id, _ in ranking])
+            ranking = group_evidence(Run({"q": dict(ranking)}), groups, weight, wide).ranking("q")
+        return ranking[:depth]
 
     def _single(self, mode: str, text: str, lang: str, depth: int, doc_langs) -> list[tuple[str, float]]:
         if mode == "bm25":

@@ -44,7 +44,7 @@ def mine_negatives(examples: list[Example], count: int, source: str = "bm25", co
     with tempfile.TemporaryDirectory() as tmp:
         index = Index.create(Path(tmp) / "mine", encoder=encoder if source == "model" else None)
         index.add(corpus)
-        run = make_retriever(index, "dense" if source == "model" else "bm25").retrieve(list(queries.values()), DEPTH)
+        run = make_retriever(index, "dense" if source == "model" else "bm25", group_weight=0.0).retrieve(list(queries.values()), DEPTH)
         index.close()
     mined = []
     for ex in examples:
