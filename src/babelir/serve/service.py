@@ -27,6 +27,7 @@ class IndexService:
         self.writable = writable
         self._index_lock = threading.Lock()
         self._encoder_lock = threading.Lock()
+        self._group_weight: tuple[int, float] | None = None  # (commit generation, weight)
 
     # --- what the index offers ----------------------------------------------------------------
     def modes(self) -> list[str]:
@@ -59,8 +60,11 @@ class IndexService:
         if mode not in self.modes():
             raise BabelirError(f"index {self.name} does not support mode {mode!r} (it supports "
                                f"{', '.join(self.modes())})")
-        with self._index_lock:
-            weight = default_group_weight(self.index)
+        with self._index_lock:  # the weight depends on the committed documents: once per commit
+            generation = self.index.store.generation()
+            if self._group_weight is None or self._group_weight[0] != generation:
+                self._group_weight = (generation, default_group_weight(self.index))
+            weight = self._group_weight[1]
         wide = max(depth, MIN_DEPTH)
         if mode != "hybrid":
             ranking = self._single(mode, text, lang, wide if weight else depth, doc_langs)
