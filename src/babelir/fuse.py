@@ -18,6 +18,13 @@ from babelir.errors import BabelirError
 from babelir.run import Run
 
 
+def _standardise(values: dict) -> dict:
+    """Per-query z-scores (population standard deviation; all 0 when the scores are equal)."""
+    mean = sum(values.values()) / len(values)
+    spread = (sum((v - mean) ** 2 for v in values.values()) / len(values)) ** 0.5
+    return {key: (v - mean) / spread if spread > 0 else 0.0 for key, v in values.items()}
+
+
 def rrf(runs: Sequence[Run], k: int = 60, depth: int | None = None) -> Run:
     """Reciprocal rank fusion of ``runs`` (each cut at ``depth`` when given)."""
     fused: dict[str, dict[str, float]] = {}
@@ -64,9 +71,7 @@ def zscore(runs: Sequence[Run], weights: Sequence[float] | None = None) -> Run:
             docs = run[qid] if qid in run else {}
             if not docs:
                 continue
-            mean = sum(docs.values()) / len(docs)
-            spread = (sum((v - mean) ** 2 for v in docs.values()) / len(docs)) ** 0.5
-            per_run.append(({d: (v - mean) / spread if spread > 0 else 0.0 for d, v in docs.items()}, weight))
+            per_run.append((_standardise(docs), weight))
         scores = fused.setdefault(qid, {})
         union = {d for z, _ in per_run for d in z}
         for z, weight in per_run:
@@ -74,13 +79,6 @@ def zscore(runs: Sequence[Run], weights: Sequence[float] | None = None) -> Run:
             for doc_id in union:
                 scores[doc_id] = scores.get(doc_id, 0.0) + weight * z.get(doc_id, floor)
     return Run(fused, name="zscore")
-
-
-def _standardise(values: dict) -> dict:
-    """Per-query z-scores (population standard deviation; all 0 when the scores are equal)."""
-    mean = sum(values.values()) / len(values)
-    spread = (sum((v - mean) ** 2 for v in values.values()) / len(values)) ** 0.5
-    return {key: (v - mean) / spread if spread > 0 else 0.0 for key, v in values.items()}
 
 
 def group_evidence(run: Run, groups: Mapping[str, str], weight: float = 1.0, depth: int = 100) -> Run:

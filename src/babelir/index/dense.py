@@ -18,6 +18,12 @@ DENSE = "dense"
 MIN_DOCS_FOR_MEAN = 100  # a language's mean is estimated from at least this many documents
 
 
+def is_multilingual(doc_counts) -> bool:
+    """Whether two or more languages have MIN_DOCS_FOR_MEAN+ documents (``doc_counts``: documents
+    per language): when the dense language correction is on, and group evidence off by default."""
+    return sum(1 for count in doc_counts if count >= MIN_DOCS_FOR_MEAN) >= 2
+
+
 def write_chunk(directory: Path, name: str, docnos: np.ndarray, vectors: np.ndarray) -> None:
     """Write a chunk's two arrays (each atomically); the caller records it in the store."""
     from babelir.io.atomic import atomic_save_npy
@@ -65,6 +71,7 @@ class DenseVectors:
             counts += np.bincount(rows[alive], minlength=len(self.langs))
         self.overall_mean = (sums.sum(0) / max(counts.sum(), 1)).astype(np.float32)
         self.means = (sums / np.maximum(counts, 1)[:, None]).astype(np.float32)
+        self.counts = counts
         self.estimated = counts >= MIN_DOCS_FOR_MEAN
         self.means[~self.estimated] = self.overall_mean  # too few documents: plain centring
         self._score_moments = None
@@ -104,7 +111,7 @@ class DenseVectors:
     @property
     def corrects_bias(self) -> bool:
         """Whether the correction has something to do: two or more languages with enough documents."""
-        return int(np.count_nonzero(self.estimated)) >= 2
+        return is_multilingual(self.counts)
 
     def debias_queries(self, queries: np.ndarray, langs: list[str | None]) -> np.ndarray:
         """Queries minus their language's document mean (the overall mean for a language the index

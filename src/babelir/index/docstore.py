@@ -79,8 +79,7 @@ class DocStore:
             row = self.db.execute("SELECT docno FROM docs WHERE id = ?", (doc_id,)).fetchone()
             if row:
                 self.db.execute("DELETE FROM docs WHERE docno = ?", (row[0],))
-                if self._has_table("groups"):
-                    self.db.execute("DELETE FROM groups WHERE docno = ?", (row[0],))
+                self.db.execute("DELETE FROM groups WHERE docno = ?", (row[0],))
                 removed.append(row[0])
         return removed
 

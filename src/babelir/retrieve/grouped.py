@@ -26,10 +26,16 @@ def default_group_weight(index) -> float:
     dense language correction uses: two or more languages with 100+ documents."""
     if not index.has_groups:
         return 0.0
-    from babelir.index.dense import MIN_DOCS_FOR_MEAN
+    from babelir.index.dense import is_multilingual
 
-    large = [lang for lang, count in index.store.languages().items() if count >= MIN_DOCS_FOR_MEAN]
-    return 0.0 if len(large) >= 2 else DEFAULT_GROUP_WEIGHT
+    return 0.0 if is_multilingual(index.manifest["languages"].values()) else DEFAULT_GROUP_WEIGHT
+
+
+def with_group_evidence(index, run: Run, weight: float, depth: int) -> Run:
+    """``run`` rescored by :func:`babelir.fuse.group_evidence` with the groups ``index`` stores for
+    its documents (each query's top ``depth``)."""
+    candidates = sorted({doc_id for qid in run for doc_id in run[qid]})
+    return group_evidence(run, index.groups(candidates), weight, depth)
 
 
 class GroupEvidenceRetriever:
@@ -43,8 +49,7 @@ class GroupEvidenceRetriever:
     def retrieve(self, queries: Iterable[Query], k: int = 100, lang: str | None = "auto", quiet: bool = True) -> Run:
         depth = max(k, MIN_DEPTH)
         run = self.retriever.retrieve(queries, depth, lang, quiet)
-        candidates = sorted({doc_id for qid in run for doc_id in run[qid]})
-        return group_evidence(run, self.index.groups(candidates), self.weight, depth).cutoff(k)
+        return with_group_evidence(self.index, run, self.weight, depth).cutoff(k)
 
     def close(self) -> None:
         self.retriever.close()

@@ -27,7 +27,6 @@ class IndexService:
         self.writable = writable
         self._index_lock = threading.Lock()
         self._encoder_lock = threading.Lock()
-        self._group_weight: tuple[int, float] | None = None  # (commit generation, weight)
 
     # --- what the index offers ----------------------------------------------------------------
     def modes(self) -> list[str]:
@@ -54,17 +53,14 @@ class IndexService:
     def search(self, text: str, lang: str, mode: str, depth: int, doc_langs: set[str] | None) -> list[tuple[str, float]]:
         """The ranked (doc id, score) list of one query, at most ``depth`` long; in an index whose
         documents have groups, each document also gains its group's evidence (as ``babelir search``)."""
-        from babelir.fuse import group_evidence, zscore
-        from babelir.retrieve.grouped import MIN_DEPTH, default_group_weight
+        from babelir.fuse import zscore
+        from babelir.retrieve.grouped import MIN_DEPTH, default_group_weight, with_group_evidence
 
         if mode not in self.modes():
             raise BabelirError(f"index {self.name} does not support mode {mode!r} (it supports "
                                f"{', '.join(self.modes())})")
-        with self._index_lock:  # the weight depends on the committed documents: once per commit
-            generation = self.index.store.generation()
-            if self._group_weight is None or self._group_weight[0] != generation:
-                self._group_weight = (generation, default_group_weight(self.index))
-            weight = self._group_weight[1]
+        with self._index_lock:
+            weight = default_group_weight(self.index)
         wide = max(depth, MIN_DEPTH)
         if mode != "hybrid":
             ranking = self._single(mode, text, lang, wide if weight else depth, doc_langs)
@@ -75,8 +71,7 @@ class IndexService:
             ranking = fused.ranking("q") if "q" in fused else []
         if weight and ranking:
             with self._index_lock:
-                groups = self.index.groups([doc_id for doc_id, _ in ranking])
-            ranking = group_evidence(Run({"q": dict(ranking)}), groups, weight, wide).ranking("q")
+                ranking = with_group_evidence(self.index, Run({"q": dict(ranking)}), weight, wide).ranking("q")
         return ranking[:depth]
 
     def _single(self, mode: str, text: str, lang: str, depth: int, doc_langs) -> list[tuple[str, float]]:
