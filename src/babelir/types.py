@@ -3,12 +3,13 @@
 Ids are strings, always: ``"0012"`` stays ``"0012"``.
 
 Languages are ISO 639-1 codes where one exists (``th``, ``zh``, ``sw``), ISO 639-3 otherwise.
-:func:`normalize_lang` accepts the other forms through one mapping table.
+:func:`normalize_lang` accepts the other forms through one mapping table (ISO 639, from iso639-lang).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from babelir.errors import BabelirError
 
@@ -45,35 +46,54 @@ class Qrel:
     relevance: int
 
 
-# ISO 639-3 (and a few common aliases) -> ISO 639-1, for the languages that have a 639-1 code.
-_TO_ISO1 = {
-    "afr": "af", "amh": "am", "ara": "ar", "arb": "ar", "aze": "az", "bel": "be", "ben": "bn",
-    "bos": "bs", "bul": "bg", "cat": "ca", "ces": "cs", "cze": "cs", "cmn": "zh", "zho": "zh",
-    "chi": "zh", "yue": "zh", "dan": "da", "deu": "de", "ger": "de", "ell": "el", "gre": "el",
-    "eng": "en", "est": "et", "eus": "eu", "fas": "fa", "per": "fa", "pes": "fa", "fin": "fi",
-    "fra": "fr", "fre": "fr", "gle": "ga", "glg": "gl", "guj": "gu", "hau": "ha", "heb": "he",
-    "hin": "hi", "hrv": "hr", "hun": "hu", "hye": "hy", "arm": "hy", "ibo": "ig", "ind": "id",
-    "isl": "is", "ice": "is", "ita": "it", "jpn": "ja", "kat": "ka", "geo": "ka", "kaz": "kk",
-    "khm": "km", "kan": "kn", "kor": "ko", "kir": "ky", "lao": "lo", "lit": "lt", "lav": "lv",
-    "mkd": "mk", "mal": "ml", "mon": "mn", "mar": "mr", "msa": "ms", "zsm": "ms", "may": "ms",
-    "mya": "my", "bur": "my", "nep": "ne", "npi": "ne", "nld": "nl", "dut": "nl", "nor": "no",
-    "nob": "nb", "nno": "nn", "ori": "or", "pan": "pa", "pol": "pl", "por": "pt", "pus": "ps",
-    "ron": "ro", "rum": "ro", "rus": "ru", "sin": "si", "slk": "sk", "slo": "sk", "slv": "sl",
-    "som": "so", "spa": "es", "sqi": "sq", "alb": "sq", "srp": "sr", "swa": "sw", "swh": "sw",
-    "swe": "sv", "tam": "ta", "tel": "te", "tgk": "tg", "tha": "th", "tgl": "tl", "fil": "tl",
-    "tur": "tr", "ukr": "uk", "urd": "ur", "uzb": "uz", "vie": "vi", "xho": "xh", "yor": "yo",
-    "zul": "zu", "kin": "rw", "lug": "lg", "wol": "wo", "tir": "ti", "orm": "om", "sna": "sn",
-}
+# babelir's choices where ISO 639 offers none or another: Filipino is written as Tagalog (the
+# detector says tl); Moldavian is Romanian (ISO retired "mo"); Central Kurdish (Sorani, Arabic
+# script) keeps its own code, as in CLDR, where "ku" is Kurmanji (Latin script); "zxx" (no
+# linguistic content, which the detector returns for text without language) is undetermined.
+_OVERRIDES = {"fil": "tl", "mo": "ro", "mol": "ro", "ckb": "ckb", "zxx": "und"}
+
+
+@lru_cache(maxsize=4096)
+def _canonical(primary: str) -> str:
+    """The canonical code of one lower-case primary subtag, from the ISO 639 tables (iso639-lang):
+    the language's 639-1 code; else its macrolanguage's 639-1 code (Ayacucho Quechua ``quy`` ->
+    ``qu``, Standard Arabic ``arb`` -> ``ar``, Cantonese ``yue`` -> ``zh``); else its 639-3 code.
+    Retired codes follow their replacement (``iw`` -> ``he``); codes ISO does not know stay."""
+    if primary in _OVERRIDES:
+        return _OVERRIDES[primary]
+    from iso639 import Lang
+    from iso639.exceptions import DeprecatedLanguageValue, InvalidLanguageValue
+
+    try:
+        lang = Lang(primary)
+    except DeprecatedLanguageValue as exc:
+        return _canonical(exc.change_to) if exc.change_to and exc.change_to != primary else primary
+    except InvalidLanguageValue:
+        return primary
+    if primary not in (lang.pt1, lang.pt2b, lang.pt2t, lang.pt3, lang.pt5):
+        return primary  # matched a language name (e.g. "Ewe" vs "ewe" is fine; "Ao" is not a code)
+    if lang.pt1:
+        return lang.pt1
+    macro = lang.macro()
+    if macro is not None and macro.pt1:
+        return macro.pt1
+    return lang.pt3 or primary
 
 
 def normalize_lang(code: str | None) -> str | None:
     """Return babelir's canonical code for ``code``, or None for None/empty.
 
-    Accepts ISO 639-1, ISO 639-3 and BCP-47 tags with a region or script (``zh-Hans``,
-    ``pt_BR``): the primary subtag is kept. Unknown three-letter codes stay ISO 639-3.
+    Accepts ISO 639-1, 639-2 (B and T) and 639-3 codes and BCP-47 tags with a region or script
+    (``zh-Hans``, ``pt_BR``): the primary subtag is kept and mapped through the ISO 639 tables
+    (:func:`_canonical`), so every form of a language gets one code: ``or``/``ori``/``ory`` ->
+    ``or``, ``bo``/``tib``/``bod`` -> ``bo``. Unknown codes stay as given (lower case).
+
+    Raises :class:`BabelirError` for anything that is not 2-3 ASCII letters before the first ``-``.
 
     >>> normalize_lang("tha"), normalize_lang("zh-Hans"), normalize_lang("EN"), normalize_lang("yue")
     ('th', 'zh', 'en', 'zh')
+    >>> normalize_lang("quy"), normalize_lang("ory"), normalize_lang("uig"), normalize_lang("bod")
+    ('qu', 'or', 'ug', 'bo')
     """
     if code is None:
         return None
@@ -83,4 +103,23 @@ def normalize_lang(code: str | None) -> str | None:
     primary = code.split("-", 1)[0]
     if not primary.isascii() or not primary.isalpha() or len(primary) not in (2, 3):
         raise BabelirError(f"not a language code: {code!r} (expected ISO 639-1 or 639-3, e.g. 'th' or 'tha')")
-    return _TO_ISO1.get(primary, primary)
+    return _canonical(primary)
+
+
+@lru_cache(maxsize=4096)
+def macrolanguage(code: str | None) -> str | None:
+    """The canonical code of the macrolanguage ``code`` belongs to (ISO 639-3), else ``code``:
+    ``nb``, ``nn`` -> ``no``; ``id`` -> ``ms``; ``hr``, ``bs``, ``sr`` -> ``hbs``. Languages of one
+    macrolanguage share much of their written vocabulary (hybrid search lets lexical evidence
+    count between them, :mod:`babelir.retrieve.language_gate`)."""
+    code = normalize_lang(code)
+    if code in (None, "und"):
+        return code
+    from iso639 import Lang
+    from iso639.exceptions import InvalidLanguageValue
+
+    try:
+        macro = Lang(code).macro()
+    except InvalidLanguageValue:
+        return code
+    return _canonical(macro.pt3) if macro is not None else code

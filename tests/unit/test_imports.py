@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 HEAVY = ["torch", "tantivy", "icu4py", "ir_measures", "pytrec_eval", "numpy", "scipy", "py3langid", "tqdm",
-         "Stemmer", "stopwordsiso", "jieba", "sudachipy", "kiwipiepy"]
+         "Stemmer", "stopwordsiso", "jieba", "sudachipy", "kiwipiepy", "iso639"]
 
 
 def loaded_after(statement: str) -> set[str]:

@@ -64,10 +64,11 @@ def _text(args) -> int:
 
     lang = args.lang
     if lang == "auto":
-        from babelir.text.langid import detect
+        from babelir.text.langid import ambiguity_note, detect
 
         lang = detect(args.text)
-        print(f"# detected language: {lang}")
+        note = ambiguity_note(lang)
+        print(f"# detected language: {lang}" + (f" ({note})" if note else ""))
     else:
         lang = normalize_lang(lang)
     analyzer = make_analyzer(args.analyzer, args.stopwords, lemmatize=not args.no_lemmatize,

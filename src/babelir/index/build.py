@@ -18,6 +18,7 @@ from babelir.io.corpus import read_corpus
 from babelir.io.records import BadRecords
 from babelir.progress import progress
 from babelir.text.analyzer import Analyzer
+from babelir.text.langid import LOOK_ALIKES
 from babelir.types import Doc, normalize_lang
 
 
@@ -31,6 +32,7 @@ class BuildSummary:
     skipped_bad: int = 0
     bad_examples: list[str] = field(default_factory=list)
     detected: int = 0
+    ambiguous: dict[str, int] = field(default_factory=dict)  # detected code -> documents (look-alike languages)
     doc_count: int = 0
     languages: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -44,6 +46,10 @@ class BuildSummary:
             out.append(f"{self.already_indexed} documents were already in the index (kept)")
         if self.detected:
             out.append(f"language detected for {self.detected} documents without one")
+        for code, count in self.ambiguous.items():
+            from babelir.text.langid import ambiguity_note
+
+            out.append(f"{count} documents detected as {code}: {ambiguity_note(code)} (--lang, or a 'lang' field)")
         if self.skipped_bad:
             out.append(f"skipped {self.skipped_bad} bad records, e.g.:")
             out.extend(f"  {example}" for example in self.bad_examples)
@@ -113,7 +119,10 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
                 summary.already_indexed += 1
                 continue
             doc, source = resolve_lang(doc, lang)
-            summary.detected += source == "detected"
+            if source == "detected":
+                summary.detected += 1
+                if doc.lang in LOOK_ALIKES:
+                    summary.ambiguous[doc.lang] = summary.ambiguous.get(doc.lang, 0) + 1
             batch.append(doc)
             sources.append(source)
             if len(batch) >= batch_size:
