@@ -71,3 +71,19 @@ def test_bm25_through_the_cli_agrees_with_pytrec_eval(written, tmp_path, lang):
     assert ours["AP"] == pytest.approx(mean("map"), abs=5e-5)
     if lang in FLOORS:
         assert ours["nDCG@10"] >= FLOORS[lang]
+
+
+def test_cross_lingual_tasks_are_written_with_their_train_test_split(xquadr_dir, tmp_path):
+    result = run_cli("datasets", "xquad-r", xquadr_dir, "-o", tmp_path, "--cross", "de:en,th:zh", check=True)
+    assert "de-en: 1180 documents, 1190 queries (894 train, 296 test articles)" in result.stdout
+    task = tmp_path / "de-en"
+    corpus = [json.loads(line) for line in (task / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert {d["_id"].split("-")[0] for d in corpus} == {"en"}  # English sentences
+    topics = (task / "topics.tsv").read_text(encoding="utf-8").splitlines()
+    assert topics[0].startswith("de-56beb4343aeaaa14008c925b\tWie viele Punkte") and topics[0].endswith("\tde")
+    qrels = (task / "qrels.trec").read_text().splitlines()
+    assert "de-56beb4343aeaaa14008c925b 0 en-0-0 1" in qrels  # the English sentence with "308"
+    train, test = ((task / f"qrels.{p}.trec").read_text().splitlines() for p in ("train", "test"))
+    assert len(train) + len(test) == len(qrels) and len(test) == 296 and not set(train) & set(test)
+    bad = run_cli("datasets", "xquad-r", xquadr_dir, "-o", tmp_path, "--cross", "de-en")
+    assert bad.returncode == 2 and "X:Y" in bad.stderr and "Traceback" not in bad.stderr

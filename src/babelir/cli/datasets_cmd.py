@@ -1,4 +1,4 @@
-"""``babelir datasets xquad-r SRC -o OUT`` and ``babelir datasets parallel SRC TGT -o OUT``"""
+"""``babelir datasets xquad-r SRC -o OUT [--cross X:Y …]`` and ``babelir datasets parallel SRC TGT -o OUT``"""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ def register(p) -> None:
     xq = sub.add_parser("xquad-r", help="XQuAD-R: every language and the multilingual pool")
     xq.add_argument("source", help="directory with XQuAD-R's <lang>.json files")
     xq.add_argument("-o", "--output", required=True, help="output directory")
+    xq.add_argument("--cross", action="append", metavar="X:Y",
+                    help="instead, cross-lingual tasks: X's questions against Y's sentences (OUT/X-Y); "
+                         "repeatable or comma-separated; '*' is every other language (en:*, *:en); 'all' every pair")
     par = sub.add_parser("parallel", help="two line-aligned files as a bitext retrieval collection")
     par.add_argument("source", help="source-language file: its lines are the queries")
     par.add_argument("target", help="target-language file: its lines are the documents")
@@ -18,13 +21,20 @@ def register(p) -> None:
 
 def run(args) -> int:
     if args.dataset == "xquad-r":
-        from babelir.io.xquadr import load_xquadr
+        from babelir.io.xquadr import load_cross, load_xquadr, paragraph_articles, parse_pairs, write_split_qrels
 
-        per_lang, pool = load_xquadr(args.source)
-        for lang, collection in {**per_lang, "pool": pool}.items():
-            directory = collection.write(f"{args.output}/{lang}")
-            print(f"{directory}: {len(collection.docs)} documents, {len(collection.queries)} queries, "
-                  f"{len(collection.qrels)} judgements")
+        if args.cross:
+            pairs = parse_pairs(args.cross)
+            collections = {f"{x}-{y}": task for (x, y), task in load_cross(args.source, pairs).items()}
+        else:
+            per_lang, pool = load_xquadr(args.source)
+            collections = {**per_lang, "pool": pool}
+        titles = paragraph_articles(args.source, "en" if args.cross is None else pairs[0][1])
+        for name, collection in collections.items():
+            directory = collection.write(f"{args.output}/{name}")
+            parts = write_split_qrels(collection, titles, directory)
+            print(f"{directory}: {len(collection.docs)} documents, {len(collection.queries)} queries "
+                  f"({parts['train']} train, {parts['test']} test articles), {len(collection.qrels)} judgements")
     else:
         from babelir.io.parallel import load_parallel
 

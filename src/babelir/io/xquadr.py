@@ -10,6 +10,11 @@ paragraph (Roy et al., 2020, "LAReQA: Language-agnostic answer retrieval from a 
   ``answer_start``. Query id ``<lang>-<xquad id>``.
 - The pool holds every language's sentences; a question is relevant to its answer sentence in every
   language (the XQuAD ids are shared by the translations).
+- A cross-lingual task ``X:Y`` (:func:`load_cross`) holds language Y's sentences and language X's
+  questions; a question is relevant to its answer sentence in Y.
+- The split (:data:`XQUADR_TEST_ARTICLES`, :func:`doc_part`): by article, the same in every language.
+  The 12 test articles are those at positions 3, 7, …, 47 of the files (every fourth); the other 36
+  are for training (and for choosing settings). A question belongs to its answer's article.
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ from babelir.io.collection import Collection
 from babelir.types import Doc, Qrel, Query
 
 XQUADR_LANGS = ("ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh")
+XQUADR_TEST_ARTICLES = ("Nikola_Tesla", "Southern_California", "Steam_engine", "European_Union_law",
+                        "Packet_switching", "Victoria_and_Albert_Museum", "Immune_system", "Harvard_University",
+                        "University_of_Chicago", "Chloroplast", "Islamism", "Force")
 
 
 def _answer_sentence(path: Path, qa: dict, breaks: list) -> int:
@@ -81,3 +89,90 @@ def load_xquadr(source: str | Path, langs: tuple[str, ...] = XQUADR_LANGS) -> tu
                 if key is not None:
                     pool_qrels.append(Qrel(query.id, f"{other}-{key}", 1))
     return per_lang, Collection("xquad-r-pool", pool_docs, pool_queries, pool_qrels)
+
+
+def load_cross(source: str | Path, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], Collection]:
+    """Cross-lingual tasks: for each ``(x, y)``, language ``y``'s sentences as the collection and
+    language ``x``'s questions, each relevant to its answer sentence in ``y``."""
+    loaded: dict[str, tuple[Collection, dict[str, str]]] = {}
+    for lang in sorted({code for pair in pairs for code in pair}):
+        loaded[lang] = load_language(source, lang)
+    tasks = {}
+    for x, y in pairs:
+        (questions, _), (sentences, answers) = loaded[x], loaded[y]
+        queries, qrels = [], []
+        for query in questions.queries:
+            key = answers.get(query.id[len(x) + 1:])
+            if key is not None:
+                queries.append(query)
+                qrels.append(Qrel(query.id, f"{y}-{key}", 1))
+        tasks[(x, y)] = Collection(f"xquad-r-{x}-{y}", sentences.docs, queries, qrels)
+    return tasks
+
+
+def parse_pairs(specs: list[str], langs: tuple[str, ...] = XQUADR_LANGS) -> list[tuple[str, str]]:
+    """``["de:en", "en:*", "*:th", "all"]`` as (query language, document language) pairs; ``*``
+    stands for every other language, ``all`` for every pair of different languages. A language
+    XQuAD-R does not have, or a malformed spec, is a :class:`BabelirError`."""
+    from babelir.errors import BabelirError
+
+    pairs: list[tuple[str, str]] = []
+    for spec in specs:
+        for item in spec.split(","):
+            item = item.strip()
+            if item == "all":
+                item = "*:*"
+            x, sep, y = item.partition(":")
+            if not sep or not x or not y:
+                raise BabelirError(f"--cross takes X:Y (query language : document language), e.g. de:en; got {item!r}")
+            for code in (x, y):
+                if code != "*" and code not in langs:
+                    raise BabelirError(f"--cross {item}: XQuAD-R has no language {code!r} (it has {', '.join(langs)})")
+            for qx in (langs if x == "*" else (x,)):
+                for dy in (langs if y == "*" else (y,)):
+                    if qx != dy and (qx, dy) not in pairs:
+                        pairs.append((qx, dy))
+    if not pairs:
+        raise BabelirError("--cross names no pair of two different languages")
+    return pairs
+
+
+def paragraph_articles(source: str | Path, lang: str) -> list[str]:
+    """Article title of each paragraph, in file order (paragraph numbers of babelir's doc ids)."""
+    path = Path(source) / f"{lang}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    except (FileNotFoundError, json.JSONDecodeError, KeyError) as exc:
+        raise InputError(str(path), None, "data", f"cannot read the XQuAD-R file: {exc}") from None
+    titles = [article.get("title", "") for article in data for _ in article["paragraphs"]]
+    missing = set(XQUADR_TEST_ARTICLES) - set(titles)
+    if missing:
+        raise InputError(str(path), None, "title", f"test articles missing: {sorted(missing)}")
+    return titles
+
+
+def doc_part(titles: list[str], doc_id: str) -> str:
+    """``"test"`` or ``"train"``: the part of an XQuAD-R sentence id (``<lang>-<paragraph>-<n>``),
+    given the article title of each paragraph (:func:`paragraph_articles`)."""
+    return "test" if titles[int(doc_id.split("-")[1])] in XQUADR_TEST_ARTICLES else "train"
+
+
+def query_parts(collection: Collection, titles: list[str]) -> dict[str, str]:
+    """query id -> ``"train"`` / ``"test"``: the part of the article of its (first) relevant sentence."""
+    parts: dict[str, str] = {}
+    for qrel in collection.qrels:
+        parts.setdefault(qrel.query_id, doc_part(titles, qrel.doc_id))
+    return parts
+
+
+def write_split_qrels(collection: Collection, titles: list[str], directory: str | Path) -> dict[str, int]:
+    """Write ``qrels.train.trec`` and ``qrels.test.trec`` (the collection's qrels of the questions of
+    the train / test articles) into ``directory``; returns the questions in each part."""
+    from babelir.io.qrels import write_qrels_trec
+
+    parts = query_parts(collection, titles)
+    counts = {}
+    for part in ("train", "test"):
+        write_qrels_trec(Path(directory) / f"qrels.{part}.trec", [q for q in collection.qrels if parts[q.query_id] == part])
+        counts[part] = sum(1 for value in parts.values() if value == part)
+    return counts

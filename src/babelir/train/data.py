@@ -8,8 +8,8 @@ An example is ``(query, positive, [negatives], lang, [teacher scores])``. They c
 - any collection with qrels (:func:`examples_from_collection`): one example per relevant pair.
 
 XQuAD-R split (:func:`xquadr_part`): by article, the same in every language. The 12 test articles
-are those at positions 3, 7, …, 47 of the files (every fourth), listed in :data:`XQUADR_TEST_ARTICLES`;
-the other 36 are for training. Questions and sentences of a test article never reach training.
+are those at positions 3, 7, …, 47 of the files (every fourth), listed in
+:data:`babelir.io.xquadr.XQUADR_TEST_ARTICLES`; the other 36 are for training. Questions and sentences of a test article never reach training.
 """
 
 from __future__ import annotations
@@ -20,10 +20,7 @@ from pathlib import Path
 
 from babelir.errors import InputError
 from babelir.io.collection import Collection
-
-XQUADR_TEST_ARTICLES = ("Nikola_Tesla", "Southern_California", "Steam_engine", "European_Union_law",
-                        "Packet_switching", "Victoria_and_Albert_Museum", "Immune_system", "Harvard_University",
-                        "University_of_Chicago", "Chloroplast", "Islamism", "Force")
+from babelir.io.xquadr import XQUADR_TEST_ARTICLES, doc_part, paragraph_articles  # noqa: F401 (part of this module's API)
 
 
 @dataclass
@@ -94,26 +91,6 @@ def examples_from_collection(collection: Collection) -> list[Example]:
             query = queries[qrel.query_id]
             examples.append(Example(query.text, docs[qrel.doc_id].text, [], query.lang or docs[qrel.doc_id].lang))
     return examples
-
-
-def paragraph_articles(source: str | Path, lang: str) -> list[str]:
-    """Article title of each paragraph, in file order (paragraph numbers of babelir's doc ids)."""
-    path = Path(source) / f"{lang}.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))["data"]
-    except (FileNotFoundError, json.JSONDecodeError, KeyError) as exc:
-        raise InputError(str(path), None, "data", f"cannot read the XQuAD-R file: {exc}") from None
-    titles = [article.get("title", "") for article in data for _ in article["paragraphs"]]
-    missing = set(XQUADR_TEST_ARTICLES) - set(titles)
-    if missing:
-        raise InputError(str(path), None, "title", f"test articles missing: {sorted(missing)}")
-    return titles
-
-
-def doc_part(titles: list[str], doc_id: str) -> str:
-    """``"test"`` or ``"train"``: the part of an XQuAD-R sentence id (``<q>-<paragraph>-<n>``), given
-    the article title of each paragraph (:func:`paragraph_articles`)."""
-    return "test" if titles[int(doc_id.split("-")[1])] in XQUADR_TEST_ARTICLES else "train"
 
 
 def xquadr_part(source: str | Path, lang: str, part: str) -> Collection:
