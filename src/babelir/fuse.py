@@ -6,16 +6,20 @@
   per query (a document missing from a run adds 0).
 - :func:`zscore`: weighted sum of per-query z-scores (CombSUM over standardised scores; a document
   missing from a run gets that run's lowest z-score for the query).
+- :func:`fuse_by_language`: any of the above where runs hold in different places (a query's words
+  say nothing about documents in another language; learned sparse scores are not comparable across
+  languages): each language's documents are ordered by the runs whose evidence holds there, and the
+  languages are interleaved by the run calibrated across languages (dense, with its correction).
 - :func:`group_evidence`: adds to each document the evidence of its group (the best score of the
   group's documents in the same ranking), for sentences or chunks cut from a larger unit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from babelir.errors import BabelirError
-from babelir.run import Run
+from babelir.run import Descending, Run
 
 
 def _standardise(values: dict) -> dict:
@@ -79,6 +83,80 @@ def zscore(runs: Sequence[Run], weights: Sequence[float] | None = None) -> Run:
             for doc_id in union:
                 scores[doc_id] = scores.get(doc_id, 0.0) + weight * z.get(doc_id, floor)
     return Run(fused, name="zscore")
+
+
+LEXICAL, WITHIN, ACROSS = "lexical", "within", "across"  # where a run's evidence holds (fuse_by_language)
+
+
+def fuse_by_language(runs: Sequence[Run], fuse: Callable[[Sequence[Run], Sequence[float] | None], Run],
+                     scopes: Sequence[str], lexical_langs: Mapping[str, frozenset[str] | None],
+                     doc_langs: Mapping[str, str], weights: Sequence[float] | None = None) -> Run:
+    """Fusion of ``runs`` in which each run's evidence counts only where it holds.
+
+    Input: ``runs`` (n runs); ``fuse(runs, weights) -> Run`` (:func:`linear`, :func:`zscore`, or
+    :func:`rrf` wrapped); ``scopes`` (n values, where each run's evidence holds): ``LEXICAL`` for
+    documents in a language where the query's terms can mean the same (``lexical_langs``: query id
+    -> those document languages, None for all), ``WITHIN`` for documents of every language but with
+    scores not comparable across languages, ``ACROSS`` everywhere and comparable across languages
+    (dense search with its language correction); ``doc_langs`` (doc id -> language, for every
+    document of the runs); ``weights`` (n, or None for the fusion's default).
+
+    Output, per query: within each document language, the fusion of the runs that hold there orders
+    that language's documents (a document only runs that do not hold there found is dropped). With
+    one language among the candidates, those fused scores are the output (a monolingual search is the
+    plain fusion of its runs). With several, the languages are interleaved by the ``ACROSS`` runs
+    (all the non-lexical runs when none is ``ACROSS``): each language's documents take, best first,
+    the ``ACROSS`` fusion's scores of the same documents (one that those runs did not return counts
+    at the query's lowest such score). This is the merge step of multilingual result merging
+    (per-language retrieval, then one list; Savoy, CLEF 2003) on a scale already calibrated across
+    languages, so fusion reorders documents inside a language and never moves one language's
+    documents against another's."""
+    scopes = list(scopes)
+    if len(scopes) != len(runs) or not set(scopes) <= {LEXICAL, WITHIN, ACROSS}:
+        raise BabelirError(f"{len(runs)} runs need as many scopes among {LEXICAL}, {WITHIN}, {ACROSS}; got {scopes}")
+
+    def part(indexes: list[int]) -> Run:
+        return fuse([runs[i] for i in indexes], [weights[i] for i in indexes] if weights is not None else None)
+
+    if LEXICAL not in scopes and ACROSS not in scopes or scopes.count(ACROSS) == len(scopes):
+        return fuse(runs, weights)  # every run holds everywhere alike: nothing to separate
+    everything = list(range(len(runs)))
+    cross_lingual = [i for i, scope in enumerate(scopes) if scope != LEXICAL]
+    interleaving = [i for i, scope in enumerate(scopes) if scope == ACROSS] or cross_lingual
+    fused = {"all": fuse(runs, weights)}
+    fused["cross"] = part(cross_lingual) if cross_lingual else Run({})
+    fused["across"] = fused["cross"] if interleaving == cross_lingual else part(interleaving)
+    out: dict[str, dict[str, float]] = {}
+    for qid in fused["all"]:
+        allowed = lexical_langs.get(qid)
+        by_lang: dict[str, dict[str, float]] = {}
+        for key in ("all", "cross"):
+            scores = fused[key][qid] if qid in fused[key] else {}
+            for doc_id, score in scores.items():
+                lang = doc_langs.get(doc_id)
+                if (key == "all") == (allowed is None or lang in allowed):
+                    by_lang.setdefault(lang, {})[doc_id] = score
+        if len(by_lang) <= 1:
+            out[qid] = next(iter(by_lang.values()), {})
+            continue
+        slots = fused["across"][qid] if qid in fused["across"] else {}
+        floor = min(slots.values()) if slots else 0.0
+        result: dict[str, float] = {}
+        for scores in by_lang.values():
+            order = sorted(scores, key=lambda d: (-scores[d], Descending(d)))
+            values = sorted((slots.get(d, floor) for d in order), reverse=True)
+            result.update(zip(order, _strictly_decreasing(values)))
+        out[qid] = result
+    return Run(out, name=fused["all"].name)
+
+
+def _strictly_decreasing(values: list[float], step: float = 1e-6) -> list[float]:
+    """``values`` (sorted, descending) with ties pulled apart by ``step`` (so that the order given to
+    them survives a TREC file's six decimals)."""
+    out: list[float] = []
+    for value in values:
+        out.append(min(value, out[-1] - step) if out else value)
+    return out
 
 
 def group_evidence(run: Run, groups: Mapping[str, str], weight: float = 1.0, depth: int = 100) -> Run:

@@ -2,7 +2,8 @@
 
 ``quickstart(out)`` writes under ``out``: the collection (BEIR layout + topics.tsv + qrels.trec),
 the index with dense and learned sparse vectors (``out/index``) and one run per mode
-(``out/<mode>.run``: bm25, dense, sparse, and hybrid, the linear fusion of bm25 and dense).
+(``out/<mode>.run``: bm25, dense, sparse, and hybrid, the default hybrid: the language-aware z-score
+fusion of bm25, dense and sparse).
 Running it again reuses what is there (documents already indexed are kept).
 """
 
@@ -42,7 +43,7 @@ def quickstart(out: str | Path = "babelir-quickstart", quiet: bool = False, echo
     echo(summary.lines()[0] + " with BM25 terms, dense vectors and sparse latent terms (multilingual-e5-small)")
     runs = {}
     for mode in ("bm25", "dense", "sparse", "hybrid"):
-        retriever = make_retriever(out / "index", mode, fusion="linear")  # equal weights
+        retriever = make_retriever(out / "index", mode)  # the defaults of babelir search --mode MODE
         try:
             runs[mode] = retriever.retrieve(demo.queries, k=100)
         finally:

@@ -106,6 +106,7 @@ def test_quickstart_indexes_the_demo_and_prints_a_table(tmp_path):
     crossing = out.split("cross-lingual queries")[1]
     all_row = next(line.split() for line in crossing.splitlines() if line.startswith("all"))
     assert float(all_row[3]) > float(all_row[2])  # dense beats BM25 across languages
+    assert float(all_row[5]) >= float(all_row[3])  # the default hybrid does not lose to dense across languages
     assert "babelir search" in out
     for mode in ("bm25", "dense", "sparse", "hybrid"):
         assert (tmp_path / "qs" / f"{mode}.run").exists()

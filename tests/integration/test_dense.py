@@ -111,7 +111,7 @@ def test_learned_sparse_index_search_and_hybrid(tmp_path):
     bad = run_cli("search", tmp_path / "ix", "--query", "x", "--mode", "hybrid", "--hybrid-of", "bm25")
     assert bad.returncode == 2 and "two or more" in bad.stderr
     bad = run_cli("search", tmp_path / "ix", "--query", "x", "--mode", "hybrid", "--fusion", "linear", "--weights", "1")
-    assert bad.returncode == 2 and "2 runs but 1 weights" in bad.stderr
+    assert bad.returncode == 2 and "3 modes (bm25, dense, sparse) but 1 weights" in bad.stderr
 
 
 def test_doc_langs_filter_in_every_mode(tmp_path):
@@ -171,9 +171,10 @@ def test_tune_stores_per_language_weights_that_hybrid_search_uses(tmp_path):
     result = run_cli("tune", tmp_path / "ix", "--topics", topics, "--qrels", qrels, "--step", "0.5", check=True)
     assert "held-out tuned" in result.stdout and "stored in" in result.stdout
     stored = json.loads((tmp_path / "ix" / "manifest.json").read_text())["fusion_weights"]
-    assert stored["modes"] == ["bm25", "dense"] and stored["fusion"] == "linear" and list(stored["by_lang"]) == ["en"]
+    # by default tune picks the weights of the default hybrid: z-score fusion of the index's modes
+    assert stored["modes"] == ["bm25", "dense"] and stored["fusion"] == "zscore" and list(stored["by_lang"]) == ["en"]
     with Index.open(tmp_path / "ix") as index:
-        retriever = make_retriever(index, "hybrid", fusion="linear")
+        retriever = make_retriever(index, "hybrid")
         assert retriever._tuned_weights() == stored["by_lang"]
         run = retriever.retrieve([Query("a", "volcano magma", "en"), Query("b", "首都", "zh")], k=2)
         assert run.ranking("a")[0][0] == "de-volcano" and run.ranking("b")  # zh: no tuned weights, equal ones

@@ -169,3 +169,20 @@ def test_a_long_encode_does_not_hold_back_bm25_requests(client):
         encoder.encode_queries = original
     assert response.status_code == 200 and response.json()["results"]
     assert finished["bm25"] < finished["dense"] - 1.0  # answered while the encode was still running
+
+
+@pytest.mark.parametrize("query, lang, langs", [
+    ("the highest mountain in Africa", "en", None),          # several languages in the index
+    ("the highest mountain in Africa", "en", "ar"),          # an English query against Arabic only
+    ("ช้างเป็นสัตว์บกที่ใหญ่ที่สุด", "th", "th,zh"),
+])
+def test_the_service_hybrid_is_the_search_commands_default_hybrid(client, demo_index, query, lang, langs):
+    """The web page, the API and `babelir search --mode hybrid` rank alike (language-aware z-score fusion)."""
+    from babelir.retrieve.hybrid import make_retriever
+    from babelir.types import Query
+
+    params = {"index": "demo", "q": query, "lang": lang, "k": 10, **({"langs": langs} if langs else {})}
+    served = [r["id"] for r in client.get("/v1/search", params=params).json()["results"]]
+    with Index.open(demo_index) as index:
+        run = make_retriever(index, "hybrid", doc_langs=langs).retrieve([Query("q", query, lang)], k=10)
+    assert served == [d for d, _ in run.ranking("q")]

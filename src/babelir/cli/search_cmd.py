@@ -16,9 +16,13 @@ def register(p) -> None:
                    help="query language when a topic has none: a code (th, tha) or 'auto' to detect (default)")
     p.add_argument("--mode", default="bm25", choices=["bm25", "dense", "sparse", "hybrid"],
                    help="bm25 (default); dense / sparse (an index built with --dense / --sparse); hybrid (fused)")
-    p.add_argument("--hybrid-of", default="bm25,dense", help="modes a hybrid fuses, comma-separated (default bm25,dense)")
-    p.add_argument("--fusion", default="rrf", choices=["rrf", "linear", "zscore"],
-                   help="hybrid fusion: rrf (default), linear (min-max normalised) or zscore (standardised scores)")
+    p.add_argument("--hybrid-of", default=None,
+                   help="modes a hybrid fuses, comma-separated (default: bm25,dense, and sparse when the index has it)")
+    p.add_argument("--fusion", default="zscore", choices=["zscore", "linear", "rrf"],
+                   help="hybrid fusion: zscore (default: standardised scores), linear (min-max normalised) or rrf")
+    p.add_argument("--lexical-everywhere", action="store_true",
+                   help="hybrid: count BM25's evidence for documents in every language (by default it counts only "
+                        "for documents in a language the query may be written in; dense and sparse order the rest)")
     p.add_argument("--weights", default=None,
                    help="with --fusion linear or zscore: comma-separated weights, one per --hybrid-of mode (default equal)")
     p.add_argument("--no-debias", action="store_true",
@@ -42,9 +46,11 @@ def run(args) -> int:
     from babelir.errors import BabelirError
     from babelir.retrieve.hybrid import make_retriever
 
-    modes = tuple(m.strip() for m in args.hybrid_of.split(",") if m.strip())
-    if not set(modes) <= {"bm25", "dense", "sparse"} or len(modes) < 2:
-        raise BabelirError(f"--hybrid-of takes two or more of bm25, dense, sparse; got {args.hybrid_of!r}")
+    modes = None
+    if args.hybrid_of is not None:
+        modes = tuple(m.strip() for m in args.hybrid_of.split(",") if m.strip())
+        if not set(modes) <= {"bm25", "dense", "sparse"} or len(set(modes)) != len(modes) or len(modes) < 2:
+            raise BabelirError(f"--hybrid-of takes two or more of bm25, dense, sparse; got {args.hybrid_of!r}")
     try:
         weights = [float(w) for w in args.weights.split(",")] if args.weights else None
     except ValueError:
@@ -52,7 +58,7 @@ def run(args) -> int:
     retriever = make_retriever(args.index, args.mode, fusion=args.fusion, weights=weights, k1=args.k1, b=args.b,
                                debias=False if args.no_debias else None, hybrid_of=modes,
                                standardise=not args.no_standardise, doc_langs=args.doc_langs, exact=args.exact,
-                               group_weight=args.group_weight)
+                               group_weight=args.group_weight, language_aware=not args.lexical_everywhere)
     try:
         if args.topics:
             if not args.output:

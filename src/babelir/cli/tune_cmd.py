@@ -1,4 +1,4 @@
-"""``babelir tune INDEX --topics TOPICS --qrels QRELS [--hybrid-of bm25,dense] [--fusion linear]``"""
+"""``babelir tune INDEX --topics TOPICS --qrels QRELS [--hybrid-of bm25,dense] [--fusion zscore]``"""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ def register(p) -> None:
     p.add_argument("index", help="index directory (built with the vectors the modes need)")
     p.add_argument("--topics", required=True, help="topics file (TSV qid<TAB>text[<TAB>lang] or queries.jsonl)")
     p.add_argument("--qrels", required=True, help="TREC or BEIR TSV qrels for the topics")
-    p.add_argument("--hybrid-of", default="bm25,dense", help="modes to fuse, comma-separated (default bm25,dense)")
-    p.add_argument("--fusion", default="linear", choices=["linear", "zscore"], help="fusion to tune (default linear)")
+    p.add_argument("--hybrid-of", default=None,
+                   help="modes to fuse, comma-separated (default: as hybrid search, bm25,dense and sparse when indexed)")
+    p.add_argument("--fusion", default="zscore", choices=["zscore", "linear"],
+                   help="fusion to tune (default zscore, hybrid search's default)")
     p.add_argument("-m", "--measure", default="nDCG@10", help="measure to maximise (default nDCG@10)")
     p.add_argument("--dev-fraction", type=float, default=0.5,
                    help="share of each language's queries used to pick the weights (by a hash of the query id; "
@@ -27,14 +29,17 @@ def run(args) -> int:
     from babelir.index.core import Index
     from babelir.io.qrels import read_qrels
     from babelir.io.topics import read_topics
-    from babelir.retrieve.hybrid import make_retriever
+    from babelir.retrieve.hybrid import default_modes, make_retriever
     from babelir.tune import tune_weights
 
-    modes = tuple(m.strip() for m in args.hybrid_of.split(",") if m.strip())
-    if not set(modes) <= {"bm25", "dense", "sparse"} or len(modes) < 2:
-        raise BabelirError(f"--hybrid-of takes two or more of bm25, dense, sparse; got {args.hybrid_of!r}")
     queries, qrels = read_topics(args.topics), read_qrels(args.qrels)
     with Index.open(args.index, writable=not args.dry_run) as index:
+        if args.hybrid_of is None:
+            modes = default_modes(index)
+        else:
+            modes = tuple(m.strip() for m in args.hybrid_of.split(",") if m.strip())
+            if not set(modes) <= {"bm25", "dense", "sparse"} or len(set(modes)) != len(modes) or len(modes) < 2:
+                raise BabelirError(f"--hybrid-of takes two or more of bm25, dense, sparse; got {args.hybrid_of!r}")
         runs = [make_retriever(index, mode, group_weight=0.0).retrieve(queries, args.depth) for mode in modes]
         outcome = tune_weights(runs, queries, qrels, args.fusion, args.measure, args.dev_fraction, args.step)
         if not args.dry_run:

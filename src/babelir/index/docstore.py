@@ -157,6 +157,16 @@ class DocStore:
                                        f"WHERE d.id IN ({marks})", chunk).fetchall())
         return out
 
+    def langs(self, ids: list[str]) -> dict[str, str]:
+        """``id -> language`` (``und`` for none) for the given ids that exist."""
+        out = {}
+        for start in range(0, len(ids), 900):
+            chunk = ids[start:start + 900]
+            marks = ",".join("?" * len(chunk))
+            out.update(self.db.execute(f"SELECT id, coalesce(lang, 'und') FROM docs WHERE id IN ({marks})",
+                                       chunk).fetchall())
+        return out
+
     def documents(self, ids: list[str]) -> dict[str, tuple[str | None, str, str]]:
         """``id -> (lang, title, text)`` for the given ids that exist."""
         out = {}

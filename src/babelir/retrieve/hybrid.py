@@ -1,4 +1,5 @@
-"""Hybrid retrieval (any of BM25, dense and sparse, fused), and the factory the CLI uses for every mode."""
+"""Hybrid retrieval (any of BM25, dense and sparse, fused, language-aware by default), and the factory
+the CLI uses for every mode."""
 
 from __future__ import annotations
 
@@ -15,63 +16,108 @@ from babelir.run import Run
 from babelir.types import Query
 
 
+FUSIONS = ("zscore", "linear", "rrf")
+DEFAULT_FUSION = "zscore"  # measured best on XQuAD-R (docs/benchmarks.md): .8638 against linear .8623, rrf .8508
+
+
+def default_modes(index: Index) -> tuple[str, ...]:
+    """The modes a hybrid fuses when none are named: bm25 and dense, and sparse when the index has
+    learned sparse vectors."""
+    return ("bm25", "dense", "sparse") if index.manifest.get("sparse") else ("bm25", "dense")
+
+
+def fusion_function(fusion: str):
+    """``fuse(runs, weights) -> Run`` for a fusion name (RRF takes no weights)."""
+    if fusion == "rrf":
+        return lambda runs, weights=None: rrf(runs)
+    if fusion == "linear":
+        return linear
+    if fusion == "zscore":
+        return zscore
+    raise BabelirError(f"unknown fusion {fusion!r}; known: {', '.join(FUSIONS)}")
+
+
+def tuned_weights(index: Index, modes, fusion: str) -> dict[str, list[float]] | None:
+    """``language -> weights`` stored by ``babelir tune`` for these ``modes`` and ``fusion``, if any."""
+    stored = index.manifest.get("fusion_weights")
+    if stored and stored["modes"] == list(modes) and stored["fusion"] == fusion:
+        return stored["by_lang"]
+    return None
+
+
 class HybridRetriever:
-    """Runs of several modes (each to ``depth``) fused by RRF, by min-max normalised linear
-    interpolation (``linear``) or by a weighted sum of z-scores (``zscore``).
+    """Runs of several modes (each to ``depth``) fused by a weighted sum of z-scores (``zscore``,
+    the default), by min-max normalised linear interpolation (``linear``) or by RRF.
 
-    ``modes``: the modes to fuse (default bm25 and dense). ``weights``: linear / zscore fusion
-    weights, one per mode; without them, the per-language weights ``babelir tune`` stored in the
-    index for these modes and this fusion, else equal weights."""
+    ``modes``: the modes to fuse (default: :func:`default_modes`). ``weights``: linear / zscore
+    fusion weights, one per mode; without them, the per-language weights ``babelir tune`` stored
+    in the index for these modes and this fusion, else equal weights. ``language_aware`` (default):
+    BM25's evidence counts only for documents in a language the query may be written in, the
+    fusion orders each language's documents, and dense scores (calibrated across languages by its
+    correction) interleave the languages (:mod:`babelir.retrieve.language_gate`); False fuses every
+    run over every document."""
 
-    def __init__(self, index: Index, modes: tuple[str, ...] = ("bm25", "dense"), fusion: str = "rrf",
+    def __init__(self, index: Index, modes: tuple[str, ...] | None = None, fusion: str = DEFAULT_FUSION,
                  weights: list[float] | None = None, depth: int = 100, k1: float | None = None,
                  b: float | None = None, debias: bool | None = None, standardise: bool = True,
-                 doc_langs=None, exact: bool = False):
+                 doc_langs=None, exact: bool = False, language_aware: bool = True):
         self.index = index
+        modes = tuple(modes) if modes else default_modes(index)
+        self._fuse = fusion_function(fusion)
+        if weights is not None and len(weights) != len(modes):
+            raise BabelirError(f"{len(modes)} modes ({', '.join(modes)}) but {len(weights)} weights")
         self.retrievers = [make_retriever(index, mode, k1=k1, b=b, debias=debias, standardise=standardise,
                                           doc_langs=doc_langs, exact=exact, group_weight=0.0) for mode in modes]
-        self.modes, self.fusion, self.weights, self.depth = tuple(modes), fusion, weights, depth
+        self.modes, self.fusion, self.weights, self.depth = modes, fusion, weights, depth
+        self.debias, self.standardise, self.language_aware = debias, standardise, language_aware
 
     def retrieve(self, queries: Iterable[Query], k: int = 100, lang: str | None = "auto", quiet: bool = True) -> Run:
+        from babelir.retrieve.language_gate import dense_calibrated, fuse_runs, query_languages, scopes
+
         queries = list(queries)
         depth = max(k, self.depth)
         runs = [r.retrieve(queries, depth, lang, quiet) for r in self.retrievers]
-        if self.fusion == "rrf":
-            return rrf(runs).cutoff(k)
-        fuse = linear if self.fusion == "linear" else zscore
+        langs, where = {}, []
+        if self.language_aware:
+            langs = {q.id: query_languages(q, lang) for q in queries}
+            calibrated = "dense" in self.modes and dense_calibrated(self.index, self.debias, self.standardise)
+            where = scopes(self.modes, calibrated)
+        fused: dict[str, dict[str, float]] = {}
+        for ids, weights in self._weight_groups(queries, lang):
+            subset = [Run({q: run[q] for q in ids if q in run}) for run in runs]
+            part = fuse_runs(self.index, subset, where, self._fuse, weights,
+                             {q: langs[q] for q in ids} if langs else {}, self.language_aware)
+            fused.update({q: part[q] for q in part})
+        return Run(fused, name=f"babelir-hybrid-{self.fusion}").cutoff(k)
+
+    def _weight_groups(self, queries: list[Query], lang: str | None) -> list[tuple[list[str], list[float] | None]]:
+        """Query ids grouped by the fusion weights they take: the given ones, else those ``babelir
+        tune`` stored for each query's language, else None (equal)."""
         tuned = self._tuned_weights()
         if self.weights is not None or not tuned:
-            return fuse(runs, self.weights).cutoff(k)
-        # weights tuned per language (babelir tune): fuse each language's queries with its own
+            return [([q.id for q in queries], self.weights)]
         from babelir.text.langid import detect
 
         groups: dict[str, list[str]] = {}
         for query in queries:
             query_lang = query.lang or (detect(query.text) if lang in (None, "auto") else lang)
             groups.setdefault(query_lang, []).append(query.id)
-        fused: dict[str, dict[str, float]] = {}
-        for query_lang, ids in groups.items():
-            subset = [Run({q: run[q] for q in ids if q in run}) for run in runs]
-            part = fuse(subset, tuned.get(query_lang))
-            fused.update({q: part[q] for q in part})
-        return Run(fused, name=self.fusion).cutoff(k)
+        return [(ids, tuned.get(query_lang)) for query_lang, ids in groups.items()]
 
     def _tuned_weights(self) -> dict[str, list[float]] | None:
-        """Per-language weights stored by ``babelir tune`` for these modes and this fusion, if any."""
-        stored = self.index.manifest.get("fusion_weights")
-        if stored and stored["modes"] == list(self.modes) and stored["fusion"] == self.fusion:
-            return stored["by_lang"]
-        return None
+        return tuned_weights(self.index, self.modes, self.fusion)
 
     def close(self) -> None:
         self.index.close()
 
 
-def make_retriever(index: str | Path | Index, mode: str = "bm25", fusion: str = "rrf",
+def make_retriever(index: str | Path | Index, mode: str = "bm25", fusion: str = DEFAULT_FUSION,
                    weights: list[float] | None = None, k1: float | None = None, b: float | None = None,
-                   debias: bool | None = None, hybrid_of: tuple[str, ...] = ("bm25", "dense"),
-                   standardise: bool = True, doc_langs=None, exact: bool = False, group_weight: float | None = None):
-    """The retriever for ``mode`` (bm25, dense, sparse or hybrid of ``hybrid_of``) over ``index``.
+                   debias: bool | None = None, hybrid_of: tuple[str, ...] | None = None,
+                   standardise: bool = True, doc_langs=None, exact: bool = False, group_weight: float | None = None,
+                   language_aware: bool = True):
+    """The retriever for ``mode`` (bm25, dense, sparse or hybrid of ``hybrid_of``, by default
+    :func:`default_modes`) over ``index``; ``fusion`` and ``language_aware``: see HybridRetriever.
 
     ``debias`` and ``standardise``: the dense language-bias correction (see DenseRetriever).
     ``doc_langs``: only documents of these languages (codes, or a comma-separated string).
@@ -91,6 +137,7 @@ def make_retriever(index: str | Path | Index, mode: str = "bm25", fusion: str = 
     elif mode == "sparse":
         retriever = SparseRetriever(index, doc_langs=doc_langs)
     else:
-        retriever = HybridRetriever(index, tuple(hybrid_of), fusion=fusion, weights=weights, k1=k1, b=b,
-                                    debias=debias, standardise=standardise, doc_langs=doc_langs, exact=exact)
+        retriever = HybridRetriever(index, hybrid_of, fusion=fusion, weights=weights, k1=k1, b=b, debias=debias,
+                                    standardise=standardise, doc_langs=doc_langs, exact=exact,
+                                    language_aware=language_aware)
     return GroupEvidenceRetriever(retriever, group_weight) if group_weight > 0 else retriever

@@ -83,7 +83,7 @@ def create_app(indexes: dict[str, str | Path], writable: bool = False, api_key: 
                                         description="the query's language (default: detected among the "
                                                     "index's languages)")) -> dict:
         from babelir.serve.highlight import snippet
-        from babelir.text.langid import detect
+        from babelir.text.langid import detect, look_alikes, plausible_languages
         from babelir.types import normalize_lang
 
         target = service(index)
@@ -91,9 +91,10 @@ def create_app(indexes: dict[str, str | Path], writable: bool = False, api_key: 
             raise HTTPException(422, "q is blank")
         held = tuple(code for code in target.index.manifest.get("languages", {}) if code != "und")
         query_lang = normalize_lang(lang) if lang else detect(q, among=held or None)
+        written_in = frozenset({query_lang}) if lang else plausible_languages(q)
         doc_langs = target.index.language_filter(langs) if langs else None
         chosen = mode or target.modes()[0]
-        hits = target.search(q, query_lang, chosen, min(MAX_DEPTH, max(offset + k, 100)), doc_langs)
+        hits = target.search(q, query_lang, chosen, min(MAX_DEPTH, max(offset + k, 100)), doc_langs, written_in)
         page = hits[offset:offset + k]
         docs = target.documents([d for d, _ in page])
         terms = target.query_terms(q, query_lang)
@@ -103,8 +104,9 @@ def create_app(indexes: dict[str, str | Path], writable: bool = False, api_key: 
             text_snippet, marks = snippet(text, target.highlights(text, terms, doc_lang))
             results.append({"id": doc_id, "score": round(float(score), 6), "lang": doc_lang, "title": title,
                             "snippet": text_snippet, "highlights": marks})
-        return {"query": q, "detected_lang": query_lang, "mode": chosen, "total": len(hits), "offset": offset,
-                "k": k, "results": results}
+        alternatives = [] if lang else [code for code in look_alikes(query_lang) if code != query_lang]
+        return {"query": q, "detected_lang": query_lang, "lang_alternatives": alternatives, "mode": chosen,
+                "total": len(hits), "offset": offset, "k": k, "results": results}
 
     @app.get("/v1/docs/{index}/{doc_id}")
     def get_document(index: str, doc_id: str) -> dict:

@@ -50,11 +50,17 @@ class IndexService:
                 "writable": self.writable}
 
     # --- search -------------------------------------------------------------------------------
-    def search(self, text: str, lang: str, mode: str, depth: int, doc_langs: set[str] | None) -> list[tuple[str, float]]:
-        """The ranked (doc id, score) list of one query, at most ``depth`` long; in an index whose
-        documents have groups, each document also gains its group's evidence (as ``babelir search``)."""
-        from babelir.fuse import zscore
+    def search(self, text: str, lang: str, mode: str, depth: int, doc_langs: set[str] | None,
+               query_langs: frozenset[str] | None = None) -> list[tuple[str, float]]:
+        """The ranked (doc id, score) list of one query, at most ``depth`` long. ``lang``: the
+        language the query is analysed in; ``query_langs``: the languages it may be written in
+        (None: any), for the hybrid's language-aware fusion (as ``babelir search --mode hybrid``:
+        z-score fusion of every mode the index has, with ``babelir tune``'s weights for ``lang``
+        when stored; :mod:`babelir.retrieve.language_gate`). In an
+        index whose documents have groups, each document also gains its group's evidence."""
         from babelir.retrieve.grouped import MIN_DEPTH, default_group_weight, with_group_evidence
+        from babelir.retrieve.hybrid import DEFAULT_FUSION, default_modes, fusion_function, tuned_weights
+        from babelir.retrieve.language_gate import dense_calibrated, fuse_runs, scopes
 
         if mode not in self.modes():
             raise BabelirError(f"index {self.name} does not support mode {mode!r} (it supports "
@@ -65,9 +71,12 @@ class IndexService:
         if mode != "hybrid":
             ranking = self._single(mode, text, lang, wide if weight else depth, doc_langs)
         else:
-            parts = [m for m in ("bm25", "dense", "sparse") if m in self.modes()]
+            parts = default_modes(self.index)
             runs = [Run({"q": dict(self._single(m, text, lang, wide, doc_langs))}) for m in parts]
-            fused = zscore(runs)
+            weights = (tuned_weights(self.index, parts, DEFAULT_FUSION) or {}).get(lang)  # babelir tune's, if any
+            with self._index_lock:
+                where = scopes(parts, dense_calibrated(self.index, None))
+                fused = fuse_runs(self.index, runs, where, fusion_function(DEFAULT_FUSION), weights, {"q": query_langs})
             ranking = fused.ranking("q") if "q" in fused else []
         if weight and ranking:
             with self._index_lock:

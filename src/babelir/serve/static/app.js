@@ -93,7 +93,8 @@ function renderResults(data) {
   $("page").textContent = `page ${Math.floor(data.offset / state.k) + 1} of ${pages}`;
   $("prev").disabled = data.offset === 0;
   $("next").disabled = data.offset + state.k >= data.total;
-  setStatus(`${data.total} results · mode ${data.mode} · query language: ${data.detected_lang}`);
+  const alternatives = (data.lang_alternatives || []).length ? ` (or ${data.lang_alternatives.join(", ")}: the detector cannot tell them apart)` : "";
+  setStatus(`${data.total} results · mode ${data.mode} · query language: ${data.detected_lang}${alternatives}`);
   $("status").dataset.lang = data.detected_lang;
 }
 

