@@ -99,7 +99,7 @@ def child_babelir(work: Path) -> dict:
         "dense (exact)": make_retriever(index, "dense", exact=True),
         "dense (HNSW)": make_retriever(index, "dense"),
         "sparse": make_retriever(index, "sparse"),
-        "hybrid bm25+dense (HNSW), rrf": make_retriever(index, "hybrid"),
+        "hybrid (default: bm25+dense+sparse, zscore)": make_retriever(index, "hybrid"),
     }
     result = {name: timed(lambda q, r=r: r.retrieve([q], k=K), queries) for name, r in modes.items()}
     encoder = index.encoder

@@ -29,6 +29,17 @@ def _standardise(values: dict) -> dict:
     return {key: (v - mean) / spread if spread > 0 else 0.0 for key, v in values.items()}
 
 
+def _standardise_with_floor(values: dict) -> tuple[dict, float]:
+    """z-scores of one run's documents for one query, and the value of a document it did not
+    return (see :func:`zscore`)."""
+    first = next(iter(values.values()))
+    if first > 0 and all(v == first for v in values.values()):
+        n = len(values)
+        return {key: 1 / n ** 0.5 for key in values}, -(n ** 0.5)
+    z = _standardise(values)
+    return z, min(z.values())
+
+
 def rrf(runs: Sequence[Run], k: int = 60, depth: int | None = None) -> Run:
     """Reciprocal rank fusion of ``runs`` (each cut at ``depth`` when given)."""
     fused: dict[str, dict[str, float]] = {}
@@ -63,7 +74,12 @@ def linear(runs: Sequence[Run], weights: Sequence[float] | None = None) -> Run:
 
 def zscore(runs: Sequence[Run], weights: Sequence[float] | None = None) -> Run:
     """Weighted sum of per-query z-scores (mean 0, population standard deviation 1, over the
-    documents each run returned); a document a run did not return gets its lowest z-score."""
+    documents each run returned); a document a run did not return gets its lowest z-score.
+
+    A run whose documents all score alike and above 0 (one BM25 match, say) cannot be standardised
+    over them alone; it is standardised together with one document it did not return, at score 0
+    (what BM25 gives a document without a match): its n documents get 1/sqrt(n), the others
+    -sqrt(n), so a lone match still counts. Weights default to 1/n each (the mean of the z-scores)."""
     weights = list(weights) if weights is not None else [1.0 / len(runs)] * len(runs)
     if len(weights) != len(runs):
         raise BabelirError(f"{len(runs)} runs but {len(weights)} weights")
@@ -75,11 +91,10 @@ def zscore(runs: Sequence[Run], weights: Sequence[float] | None = None) -> Run:
             docs = run[qid] if qid in run else {}
             if not docs:
                 continue
-            per_run.append((_standardise(docs), weight))
+            per_run.append((*_standardise_with_floor(docs), weight))
         scores = fused.setdefault(qid, {})
-        union = {d for z, _ in per_run for d in z}
-        for z, weight in per_run:
-            floor = min(z.values())
+        union = {d for z, _, _ in per_run for d in z}
+        for z, floor, weight in per_run:
             for doc_id in union:
                 scores[doc_id] = scores.get(doc_id, 0.0) + weight * z.get(doc_id, floor)
     return Run(fused, name="zscore")

@@ -67,6 +67,6 @@ def quickstart(out: str | Path = "babelir-quickstart", quiet: bool = False, echo
         retriever.close()
     echo(f"\ndone in {time.perf_counter() - started:.1f}s. Try it yourself:\n"
          f"  babelir search {out / 'index'} --query \"the highest mountain in Africa\"\n"
-         f"  babelir search {out / 'index'} --query \"la montaña más alta de África\" --mode dense\n"
+         f"  babelir search {out / 'index'} --query \"la montaña más alta de África\" --mode hybrid\n"
          f"  babelir search {out / 'index'} --topics {out / 'collection' / 'topics.tsv'} -o run.trec\n"
          f"  babelir eval {out / 'collection' / 'qrels.trec'} {out / 'hybrid.run'} -m nDCG@10 -m R@100 --by-lang")

@@ -27,6 +27,8 @@ def is_dev(query_id: str, fraction: float) -> bool:
 
 def weight_grid(n: int, step: float) -> list[tuple[float, ...]]:
     """Every ``n``-vector of non-negative multiples of ``step`` that sums to 1."""
+    if not (0 < step <= 1):  # also refuses nan
+        raise BabelirError(f"--step must be a number above 0 that divides 1 (0.1, 0.05, 0.25 …); got {step}")
     units = round(1 / step)
     if abs(units * step - 1) > 1e-9 or units < 1:
         raise BabelirError(f"--step must divide 1 (0.1, 0.05, 0.25 …); got {step}")
@@ -36,7 +38,8 @@ def weight_grid(n: int, step: float) -> list[tuple[float, ...]]:
 
 @dataclass
 class LanguageWeights:
-    """The outcome for one language."""
+    """The outcome for one language; ``tuned`` is False when no query fell in its dev split (it then
+    keeps equal weights)."""
 
     lang: str
     weights: tuple[float, ...]
@@ -46,6 +49,7 @@ class LanguageWeights:
     dev_equal: float
     held_out_tuned: float | None
     held_out_equal: float | None
+    tuned: bool = True
 
 
 def tune_weights(runs: Sequence[Run], queries: Sequence[Query], qrels: Sequence[Qrel], fusion: str = "linear",
@@ -58,7 +62,7 @@ def tune_weights(runs: Sequence[Run], queries: Sequence[Query], qrels: Sequence[
     if fusion not in ("linear", "zscore"):
         raise BabelirError(f"tuning applies to linear or zscore fusion, not {fusion!r}")
     if not 0 < dev_fraction < 1:
-        raise BabelirError(f"--dev-fraction must be between 0 and 1; got {dev_fraction}")
+        raise BabelirError(f"--dev-fraction must be above 0 and below 1; got {dev_fraction}")
     fuse = linear if fusion == "linear" else zscore
     from babelir.text.langid import detect
 
@@ -80,9 +84,12 @@ def tune_weights(runs: Sequence[Run], queries: Sequence[Query], qrels: Sequence[
     for lang, ids in sorted(by_lang.items()):
         dev = [i for i in ids if is_dev(i, dev_fraction)]
         held_out = [i for i in ids if not is_dev(i, dev_fraction)]
-        if not dev:
-            raise BabelirError(f"language {lang}: no query falls in the dev split ({len(ids)} judged queries)")
-        best = max(grid, key=lambda w: (mean(w, dev), -max(w)))  # ties: the most even weights
+        if not dev:  # nothing to choose on: equal weights, said in the report
+            outcome.append(LanguageWeights(lang, equal, 0, len(held_out), None, None, mean(equal, held_out),
+                                           mean(equal, held_out), tuned=False))
+            continue
+        # ties: equal weights, then the most even grid weights
+        best = max([equal, *grid], key=lambda w: (mean(w, dev), w == equal, -max(w)))
         outcome.append(LanguageWeights(lang, best, len(dev), len(held_out), mean(best, dev), mean(equal, dev),
                                        mean(best, held_out), mean(equal, held_out)))
     return outcome

@@ -58,7 +58,8 @@ def _canonical(primary: str) -> str:
     """The canonical code of one lower-case primary subtag, from the ISO 639 tables (iso639-lang):
     the language's 639-1 code; else its macrolanguage's 639-1 code (Ayacucho Quechua ``quy`` ->
     ``qu``, Standard Arabic ``arb`` -> ``ar``, Cantonese ``yue`` -> ``zh``); else its 639-3 code.
-    Retired codes follow their replacement (``iw`` -> ``he``); codes ISO does not know stay."""
+    Retired codes follow their replacement (``iw`` -> ``he``); codes reserved for local use
+    (``qaa``-``qtz``) stay. A code ISO 639 does not know is a :class:`BabelirError`."""
     if primary in _OVERRIDES:
         return _OVERRIDES[primary]
     from iso639 import Lang
@@ -69,9 +70,11 @@ def _canonical(primary: str) -> str:
     except DeprecatedLanguageValue as exc:
         return _canonical(exc.change_to) if exc.change_to and exc.change_to != primary else primary
     except InvalidLanguageValue:
-        return primary
-    if primary not in (lang.pt1, lang.pt2b, lang.pt2t, lang.pt3, lang.pt5):
-        return primary  # matched a language name (e.g. "Ewe" vs "ewe" is fine; "Ao" is not a code)
+        lang = None
+    if lang is None or primary not in (lang.pt1, lang.pt2b, lang.pt2t, lang.pt3, lang.pt5):
+        if len(primary) == 3 and "qaa" <= primary <= "qtz":
+            return primary  # reserved for local use
+        raise BabelirError(f"unknown language code {primary!r} (not in ISO 639; e.g. 'th' or 'tha')")
     if lang.pt1:
         return lang.pt1
     macro = lang.macro()
@@ -86,9 +89,10 @@ def normalize_lang(code: str | None) -> str | None:
     Accepts ISO 639-1, 639-2 (B and T) and 639-3 codes and BCP-47 tags with a region or script
     (``zh-Hans``, ``pt_BR``): the primary subtag is kept and mapped through the ISO 639 tables
     (:func:`_canonical`), so every form of a language gets one code: ``or``/``ori``/``ory`` ->
-    ``or``, ``bo``/``tib``/``bod`` -> ``bo``. Unknown codes stay as given (lower case).
+    ``or``, ``bo``/``tib``/``bod`` -> ``bo``.
 
-    Raises :class:`BabelirError` for anything that is not 2-3 ASCII letters before the first ``-``.
+    Raises :class:`BabelirError` for anything that is not 2-3 ASCII letters before the first ``-``,
+    and for a code ISO 639 does not know (``xx``).
 
     >>> normalize_lang("tha"), normalize_lang("zh-Hans"), normalize_lang("EN"), normalize_lang("yue")
     ('th', 'zh', 'en', 'zh')

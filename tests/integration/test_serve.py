@@ -186,3 +186,12 @@ def test_the_service_hybrid_is_the_search_commands_default_hybrid(client, demo_i
     with Index.open(demo_index) as index:
         run = make_retriever(index, "hybrid", doc_langs=langs).retrieve([Query("q", query, lang)], k=10)
     assert served == [d for d, _ in run.ranking("q")]
+
+
+def test_errors_name_the_index_never_its_directory(client, demo_index):
+    """A language the index does not hold: 422 naming the registered index, no filesystem path."""
+    response = client.get("/v1/search", params={"index": "demo", "q": "Tesla", "langs": "fi"})
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert "index 'demo'" in detail and "fi" in detail
+    assert str(demo_index) not in detail and str(demo_index.parent) not in detail and "/" not in detail

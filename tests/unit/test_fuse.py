@@ -29,7 +29,7 @@ def test_zscore_hand_checked():
     # A: mean 2, sd sqrt(2/3): d1 +1.2247, d2 0, d3 -1.2247; B: mean 0.7, sd 0.2: d3 +1, d1 -1, d2 missing -> -1
     assert fused["q"] == pytest.approx({"d1": 0.5 * 1.224745 - 0.5, "d2": -0.5, "d3": -0.5 * 1.224745 + 0.5})
     assert [d for d, _ in fused.ranking("q")] == ["d1", "d3", "d2"]
-    assert fused["q2"] == {"d9": 0.0}  # one document: no spread
+    assert fused["q2"] == pytest.approx({"d9": 0.5})  # one document: z +1 against an unreturned one at 0
     with pytest.raises(BabelirError, match="2 runs but 3 weights"):
         zscore([A, B], [1, 1, 1])
 
@@ -75,3 +75,15 @@ def test_group_evidence_cuts_at_depth_and_keeps_empty_queries():
     run = Run({"q": {f"d{i}": float(i) for i in range(10)}, "empty": {}})
     out = group_evidence(run, {}, weight=1.0, depth=3)
     assert sorted(out["q"]) == ["d7", "d8", "d9"] and out["empty"] == {}
+
+
+def test_zscore_lets_a_lone_match_count():
+    """One BM25 match cannot be standardised over itself: it is standardised with an unmatched
+    document at score 0, so it gains over the documents the run did not return."""
+    bm25 = Run({"q": {"d1": 3.2}})
+    dense = Run({"q": {"d1": 0.5, "d2": 0.6, "d3": 0.4}})
+    fused = zscore([bm25, dense])
+    assert fused.ranking("q")[0][0] == "d1"
+    assert fused["q"]["d1"] - fused["q"]["d2"] == pytest.approx(0.5 * (1 - (-1)) + 0.5 * (0 - 1.2247), abs=1e-3)
+    tied = zscore([Run({"q": {"a": 2.0, "b": 2.0}}), Run({"q": {"c": 1.0, "a": 0.0}})], [1, 0])
+    assert tied["q"]["a"] == tied["q"]["b"] == pytest.approx(2 ** -0.5) and tied["q"]["c"] == pytest.approx(-(2 ** 0.5))

@@ -82,3 +82,13 @@ def test_macrolanguages():
     assert macrolanguage("nb") == macrolanguage("nn") == macrolanguage("no") == "no"
     assert macrolanguage("id") == macrolanguage("ms") == "ms"
     assert macrolanguage("en") == "en" and macrolanguage("und") == "und" and macrolanguage(None) is None
+
+
+def test_a_code_iso_does_not_know_is_a_user_error():
+    from babelir.errors import BabelirError
+
+    for code in ("xx", "zz", "xyz"):
+        with pytest.raises(BabelirError, match="unknown language code"):
+            normalize_lang(code)
+    assert normalize_lang("qaa") == "qaa" and normalize_lang("qtz") == "qtz"  # reserved for local use
+    assert normalize_lang("und") == "und" and normalize_lang("zxx") == "und"

@@ -34,3 +34,17 @@ def test_each_language_gets_the_weights_of_the_run_that_finds_its_answers():
     assert outcome["en"].dev_queries + outcome["en"].held_out_queries == 20
     with pytest.raises(BabelirError, match="no query of the topics"):
         tune_weights([Run(a), Run(b)], queries, [Qrel("other", "d", 1)])
+
+
+def test_a_language_without_dev_queries_keeps_equal_weights_and_bad_steps_are_refused():
+    a = {"q1": {"d1": 2.0, "d2": 1.0}}
+    b = {"q1": {"d2": 2.0, "d1": 1.0}}
+    queries = [Query("q1", "one question", "ru")]
+    qrels = [Qrel("q1", "d1", 1)]
+    fraction = 0.5 if not is_dev("q1", 0.5) else 0.01  # q1 outside the dev split
+    assert not is_dev("q1", fraction)
+    (outcome,) = tune_weights([Run(a), Run(b)], queries, qrels, "linear", dev_fraction=fraction, step=0.5)
+    assert not outcome.tuned and outcome.weights == (0.5, 0.5) and outcome.dev_queries == 0
+    for step in (0, -0.1, float("nan"), 0.3):
+        with pytest.raises(BabelirError, match="--step"):
+            weight_grid(2, step)

@@ -1,6 +1,7 @@
 """The ``babelir`` command line. Each command is a thin module: parse arguments, call one function.
 
-User errors (:class:`babelir.errors.BabelirError`) print one line and exit with status 2.
+User errors (:class:`babelir.errors.BabelirError`, and an ``OSError`` on a path the user gave: a
+directory where a file should be, a full disk) print one line and exit with status 2.
 """
 
 from __future__ import annotations
@@ -57,3 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a path the user gave that cannot be read or written: one line, not a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"babelir {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2

@@ -42,6 +42,8 @@ def run(args) -> int:
 
     if args.ann and not args.dense:
         raise BabelirError("--ann needs --dense (the graphs index the dense vectors)")
+    if args.batch_size is not None and args.batch_size < 1:
+        raise BabelirError(f"--batch-size must be 1 or more; got {args.batch_size}")
     encoder = None
     if args.dense or args.sparse:
         from babelir.encode.base import get_encoder

@@ -46,6 +46,10 @@ def run(args) -> int:
     from babelir.errors import BabelirError
     from babelir.retrieve.hybrid import make_retriever
 
+    if args.k is not None and args.k < 1:
+        raise BabelirError(f"--k must be 1 or more; got {args.k}")
+    if args.query is not None and not args.query.strip():
+        raise BabelirError("--query is blank")
     modes = None
     if args.hybrid_of is not None:
         modes = tuple(m.strip() for m in args.hybrid_of.split(",") if m.strip())

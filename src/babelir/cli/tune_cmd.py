@@ -30,8 +30,10 @@ def run(args) -> int:
     from babelir.io.qrels import read_qrels
     from babelir.io.topics import read_topics
     from babelir.retrieve.hybrid import default_modes, make_retriever
-    from babelir.tune import tune_weights
+    from babelir.tune import tune_weights, weight_grid
 
+    if args.depth < 1:
+        raise BabelirError(f"--depth must be 1 or more; got {args.depth}")
     queries, qrels = read_topics(args.topics), read_qrels(args.qrels)
     with Index.open(args.index, writable=not args.dry_run) as index:
         if args.hybrid_of is None:
@@ -40,10 +42,12 @@ def run(args) -> int:
             modes = tuple(m.strip() for m in args.hybrid_of.split(",") if m.strip())
             if not set(modes) <= {"bm25", "dense", "sparse"} or len(set(modes)) != len(modes) or len(modes) < 2:
                 raise BabelirError(f"--hybrid-of takes two or more of bm25, dense, sparse; got {args.hybrid_of!r}")
+        weight_grid(len(modes), args.step)  # a bad --step fails before the runs are made
         runs = [make_retriever(index, mode, group_weight=0.0).retrieve(queries, args.depth) for mode in modes]
         outcome = tune_weights(runs, queries, qrels, args.fusion, args.measure, args.dev_fraction, args.step)
+        skipped = [o.lang for o in outcome if not o.tuned]
         if not args.dry_run:
-            index.set_fusion_weights(modes, args.fusion, {o.lang: list(o.weights) for o in outcome},
+            index.set_fusion_weights(modes, args.fusion, {o.lang: list(o.weights) for o in outcome if o.tuned},
                                      {"measure": args.measure, "dev_fraction": args.dev_fraction, "step": args.step,
                                       "topics": str(args.topics)})
     if args.json:
@@ -56,6 +60,9 @@ def run(args) -> int:
                            [[o.lang, ",".join(f"{w:.2f}" for w in o.weights), str(o.dev_queries), v(o.dev_tuned),
                              v(o.dev_equal), str(o.held_out_queries), v(o.held_out_tuned), v(o.held_out_equal)]
                             for o in outcome]))
+        if skipped:
+            print(f"\nno query of {', '.join(skipped)} fell in the dev split: equal weights kept for "
+                  f"{'it' if len(skipped) == 1 else 'them'} (more judged queries, or a larger --dev-fraction)")
         where = "not stored (--dry-run)" if args.dry_run else f"stored in {args.index}/manifest.json"
         print(f"\nweights {where}; hybrid search with --fusion {args.fusion} --hybrid-of {','.join(modes)} "
               "and no --weights uses them per query language")

@@ -43,19 +43,40 @@ def _answer_sentence(path: Path, qa: dict, breaks: list) -> int:
     raise InputError(str(path), None, f"answers of {qa.get('id')}", f"answer_start {start} is in no sentence range")
 
 
+def _read(source: str | Path, lang: str) -> tuple[Path, list[dict]]:
+    """The path and the articles of one XQuAD-R language file (SQuAD layout, checked down to the
+    fields babelir reads); a missing or malformed file is an :class:`InputError`."""
+    path = Path(source) / f"{lang}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(str(path), None, None, "no such file (expected an XQuAD-R language file)") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(str(path), exc.lineno, None, f"not JSON: {exc.msg}") from None
+    articles = data.get("data") if isinstance(data, dict) else None
+    if not isinstance(articles, list):
+        raise InputError(str(path), None, "data", "not an XQuAD-R file: expected {\"data\": [articles]}")
+    for a, article in enumerate(articles):
+        paragraphs = article.get("paragraphs") if isinstance(article, dict) else None
+        if not isinstance(paragraphs, list):
+            raise InputError(str(path), None, f"data[{a}].paragraphs", "missing or not a list")
+        for p, paragraph in enumerate(paragraphs):
+            for key in ("sentences", "sentence_breaks", "qas"):
+                if not isinstance(paragraph, dict) or not isinstance(paragraph.get(key), list):
+                    raise InputError(str(path), None, f"data[{a}].paragraphs[{p}].{key}", "missing or not a list")
+            for q, qa in enumerate(paragraph["qas"]):
+                if not isinstance(qa, dict) or not isinstance(qa.get("id"), str) or not isinstance(qa.get("question"), str):
+                    raise InputError(str(path), None, f"data[{a}].paragraphs[{p}].qas[{q}]", "needs an id and a question")
+    return path, articles
+
+
 def load_language(source: str | Path, lang: str) -> tuple[Collection, dict[str, int]]:
     """One language's collection, and a map ``xquad id -> paragraph#/sentence#`` key for pooling.
 
     The second value maps each xquad question id to its answer's ``(paragraph#, sentence#)``
     encoded as ``"<p>-<s>"``.
     """
-    path = Path(source) / f"{lang}.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))["data"]
-    except FileNotFoundError:
-        raise InputError(str(path), None, None, "no such file (expected an XQuAD-R language file)") from None
-    except (json.JSONDecodeError, KeyError) as exc:
-        raise InputError(str(path), None, "data", f"not an XQuAD-R file: {exc}") from None
+    path, data = _read(source, lang)
     docs, queries, qrels, answers = [], [], [], {}
     paragraph_no = 0
     for article in data:
@@ -116,22 +137,31 @@ def parse_pairs(specs: list[str], langs: tuple[str, ...] = XQUADR_LANGS) -> list
     XQuAD-R does not have, or a malformed spec, is a :class:`BabelirError`."""
     from babelir.errors import BabelirError
 
+    from babelir.types import normalize_lang
+
     pairs: list[tuple[str, str]] = []
     for spec in specs:
         for item in spec.split(","):
             item = item.strip()
             if item == "all":
                 item = "*:*"
-            x, sep, y = item.partition(":")
-            if not sep or not x or not y:
+            sides = [side.strip() for side in item.split(":")]
+            if len(sides) != 2 or not all(sides):
                 raise BabelirError(f"--cross takes X:Y (query language : document language), e.g. de:en; got {item!r}")
-            for code in (x, y):
+            codes = []
+            for side in sides:
+                try:
+                    code = side if side == "*" else normalize_lang(side)
+                except BabelirError as exc:
+                    raise BabelirError(f"--cross {item}: {exc}") from None
                 if code != "*" and code not in langs:
-                    raise BabelirError(f"--cross {item}: XQuAD-R has no language {code!r} (it has {', '.join(langs)})")
-            for qx in (langs if x == "*" else (x,)):
-                for dy in (langs if y == "*" else (y,)):
-                    if qx != dy and (qx, dy) not in pairs:
-                        pairs.append((qx, dy))
+                    raise BabelirError(f"--cross {item}: XQuAD-R has no language {side!r} (it has {', '.join(langs)})")
+                codes.append(code)
+            x, y = codes
+            found = [(qx, dy) for qx in (langs if x == "*" else (x,)) for dy in (langs if y == "*" else (y,)) if qx != dy]
+            if not found:
+                raise BabelirError(f"--cross {item}: names no pair of two different languages")
+            pairs.extend(pair for pair in found if pair not in pairs)
     if not pairs:
         raise BabelirError("--cross names no pair of two different languages")
     return pairs
@@ -139,11 +169,7 @@ def parse_pairs(specs: list[str], langs: tuple[str, ...] = XQUADR_LANGS) -> list
 
 def paragraph_articles(source: str | Path, lang: str) -> list[str]:
     """Article title of each paragraph, in file order (paragraph numbers of babelir's doc ids)."""
-    path = Path(source) / f"{lang}.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))["data"]
-    except (FileNotFoundError, json.JSONDecodeError, KeyError) as exc:
-        raise InputError(str(path), None, "data", f"cannot read the XQuAD-R file: {exc}") from None
+    path, data = _read(source, lang)
     titles = [article.get("title", "") for article in data for _ in article["paragraphs"]]
     missing = set(XQUADR_TEST_ARTICLES) - set(titles)
     if missing:

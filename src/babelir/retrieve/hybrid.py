@@ -3,6 +3,7 @@ the CLI uses for every mode."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -64,8 +65,11 @@ class HybridRetriever:
         self.index = index
         modes = tuple(modes) if modes else default_modes(index)
         self._fuse = fusion_function(fusion)
-        if weights is not None and len(weights) != len(modes):
-            raise BabelirError(f"{len(modes)} modes ({', '.join(modes)}) but {len(weights)} weights")
+        if weights is not None:
+            if len(weights) != len(modes):
+                raise BabelirError(f"{len(modes)} modes ({', '.join(modes)}) but {len(weights)} weights")
+            if not all(math.isfinite(w) and w >= 0 for w in weights) or not any(weights):
+                raise BabelirError(f"fusion weights must be finite, 0 or more, and not all 0; got {list(weights)}")
         self.retrievers = [make_retriever(index, mode, k1=k1, b=b, debias=debias, standardise=standardise,
                                           doc_langs=doc_langs, exact=exact, group_weight=0.0) for mode in modes]
         self.modes, self.fusion, self.weights, self.depth = modes, fusion, weights, depth
@@ -128,8 +132,8 @@ def make_retriever(index: str | Path | Index, mode: str = "bm25", fusion: str = 
     index = index if isinstance(index, Index) else Index.open(index)
     if group_weight is None:
         group_weight = default_group_weight(index)
-    if group_weight < 0:
-        raise BabelirError(f"the group weight must be 0 or more, not {group_weight}")
+    if not math.isfinite(group_weight) or group_weight < 0:
+        raise BabelirError(f"the group weight must be a number, 0 or more, not {group_weight}")
     if mode == "bm25":
         retriever = BM25Retriever(index, k1=k1, b=b, doc_langs=doc_langs)
     elif mode == "dense":

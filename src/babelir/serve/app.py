@@ -60,9 +60,16 @@ def create_app(indexes: dict[str, str | Path], writable: bool = False, api_key: 
 
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
 
+    # an error about an index names it by its registered name, never by its directory
+    paths = sorted(((form, name) for name, path in indexes.items()
+                    for form in {str(path), str(Path(path)), str(Path(path).resolve())}), key=lambda p: -len(p[0]))
+
     @app.exception_handler(BabelirError)
     async def user_error(request: Request, exc: BabelirError):
-        return JSONResponse({"detail": str(exc)}, status_code=422)
+        message = str(exc)
+        for form, name in paths:
+            message = message.replace(form, f"index {name!r}")
+        return JSONResponse({"detail": message}, status_code=422)
 
     @app.get("/health")
     def health() -> dict:

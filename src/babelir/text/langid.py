@@ -1,8 +1,8 @@
 """Language identification, offline (py3langid), per document or per query.
 
 - ``detect(text)``: babelir's language code for ``text`` (``detect(text, among=…)`` chooses among
-  the given languages only: a server knows which languages its index holds, and a one-word query
-  such as "coffee" is otherwise easily taken for another language).
+  the given languages that are plausible for the text: a server knows which languages its index
+  holds, and a one-word query such as "coffee" is otherwise easily taken for another language).
 - ``language_probabilities(text)``: every language's probability (py3langid's naive Bayes
   posterior, softmax at temperature sqrt(bytes) so that short and long texts are comparably
   calibrated), codes merged through :func:`babelir.types.normalize_lang` (``zh``, ``wuu`` and
@@ -80,10 +80,17 @@ def _has_letters(text: str) -> bool:
 
 
 def detect(text: str, among: tuple[str, ...] | None = None) -> str:
-    """The most likely language of ``text`` (``und`` when it holds no letters), among ``among``
-    when given (a tuple of codes; ignored when py3langid knows fewer than two of them)."""
+    """The most likely language of ``text`` (``und`` when it holds no letters). With ``among`` (a
+    tuple of codes, e.g. an index's languages), the most likely of those that are plausible for
+    the text (:func:`plausible_languages`); when none is (a Tibetan query over English and Thai
+    documents), the most likely language of all."""
     if not _has_letters(text):
         return "und"
+    if among:
+        plausible = plausible_languages(text)
+        among = tuple(sorted(set(among) & plausible)) if plausible is not None else tuple(among)
+        if len(among) == 1:
+            return among[0]
     identifier = _restricted(tuple(sorted(among))) if among else None
     if identifier is None:
         from py3langid.langid import classify  # loads its model on first use
