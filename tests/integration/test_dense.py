@@ -130,8 +130,10 @@ def test_doc_langs_filter_in_every_mode(tmp_path):
     result = run_cli("search", tmp_path / "ix", "--query", "Moon tides", "--mode", "dense", "--doc-langs", "th",
                      "--k", "3", check=True)
     assert "th-elephant" in result.stdout and "en-moon" not in result.stdout
+    bad = run_cli("search", tmp_path / "ix", "--query", "x", "--doc-langs", "fi")
+    assert bad.returncode == 2 and "no documents in fi" in bad.stderr and "Traceback" not in bad.stderr
     bad = run_cli("search", tmp_path / "ix", "--query", "x", "--doc-langs", "xx")
-    assert bad.returncode == 2 and "no documents in xx" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode == 2 and "unknown language code 'xx'" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_ann_graphs_are_built_used_and_rebuilt_when_stale(tmp_path, caplog):
