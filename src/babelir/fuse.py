@@ -135,7 +135,6 @@ def fuse_by_language(runs: Sequence[Run], fuse: Callable[[Sequence[Run], Sequenc
 
     if LEXICAL not in scopes and ACROSS not in scopes or scopes.count(ACROSS) == len(scopes):
         return fuse(runs, weights)  # every run holds everywhere alike: nothing to separate
-    everything = list(range(len(runs)))
     cross_lingual = [i for i, scope in enumerate(scopes) if scope != LEXICAL]
     interleaving = [i for i, scope in enumerate(scopes) if scope == ACROSS] or cross_lingual
     fused = {"all": fuse(runs, weights)}

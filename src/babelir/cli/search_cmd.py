@@ -44,17 +44,13 @@ def register(p) -> None:
 
 def run(args) -> int:
     from babelir.errors import BabelirError
-    from babelir.retrieve.hybrid import make_retriever
+    from babelir.retrieve.hybrid import make_retriever, parse_modes
 
     if args.k is not None and args.k < 1:
         raise BabelirError(f"--k must be 1 or more; got {args.k}")
     if args.query is not None and not args.query.strip():
         raise BabelirError("--query is blank")
-    modes = None
-    if args.hybrid_of is not None:
-        modes = tuple(m.strip() for m in args.hybrid_of.split(",") if m.strip())
-        if not set(modes) <= {"bm25", "dense", "sparse"} or len(set(modes)) != len(modes) or len(modes) < 2:
-            raise BabelirError(f"--hybrid-of takes two or more of bm25, dense, sparse; got {args.hybrid_of!r}")
+    modes = None if args.hybrid_of is None else parse_modes(args.hybrid_of)
     try:
         weights = [float(w) for w in args.weights.split(",")] if args.weights else None
     except ValueError:

@@ -29,19 +29,14 @@ def run(args) -> int:
     from babelir.index.core import Index
     from babelir.io.qrels import read_qrels
     from babelir.io.topics import read_topics
-    from babelir.retrieve.hybrid import default_modes, make_retriever
+    from babelir.retrieve.hybrid import default_modes, make_retriever, parse_modes
     from babelir.tune import tune_weights, weight_grid
 
     if args.depth < 1:
         raise BabelirError(f"--depth must be 1 or more; got {args.depth}")
     queries, qrels = read_topics(args.topics), read_qrels(args.qrels)
     with Index.open(args.index, writable=not args.dry_run) as index:
-        if args.hybrid_of is None:
-            modes = default_modes(index)
-        else:
-            modes = tuple(m.strip() for m in args.hybrid_of.split(",") if m.strip())
-            if not set(modes) <= {"bm25", "dense", "sparse"} or len(set(modes)) != len(modes) or len(modes) < 2:
-                raise BabelirError(f"--hybrid-of takes two or more of bm25, dense, sparse; got {args.hybrid_of!r}")
+        modes = default_modes(index) if args.hybrid_of is None else parse_modes(args.hybrid_of)
         weight_grid(len(modes), args.step)  # a bad --step fails before the runs are made
         runs = [make_retriever(index, mode, group_weight=0.0).retrieve(queries, args.depth) for mode in modes]
         outcome = tune_weights(runs, queries, qrels, args.fusion, args.measure, args.dev_fraction, args.step)

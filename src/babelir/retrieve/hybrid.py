@@ -27,6 +27,14 @@ def default_modes(index: Index) -> tuple[str, ...]:
     return ("bm25", "dense", "sparse") if index.manifest.get("sparse") else ("bm25", "dense")
 
 
+def parse_modes(spec: str) -> tuple[str, ...]:
+    """``"bm25,dense"`` as modes to fuse: two or more different ones of bm25, dense, sparse."""
+    modes = tuple(m.strip() for m in spec.split(",") if m.strip())
+    if not set(modes) <= {"bm25", "dense", "sparse"} or len(set(modes)) != len(modes) or len(modes) < 2:
+        raise BabelirError(f"--hybrid-of takes two or more of bm25, dense, sparse; got {spec!r}")
+    return modes
+
+
 def fusion_function(fusion: str):
     """``fuse(runs, weights) -> Run`` for a fusion name (RRF takes no weights)."""
     if fusion == "rrf":
