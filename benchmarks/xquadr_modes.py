@@ -32,9 +32,11 @@ from babelir.train.data import doc_part, paragraph_articles
 from benchmarks.xquadr_bm25 import make_analyzer
 
 MODES = [("bm25", {}), ("dense", {}), ("sparse", {}),
-         ("hybrid rrf", {"fusion": "rrf"}), ("hybrid linear", {"fusion": "linear"}),
+         ("hybrid rrf", {"fusion": "rrf", "hybrid_of": ("bm25", "dense")}),
+         ("hybrid linear", {"fusion": "linear", "hybrid_of": ("bm25", "dense")}),
          ("hybrid linear 3", {"fusion": "linear", "hybrid_of": ("bm25", "dense", "sparse")}),
-         ("hybrid zscore 3", {"fusion": "zscore", "hybrid_of": ("bm25", "dense", "sparse")})]
+         ("hybrid zscore 3", {"fusion": "zscore", "hybrid_of": ("bm25", "dense", "sparse")}),
+         ("hybrid default", {})]  # babelir search --mode hybrid: language-aware zscore of bm25, dense, sparse
 PARTS = ("all", "train", "test")
 
 
