@@ -133,7 +133,7 @@ def fuse_by_language(runs: Sequence[Run], fuse: Callable[[Sequence[Run], Sequenc
     def part(indexes: list[int]) -> Run:
         return fuse([runs[i] for i in indexes], [weights[i] for i in indexes] if weights is not None else None)
 
-    if LEXICAL not in scopes and ACROSS not in scopes or scopes.count(ACROSS) == len(scopes):
+    if (LEXICAL not in scopes and ACROSS not in scopes) or scopes.count(ACROSS) == len(scopes):
         return fuse(runs, weights)  # every run holds everywhere alike: nothing to separate
     cross_lingual = [i for i, scope in enumerate(scopes) if scope != LEXICAL]
     interleaving = [i for i, scope in enumerate(scopes) if scope == ACROSS] or cross_lingual

@@ -84,7 +84,7 @@ class HybridRetriever:
         self.debias, self.standardise, self.language_aware = debias, standardise, language_aware
 
     def retrieve(self, queries: Iterable[Query], k: int = 100, lang: str | None = "auto", quiet: bool = True) -> Run:
-        from babelir.retrieve.language_gate import dense_calibrated, fuse_runs, query_languages, scopes
+        from babelir.retrieve.language_gate import dense_calibrated, fuse_runs, query_languages, run_scopes
 
         queries = list(queries)
         depth = max(k, self.depth)
@@ -93,7 +93,7 @@ class HybridRetriever:
         if self.language_aware:
             langs = {q.id: query_languages(q, lang) for q in queries}
             calibrated = "dense" in self.modes and dense_calibrated(self.index, self.debias, self.standardise)
-            where = scopes(self.modes, calibrated)
+            where = run_scopes(self.modes, calibrated)
         fused: dict[str, dict[str, float]] = {}
         for ids, weights in self._weight_groups(queries, lang):
             subset = [Run({q: run[q] for q in ids if q in run}) for run in runs]

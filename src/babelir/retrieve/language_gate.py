@@ -19,10 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from babelir.fuse import ACROSS, LEXICAL, WITHIN
+from babelir.fuse import ACROSS, LEXICAL, WITHIN, fuse_by_language
 from babelir.run import Run
 from babelir.types import Query, macrolanguage, normalize_lang
-
 
 
 def query_languages(query: Query, lang: str | None = "auto") -> frozenset[str] | None:
@@ -53,7 +52,7 @@ def lexical_languages(query_langs: frozenset[str] | None, index_langs: Iterable[
     return None if holds >= index_langs else holds
 
 
-def scopes(modes: Sequence[str], dense_calibrated: bool) -> list[str]:
+def run_scopes(modes: Sequence[str], dense_calibrated: bool) -> list[str]:
     """Where each mode's evidence holds (:func:`babelir.fuse.fuse_by_language`): BM25 matches the
     query's words in a document's words (``LEXICAL``); learned sparse scores hold across languages but
     are not comparable across them (``WITHIN``); dense scores are comparable across languages when
@@ -73,16 +72,14 @@ def dense_calibrated(index, debias: bool | None, standardise: bool = True) -> bo
     return bool(corrected and standardise)
 
 
-def fuse_runs(index, runs: Sequence[Run], scopes_: Sequence[str], fuse, weights: Sequence[float] | None,
+def fuse_runs(index, runs: Sequence[Run], scopes: Sequence[str], fuse, weights: Sequence[float] | None,
               query_langs: dict[str, frozenset[str] | None], language_aware: bool = True) -> Run:
-    """``runs`` (over ``index``, each with its scope from :func:`scopes`) fused by ``fuse(runs,
+    """``runs`` (over ``index``, each with its scope from :func:`run_scopes`) fused by ``fuse(runs,
     weights)``. With ``language_aware``, each run counts where it holds
     (:func:`babelir.fuse.fuse_by_language`): BM25 for documents in a language the query may be
     written in (``query_langs``: query id -> :func:`query_languages`), the cross-lingual runs within
     every language, and the runs calibrated across languages (dense with its correction; else all
     the cross-lingual runs) interleave the languages."""
-    from babelir.fuse import fuse_by_language
-
     if not language_aware:
         return fuse(runs, weights)
     index_langs = index.manifest.get("languages") or {"und": 0}
@@ -94,4 +91,4 @@ def fuse_runs(index, runs: Sequence[Run], scopes_: Sequence[str], fuse, weights:
         doc_langs = {doc_id: only for run in runs for qid in run for doc_id in run[qid]}
     else:
         doc_langs = index.store.langs(sorted({doc_id for run in runs for qid in run for doc_id in run[qid]}))
-    return fuse_by_language(runs, fuse, scopes_, allowed, doc_langs, weights)
+    return fuse_by_language(runs, fuse, scopes, allowed, doc_langs, weights)

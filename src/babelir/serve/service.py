@@ -60,7 +60,7 @@ class IndexService:
         index whose documents have groups, each document also gains its group's evidence."""
         from babelir.retrieve.grouped import MIN_DEPTH, default_group_weight, with_group_evidence
         from babelir.retrieve.hybrid import DEFAULT_FUSION, default_modes, fusion_function, tuned_weights
-        from babelir.retrieve.language_gate import dense_calibrated, fuse_runs, scopes
+        from babelir.retrieve.language_gate import dense_calibrated, fuse_runs, run_scopes
 
         if mode not in self.modes():
             raise BabelirError(f"index {self.name} does not support mode {mode!r} (it supports "
@@ -75,7 +75,7 @@ class IndexService:
             runs = [Run({"q": dict(self._single(m, text, lang, wide, doc_langs))}) for m in parts]
             weights = (tuned_weights(self.index, parts, DEFAULT_FUSION) or {}).get(lang)  # babelir tune's, if any
             with self._index_lock:
-                where = scopes(parts, dense_calibrated(self.index, None))
+                where = run_scopes(parts, dense_calibrated(self.index, None))
                 fused = fuse_runs(self.index, runs, where, fusion_function(DEFAULT_FUSION), weights, {"q": query_langs})
             ranking = fused.ranking("q") if "q" in fused else []
         if weight and ranking:
