@@ -83,7 +83,7 @@ def zscore(runs: Sequence[Run], weights: Sequence[float] | None = None) -> Run:
     weights = list(weights) if weights is not None else [1.0 / len(runs)] * len(runs)
     if len(weights) != len(runs):
         raise BabelirError(f"{len(runs)} runs but {len(weights)} weights")
-    queries = {qid for run in runs for qid in run}
+    queries = dict.fromkeys(qid for run in runs for qid in run)  # in the runs' order, every time
     fused: dict[str, dict[str, float]] = {}
     for qid in queries:
         per_run = []
@@ -120,8 +120,9 @@ def fuse_by_language(runs: Sequence[Run], fuse: Callable[[Sequence[Run], Sequenc
     that language's documents (a document only runs that do not hold there found is dropped). With
     one language among the candidates, those fused scores are the output (a monolingual search is the
     plain fusion of its runs). With several, the languages are interleaved by the ``ACROSS`` runs
-    (all the non-lexical runs when none is ``ACROSS``): each language's documents take, best first,
-    the ``ACROSS`` fusion's scores of the same documents (one that those runs did not return counts
+    (all the non-lexical runs when none is ``ACROSS``; with equal weights when their given weights
+    are all 0): each language's documents take, best first, the ``ACROSS`` fusion's scores of the
+    same documents (one that those runs did not return counts
     at the query's lowest such score). This is the merge step of multilingual result merging
     (per-language retrieval, then one list; Savoy, CLEF 2003) on a scale already calibrated across
     languages, so fusion reorders documents inside a language and never moves one language's
@@ -131,7 +132,8 @@ def fuse_by_language(runs: Sequence[Run], fuse: Callable[[Sequence[Run], Sequenc
         raise BabelirError(f"{len(runs)} runs need as many scopes among {LEXICAL}, {WITHIN}, {ACROSS}; got {scopes}")
 
     def part(indexes: list[int]) -> Run:
-        return fuse([runs[i] for i in indexes], [weights[i] for i in indexes] if weights is not None else None)
+        chosen = [weights[i] for i in indexes] if weights is not None else None
+        return fuse([runs[i] for i in indexes], chosen if chosen and any(chosen) else None)  # all 0: equal
 
     if (LEXICAL not in scopes and ACROSS not in scopes) or scopes.count(ACROSS) == len(scopes):
         return fuse(runs, weights)  # every run holds everywhere alike: nothing to separate

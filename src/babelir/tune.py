@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from babelir.errors import BabelirError
 from babelir.run import Run
 from babelir.types import Qrel, Query
+
+
+MAX_GRID = 10_000  # weight vectors scored at most (each one fuses and evaluates every query)
 
 
 def is_dev(query_id: str, fraction: float) -> bool:
@@ -32,6 +36,9 @@ def weight_grid(n: int, step: float) -> list[tuple[float, ...]]:
     units = round(1 / step)
     if abs(units * step - 1) > 1e-9 or units < 1:
         raise BabelirError(f"--step must divide 1 (0.1, 0.05, 0.25 …); got {step}")
+    if math.comb(units + n - 1, n - 1) > MAX_GRID:
+        raise BabelirError(f"--step {step} makes {math.comb(units + n - 1, n - 1):,} weight vectors for {n} modes "
+                           f"(at most {MAX_GRID:,}); take a coarser step")
     return [tuple(c / units for c in combo) for combo in itertools.product(range(units + 1), repeat=n)
             if sum(combo) == units]
 
@@ -53,9 +60,12 @@ class LanguageWeights:
 
 
 def tune_weights(runs: Sequence[Run], queries: Sequence[Query], qrels: Sequence[Qrel], fusion: str = "linear",
-                 measure: str = "nDCG@10", dev_fraction: float = 0.5, step: float = 0.1) -> list[LanguageWeights]:
+                 measure: str = "nDCG@10", dev_fraction: float = 0.5, step: float = 0.1,
+                 fuse=None) -> list[LanguageWeights]:
     """Per language: the grid weights that fuse ``runs`` best on the dev split, and how they do
-    on the held-out split against equal weights."""
+    on the held-out split against equal weights. ``fuse(runs, weights) -> Run``: the fusion the
+    weights are for (default: plain ``fusion``; ``babelir tune`` passes hybrid search's own,
+    language-aware one, so that the weights are chosen for the ranking search will make)."""
     from babelir.evaluate.metrics import per_query_values
     from babelir.fuse import linear, zscore
 
@@ -63,7 +73,7 @@ def tune_weights(runs: Sequence[Run], queries: Sequence[Query], qrels: Sequence[
         raise BabelirError(f"tuning applies to linear or zscore fusion, not {fusion!r}")
     if not 0 < dev_fraction < 1:
         raise BabelirError(f"--dev-fraction must be above 0 and below 1; got {dev_fraction}")
-    fuse = linear if fusion == "linear" else zscore
+    fuse = fuse or (linear if fusion == "linear" else zscore)
     from babelir.text.langid import detect
 
     judged = {q.query_id for q in qrels}

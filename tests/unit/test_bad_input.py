@@ -49,3 +49,32 @@ def test_empty_file(tmp_path):
 def test_missing_file():
     with pytest.raises(InputError, match="no such file"):
         list(read_corpus("/nonexistent/corpus.jsonl"))
+
+
+def test_a_truncated_gzip_corpus_is_an_error_at_the_line_it_breaks(tmp_path):
+    import gzip
+    import json
+
+    whole = gzip.compress("".join(json.dumps({"id": f"d{i}", "text": f"text number {i}"}) + "\n"
+                                  for i in range(3000)).encode())
+    path = write(tmp_path / "corpus.jsonl.gz", whole[:4000])
+    with pytest.raises(InputError, match="the compressed file ends early") as info:
+        list(read_corpus(path))
+    assert info.value.line > 1
+
+
+def test_a_cutoff_below_one_is_refused_before_trec_eval_aborts():
+    from babelir.errors import BabelirError
+    from babelir.evaluate.metrics import parse_measures
+
+    for name in ("nDCG@0", "P@0", "R@0"):
+        with pytest.raises(BabelirError, match="cutoff must be 1 or more"):
+            parse_measures([name])
+
+
+def test_usage_errors_are_one_line_and_exit_2():
+    from tests.conftest import run_cli
+
+    for args in (["search", "ix", "--mode", "foo", "--query", "x"], ["nope"], ["analyze"]):
+        result = run_cli(*args)
+        assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr

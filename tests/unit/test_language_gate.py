@@ -98,3 +98,19 @@ def test_query_languages_given_detected_or_unknown():
     german = query_languages(Query("q", "Wann wurde Nikola Tesla geboren und wo hat er studiert?"))
     assert "de" in german and "en" not in german
     assert "en" in query_languages(Query("q", "Tesla"))  # one word: many languages stay plausible
+
+
+def test_lexical_only_weights_still_interleave_languages_by_dense():
+    """--weights 1,0 (BM25 only): each language is ordered by BM25, and the languages are still
+    interleaved by dense (with equal weights among the interleaving runs), not all tied at 0."""
+    runs = _runs()
+    fused = fuse_by_language(runs, zscore, [LEXICAL, ACROSS], {"q": frozenset({"en"})}, DOC_LANGS, [1.0, 0.0])
+    english = [d for d, _ in fused.ranking("q") if d.startswith("en-")]
+    assert english == ["en-b", "en-a", "en-c"]  # BM25's order
+    assert len(set(fused["q"].values())) == len(fused["q"])  # real scores, no ties
+    assert fused.ranking("q")[0][0] == "ar-x"  # dense's best document leads
+
+
+def test_zscore_keeps_the_order_of_the_queries():
+    runs = [Run({q: {"d": 1.0, "e": 0.5} for q in ("q3", "q1", "q2")})]
+    assert list(zscore(runs)) == ["q3", "q1", "q2"]

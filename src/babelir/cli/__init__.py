@@ -29,10 +29,18 @@ COMMANDS = {
 }
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (``babelir search: error: …``) and exit 2,
+    like babelir's other user errors, instead of the usage block."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     import babelir
 
-    parser = argparse.ArgumentParser(prog="babelir", description="Multilingual and cross-lingual search.")
+    parser = OneLineErrors(prog="babelir", description="Multilingual and cross-lingual search.")
     parser.add_argument("--version", action="version", version=f"babelir {babelir.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, help_text in COMMANDS.items():

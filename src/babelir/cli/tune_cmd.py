@@ -23,6 +23,18 @@ def register(p) -> None:
     p.add_argument("--json", action="store_true", help="print the per-language outcome as JSON")
 
 
+def search_fusion(index, modes, fusion: str, queries):
+    """``fuse(runs, weights)`` as ``babelir search --mode hybrid`` fuses (language-aware), so that
+    tune scores the ranking its weights will be used for."""
+    from babelir.retrieve.hybrid import fusion_function
+    from babelir.retrieve.language_gate import dense_calibrated, fuse_runs, query_languages, run_scopes
+
+    scopes = run_scopes(modes, "dense" in modes and dense_calibrated(index, None))
+    langs = {q.id: query_languages(q) for q in queries}
+    plain = fusion_function(fusion)
+    return lambda runs, weights: fuse_runs(index, runs, scopes, plain, weights, langs)
+
+
 def run(args) -> int:
     from babelir.errors import BabelirError
     from babelir.evaluate.table import format_table
@@ -39,7 +51,8 @@ def run(args) -> int:
         modes = default_modes(index) if args.hybrid_of is None else parse_modes(args.hybrid_of)
         weight_grid(len(modes), args.step)  # a bad --step fails before the runs are made
         runs = [make_retriever(index, mode, group_weight=0.0).retrieve(queries, args.depth) for mode in modes]
-        outcome = tune_weights(runs, queries, qrels, args.fusion, args.measure, args.dev_fraction, args.step)
+        outcome = tune_weights(runs, queries, qrels, args.fusion, args.measure, args.dev_fraction, args.step,
+                               fuse=search_fusion(index, modes, args.fusion, queries))
         skipped = [o.lang for o in outcome if not o.tuned]
         if not args.dry_run:
             index.set_fusion_weights(modes, args.fusion, {o.lang: list(o.weights) for o in outcome if o.tuned},

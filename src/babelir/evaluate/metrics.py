@@ -46,9 +46,13 @@ def parse_measures(names: Iterable[str]):
     parsed = []
     for name in names:
         try:
-            parsed.append(ir_measures.parse_measure(name))
+            measure = ir_measures.parse_measure(name)
         except (ValueError, NameError, SyntaxError, TypeError, AttributeError):
             raise BabelirError(f"unknown measure {name!r} (examples: nDCG@10, R@100, RR@10, AP, P@5)") from None
+        cutoff = measure.params.get("cutoff") if hasattr(measure, "params") else None
+        if cutoff is not None and cutoff < 1:  # trec_eval aborts the process on a cutoff below 1
+            raise BabelirError(f"measure {name!r}: the cutoff must be 1 or more")
+        parsed.append(measure)
     return parsed
 
 

@@ -26,6 +26,19 @@ def _open_binary(path: Path):
     return gzip.open(path, "rb") if magic == _GZIP_MAGIC else open(path, "rb")
 
 
+def _lines(path: Path, handle) -> Iterator[tuple[int, bytes]]:
+    """Numbered raw lines; a damaged or truncated gzip stream is an InputError at the line it breaks."""
+    import zlib
+
+    lineno = 0
+    try:
+        for lineno, raw in enumerate(handle, start=1):
+            yield lineno, raw
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        reason = "ends early" if isinstance(exc, EOFError) else f"is damaged ({exc})"
+        raise InputError(str(path), lineno + 1, None, f"the compressed file {reason}") from None
+
+
 def open_lines(path: str | Path, on_bad: Callable[[InputError], None] | None = None) -> Iterator[tuple[int, str]]:
     """Yield (1-based line number, line without its newline) from a text or gzip file.
 
@@ -34,7 +47,7 @@ def open_lines(path: str | Path, on_bad: Callable[[InputError], None] | None = N
     """
     path = Path(path)
     with _open_binary(path) as handle:
-        for lineno, raw in enumerate(handle, start=1):
+        for lineno, raw in _lines(path, handle):
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:

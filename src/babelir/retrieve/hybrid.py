@@ -59,7 +59,7 @@ class HybridRetriever:
     the default), by min-max normalised linear interpolation (``linear``) or by RRF.
 
     ``modes``: the modes to fuse (default: :func:`default_modes`). ``weights``: linear / zscore
-    fusion weights, one per mode; without them, the per-language weights ``babelir tune`` stored
+    fusion weights, one per mode (finite, 0 or more; scaled to sum 1); without them, the per-language weights ``babelir tune`` stored
     in the index for these modes and this fusion, else equal weights. ``language_aware`` (default):
     BM25's evidence counts only for documents in a language the query may be written in, the
     fusion orders each language's documents, and dense scores (calibrated across languages by its
@@ -78,6 +78,9 @@ class HybridRetriever:
                 raise BabelirError(f"{len(modes)} modes ({', '.join(modes)}) but {len(weights)} weights")
             if not all(math.isfinite(w) and w >= 0 for w in weights) or not any(weights):
                 raise BabelirError(f"fusion weights must be finite, 0 or more, and not all 0; got {list(weights)}")
+            largest = max(weights)  # only their ratios matter: scaled to sum 1 (1e308 would overflow)
+            weights = [w / largest for w in weights]
+            weights = [w / sum(weights) for w in weights]
         self.retrievers = [make_retriever(index, mode, k1=k1, b=b, debias=debias, standardise=standardise,
                                           doc_langs=doc_langs, exact=exact, group_weight=0.0) for mode in modes]
         self.modes, self.fusion, self.weights, self.depth = modes, fusion, weights, depth
@@ -100,7 +103,8 @@ class HybridRetriever:
             part = fuse_runs(self.index, subset, where, self._fuse, weights,
                              {q: langs[q] for q in ids} if langs else {}, self.language_aware)
             fused.update({q: part[q] for q in part})
-        return Run(fused, name=f"babelir-hybrid-{self.fusion}").cutoff(k)
+        in_order = {q.id: fused[q.id] for q in queries if q.id in fused}  # the topics' order
+        return Run(in_order, name=f"babelir-hybrid-{self.fusion}").cutoff(k)
 
     def _weight_groups(self, queries: list[Query], lang: str | None) -> list[tuple[list[str], list[float] | None]]:
         """Query ids grouped by the fusion weights they take: the given ones, else those ``babelir

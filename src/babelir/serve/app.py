@@ -130,6 +130,9 @@ def create_app(indexes: dict[str, str | Path], writable: bool = False, api_key: 
 
         authorise(x_api_key)
         target = service(index)
+        blank = [d.id for d in body.documents if not d.text.strip()]
+        if blank:
+            raise HTTPException(422, f"documents without text: {', '.join(blank[:10])}")
         ids = [d.id for d in body.documents]
         if len(set(ids)) != len(ids):
             raise HTTPException(422, "the same id appears twice in the request")
