@@ -19,10 +19,9 @@ from babelir.evaluate.metrics import evaluate
 from babelir.evaluate.table import format_table
 from babelir.index.bm25 import BM25Params
 from babelir.index.core import Index
-from babelir.io.xquadr import XQUADR_LANGS, load_language
+from babelir.io.xquadr import XQUADR_LANGS, load_language, paragraph_articles, query_parts
 from babelir.retrieve.bm25 import BM25Retriever
 from babelir.text.analyzer import get_analyzer
-from babelir.train.data import doc_part, paragraph_articles
 
 DEFAULT_GRID = "0.9:0.4,0.5:0.5,0.6:0.3,0.9:0.2,0.9:0.6,0.9:0.75,1.2:0.3,1.2:0.4,1.2:0.75,1.5:0.5"
 PARTS = ("all", "train", "test")
@@ -42,7 +41,7 @@ def score_language(data: str, lang: str, settings: dict, workdir: Path) -> dict:
     name to ``(analyzer, BM25Params)``."""
     collection, _ = load_language(data, lang)
     titles = paragraph_articles(data, lang)
-    part = {q.query_id: doc_part(titles, q.doc_id) for q in collection.qrels}
+    part = query_parts(collection, titles)
     scores = {}
     for number, (name, (analyzer, params)) in enumerate(settings.items()):
         index = Index.create(workdir / f"{lang}-{number}", analyzer=analyzer, params=params)

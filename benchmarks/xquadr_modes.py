@@ -26,9 +26,8 @@ from babelir.encode.base import get_encoder
 from babelir.evaluate.metrics import evaluate
 from babelir.evaluate.table import format_table
 from babelir.index.core import Index
-from babelir.io.xquadr import XQUADR_LANGS, load_language
+from babelir.io.xquadr import XQUADR_LANGS, load_language, paragraph_articles, query_parts
 from babelir.retrieve.hybrid import make_retriever
-from babelir.train.data import doc_part, paragraph_articles
 from benchmarks.xquadr_bm25 import make_analyzer
 
 MODES = [("bm25", {}), ("dense", {}), ("sparse", {}),
@@ -56,7 +55,7 @@ def main(argv=None) -> None:
         for lang in args.langs:
             collection, _ = load_language(args.data, lang)
             titles = paragraph_articles(args.data, lang)
-            part = {q.query_id: doc_part(titles, q.doc_id) for q in collection.qrels}
+            part = query_parts(collection, titles)
             index = Index.create(Path(tmp) / lang, encoder=encoder, sparse=True, analyzer=make_analyzer(args.analyzer, collection, not args.no_pieces))
             index.add(collection.docs)
             for weight in args.group_weights:

@@ -18,7 +18,7 @@ from babelir.io.corpus import read_corpus
 from babelir.io.records import BadRecords
 from babelir.progress import progress
 from babelir.text.analyzer import Analyzer
-from babelir.text.langid import LOOK_ALIKES
+from babelir.text.langid import LOOK_ALIKES, ambiguity_note
 from babelir.types import Doc, normalize_lang
 
 
@@ -47,8 +47,6 @@ class BuildSummary:
         if self.detected:
             out.append(f"language detected for {self.detected} documents without one")
         for code, count in self.ambiguous.items():
-            from babelir.text.langid import ambiguity_note
-
             out.append(f"{count} documents detected as {code}: {ambiguity_note(code)} (--lang, or a 'lang' field)")
         if self.skipped_bad:
             out.append(f"skipped {self.skipped_bad} bad records, e.g.:")

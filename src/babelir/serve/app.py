@@ -97,8 +97,12 @@ def create_app(indexes: dict[str, str | Path], writable: bool = False, api_key: 
         if not q.strip():
             raise HTTPException(422, "q is blank")
         held = tuple(code for code in target.index.manifest.get("languages", {}) if code != "und")
-        query_lang = normalize_lang(lang) if lang else detect(q, among=held or None)
-        written_in = frozenset({query_lang}) if lang else plausible_languages(q)
+        if lang:
+            query_lang = normalize_lang(lang)
+            written_in = frozenset({query_lang})
+        else:  # the plausible languages, computed once, serve detection and the hybrid's language check
+            written_in = plausible_languages(q)
+            query_lang = detect(q, among=held or None, plausible=written_in)
         doc_langs = target.index.language_filter(langs) if langs else None
         chosen = mode or target.modes()[0]
         hits = target.search(q, query_lang, chosen, min(MAX_DEPTH, max(offset + k, 100)), doc_langs, written_in)

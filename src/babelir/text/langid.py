@@ -79,15 +79,16 @@ def _has_letters(text: str) -> bool:
     return any(ch.isalpha() for ch in text)
 
 
-def detect(text: str, among: tuple[str, ...] | None = None) -> str:
+def detect(text: str, among: tuple[str, ...] | None = None, plausible: frozenset[str] | None = None) -> str:
     """The most likely language of ``text`` (``und`` when it holds no letters). With ``among`` (a
     tuple of codes, e.g. an index's languages), the most likely of those that are plausible for
     the text (:func:`plausible_languages`); when none is (a Tibetan query over English and Thai
-    documents), the most likely language of all."""
+    documents), the most likely language of all. ``plausible``: :func:`plausible_languages` of
+    the text when the caller has it already."""
     if not _has_letters(text):
         return "und"
     if among:
-        plausible = plausible_languages(text)
+        plausible = plausible if plausible is not None else plausible_languages(text)
         among = tuple(sorted(set(among) & plausible)) if plausible is not None else tuple(among)
         if len(among) == 1:
             return among[0]
