@@ -1,6 +1,8 @@
 """Records that flow through babelir, and language codes.
 
-Ids are strings, always: ``"0012"`` stays ``"0012"``.
+Ids are strings, always: ``"0012"`` stays ``"0012"``, and never hold whitespace, control characters
+or lone surrogates (:func:`id_problem`, the one check every reader, the CLI and the HTTP API use).
+Texts, titles and groups may hold anything but lone surrogates (:func:`text_problem`).
 
 Languages are ISO 639-1 codes where one exists (``th``, ``zh``, ``sw``), ISO 639-3 otherwise.
 :func:`normalize_lang` accepts the other forms through one mapping table (ISO 639, from iso639-lang).
@@ -8,10 +10,65 @@ Languages are ISO 639-1 codes where one exists (``th``, ``zh``, ``sw``), ISO 639
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 from babelir.errors import BabelirError
+
+
+# any Unicode whitespace (str.isspace: tab, newline, U+0085, U+00A0, U+2028, U+3000, ...), the C0 and C1
+# control characters and lone surrogates (which are not Unicode text and cannot be written as UTF-8)
+_NOT_IN_ID = re.compile(r"[\s\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def id_problem(value: object) -> str | None:
+    """Why ``value`` cannot be a query or document id, or None when it can.
+
+    An id is a non-empty string without whitespace (any Unicode whitespace), control characters
+    or lone surrogates: such an id would split or forge a line of a TREC run or qrels file.
+
+    >>> id_problem("th-0012"), id_problem("a/b?%"), id_problem("a b"), id_problem("")
+    (None, None, "has whitespace (U+0020 at position 1): 'a b'", 'is empty')
+    """
+    if not isinstance(value, str):
+        return f"must be a string, got {type(value).__name__}"
+    if not value:
+        return "is empty"
+    found = _NOT_IN_ID.search(value)
+    if found is None:
+        return None
+    char = found.group()
+    kind = ("has whitespace" if char.isspace() else
+            "has a lone surrogate" if "\ud800" <= char <= "\udfff" else "has a control character")
+    shown = value if len(value) <= 60 else value[:57] + "..."
+    return f"{kind} (U+{ord(char):04X} at position {found.start()}): {shown!r}"
+
+
+def text_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a text, title or group (a lone surrogate: not Unicode text, and it
+    cannot be stored or written as UTF-8), or None when it can."""
+    found = _SURROGATE.search(value)
+    if found is None:
+        return None
+    return f"has a lone surrogate (U+{ord(found.group()):04X} at position {found.start()}): not valid Unicode text"
+
+
+def check_id(value: object, what: str = "id") -> str:
+    """``value`` when it is a valid id (:func:`id_problem`), else a :class:`BabelirError` naming ``what``."""
+    problem = id_problem(value)
+    if problem is not None:
+        raise BabelirError(f"{what} {problem}")
+    return value  # type: ignore[return-value]
+
+
+def check_text(value: str, what: str = "text") -> str:
+    """``value`` when it is valid text (:func:`text_problem`), else a :class:`BabelirError` naming ``what``."""
+    problem = text_problem(value)
+    if problem is not None:
+        raise BabelirError(f"{what} {problem}")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +84,11 @@ class Doc:
     lang: str | None = None
     group: str = ""
 
+    def __post_init__(self):
+        check_id(self.id, "document id")
+        for what, value in (("text", self.text), ("title", self.title), ("group", self.group)):
+            check_text(value, f"document {self.id!r}: {what}")
+
 
 @dataclass(frozen=True, slots=True)
 class Query:
@@ -36,6 +98,10 @@ class Query:
     text: str
     lang: str | None = None
 
+    def __post_init__(self):
+        check_id(self.id, "query id")
+        check_text(self.text, f"query {self.id!r}: text")
+
 
 @dataclass(frozen=True, slots=True)
 class Qrel:
@@ -44,6 +110,10 @@ class Qrel:
     query_id: str
     doc_id: str
     relevance: int
+
+    def __post_init__(self):
+        check_id(self.query_id, "query id")
+        check_id(self.doc_id, "document id")
 
 
 # babelir's choices where ISO 639 offers none or another: Filipino is written as Tagalog (the

@@ -24,7 +24,7 @@ def test_run_roundtrip_keeps_string_ids(tmp_path):
     path = tmp_path / "a.run"
     run.to_trec(path)
     lines = path.read_text().splitlines()
-    assert lines[0] == "0012 Q0 007 1 2.500000 babelir"
+    assert lines[0] == "0012 Q0 007 1 2.5 babelir"
     back = Run.from_trec(path)
     assert list(back) == ["0012", "q2"]
     assert back.ranking("0012") == [("007", 2.5), ("7", 1.0)]

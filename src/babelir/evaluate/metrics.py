@@ -65,7 +65,11 @@ def per_query_values(run: Run, qrels: Iterable[Qrel], measures: list[str]) -> di
     names = dict(zip(map(str, parsed), measures))
     values: dict[str, dict[str, float]] = {m: {} for m in measures}
     ir_qrels = [ir_measures.Qrel(q.query_id, q.doc_id, q.relevance) for q in qrels]
-    ir_run = [ir_measures.ScoredDoc(q, d, s) for q in run for d, s in run[q].items()]
+    # each document is scored by its place in the Run's ranking (ties broken by doc id descending, as
+    # trec_eval does): every ir_measures provider then ranks as trec_eval, where some (RR@k, Judged@k)
+    # would otherwise break exact ties by doc id ascending. trec_eval's measures use only the order.
+    run = run if isinstance(run, Run) else Run(run)
+    ir_run = [ir_measures.ScoredDoc(q, d, float(-rank)) for q in run for rank, (d, _) in enumerate(run.ranking(q))]
     for metric in ir_measures.iter_calc(parsed, ir_qrels, ir_run):
         values[names[str(metric.measure)]][metric.query_id] = float(metric.value)
     for q in {q.query_id for q in qrels}:

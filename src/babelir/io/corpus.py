@@ -14,7 +14,7 @@ from pathlib import Path
 from babelir.errors import InputError
 from babelir.io.records import BadRecords
 from babelir.io.textfile import open_lines
-from babelir.types import Doc, normalize_lang
+from babelir.types import Doc, id_problem, normalize_lang, text_problem
 
 ID_FIELDS = ("id", "_id", "docid")
 TEXT_FIELDS = ("text", "contents")
@@ -28,26 +28,47 @@ def _first(record: dict, names: tuple[str, ...]):
 
 
 def parse_json_line(path: Path, lineno: int, line: str) -> dict:
-    """Parse one JSONL line into a dict, or raise an InputError naming the line."""
+    """Parse one JSONL line into a dict, or raise an InputError naming the line (malformed JSON,
+    nesting too deep for the parser, a number too long to convert, not an object)."""
     try:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise InputError(str(path), lineno, None, f"malformed JSON ({exc.msg} at column {exc.colno})") from None
+        # exc.msg may end in " at" ("Unterminated string starting at"): the column completes it
+        message = exc.msg.removesuffix(" at")
+        raise InputError(str(path), lineno, None, f"malformed JSON ({message} at column {exc.colno})") from None
+    except RecursionError:
+        raise InputError(str(path), lineno, None, "malformed JSON (nested too deeply)") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise InputError(str(path), lineno, None, f"malformed JSON ({exc})") from None
     if not isinstance(record, dict):
         raise InputError(str(path), lineno, None, f"expected a JSON object, got {type(record).__name__}")
     return record
 
 
-def record_id(path: Path, lineno: int, record: dict) -> str:
-    """The record's id as a string; raises when no id field is present or it is empty."""
-    _, value = _first(record, ID_FIELDS)
+def record_id(path: Path, lineno: int, record: dict, names: tuple[str, ...] = ID_FIELDS) -> str:
+    """The record's id (under the first of ``names`` present) as a string; raises an InputError when
+    none is present, or it is not a string or number, or not a valid id (:func:`babelir.types.id_problem`:
+    empty, whitespace, control characters, lone surrogates)."""
+    _, value = _first(record, names)
     if value is None:
-        raise InputError(str(path), lineno, "id", "missing (expected one of " + ", ".join(ID_FIELDS) + ")")
+        raise InputError(str(path), lineno, "id", "missing (expected one of " + ", ".join(names) + ")")
     if isinstance(value, (dict, list, bool)):
         raise InputError(str(path), lineno, "id", f"must be a string or number, got {type(value).__name__}")
     value = str(value)
-    if not value.strip() or any(ch.isspace() for ch in value):
-        raise InputError(str(path), lineno, "id", f"must be non-empty and without whitespace: {value!r}")
+    problem = id_problem(value)
+    if problem is not None:
+        raise InputError(str(path), lineno, "id", problem)
+    return value
+
+
+def record_text(path: Path, lineno: int, field: str, value) -> str:
+    """A text field (text, title) as a string: raises an InputError when it is not a string or holds
+    a lone surrogate (:func:`babelir.types.text_problem`)."""
+    if not isinstance(value, str):
+        raise InputError(str(path), lineno, field, f"must be a string, got {type(value).__name__}")
+    problem = text_problem(value)
+    if problem is not None:
+        raise InputError(str(path), lineno, field, problem)
     return value
 
 
@@ -69,14 +90,16 @@ def record_group(path: Path, lineno: int, record: dict) -> str:
         return ""
     if isinstance(value, (dict, list, bool)):
         raise InputError(str(path), lineno, "group", f"must be a string or number, got {type(value).__name__}")
-    return str(value).strip()
+    return record_text(path, lineno, "group", str(value)).strip()
 
 
 def read_jsonl_corpus(path: str | Path, bad: BadRecords | None = None) -> Iterator[Doc]:
     """Stream the documents of a JSONL(.gz) corpus.
 
-    Raises InputError for a malformed line, invalid UTF-8, a missing id or text, a duplicate id
-    or an empty file, unless ``bad`` says to skip and count such records.
+    Raises InputError for a malformed line, invalid UTF-8, a missing or invalid id, a missing text,
+    a lone surrogate in the id, text, title or group, a duplicate id or an empty file, unless ``bad``
+    says to skip and count such records (each bad record is caught here, as it is read, so a skip
+    costs only that record). A file that cannot be read, or a damaged gzip stream, always raises.
     """
     path = Path(path)
     bad = bad or BadRecords()
@@ -92,11 +115,8 @@ def read_jsonl_corpus(path: str | Path, bad: BadRecords | None = None) -> Iterat
             field, text = _first(record, TEXT_FIELDS)
             if text is None:
                 raise InputError(str(path), lineno, "text", "missing (expected one of " + ", ".join(TEXT_FIELDS) + ")")
-            if not isinstance(text, str):
-                raise InputError(str(path), lineno, field, f"must be a string, got {type(text).__name__}")
-            title = record.get("title") or ""
-            if not isinstance(title, str):
-                raise InputError(str(path), lineno, "title", f"must be a string, got {type(title).__name__}")
+            text = record_text(path, lineno, field, text)
+            title = record_text(path, lineno, "title", record.get("title") or "")
             if not text.strip() and not title.strip():
                 raise InputError(str(path), lineno, field, "is empty")
             if doc_id in seen:

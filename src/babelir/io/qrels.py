@@ -1,55 +1,92 @@
 """Qrels readers and writers: TREC (``qid 0 docid rel``) and BEIR TSV (``query-id corpus-id score``).
 
-The format is recognised per file: four whitespace-separated columns are TREC; three
-tab-separated columns are BEIR (whose first line may be the header ``query-id corpus-id score``).
+The format is recognised per file, by its first judgement: four whitespace-separated columns are
+TREC; three are BEIR TSV (whose first line may be the header ``query-id corpus-id score``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
 from babelir.errors import InputError
 from babelir.io.atomic import atomic_write_text
 from babelir.io.textfile import open_lines
-from babelir.types import Qrel
+from babelir.types import Qrel, id_problem
+
+
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+# the names a BEIR TSV header may give its relevance column (BEIR writes "query-id corpus-id score")
+_HEADER_LAST = {"score", "relevance", "rel", "label", "grade", "judgment", "judgement"}
+_FORMS = {4: "'qid 0 docid rel' (TREC)", 3: "'qid<TAB>docid<TAB>rel' (BEIR TSV)"}
 
 
 def read_qrels(path: str | Path) -> list[Qrel]:
-    """Read qrels from a TREC or BEIR TSV file, or from a BEIR directory (qrels/test.tsv)."""
+    """Read qrels from a TREC or BEIR TSV file, or from a BEIR directory (qrels/test.tsv).
+
+    The first judgement fixes the format: 4 columns (TREC) or 3 (BEIR TSV, after an optional
+    header such as ``query-id corpus-id score``); every line must then have as many. Returns the
+    judgements in file order. A (query, document) pair judged twice with the same relevance is kept
+    once; judged twice with different relevances it is an error naming both lines (trec_eval refuses
+    any repeated pair; the last one silently winning would change the numbers).
+
+    Raises an InputError naming the file and line (and field) for a wrong column count, a relevance
+    that is not an integer, an invalid id (:func:`babelir.types.id_problem`), conflicting
+    judgements, a file that cannot be read or a damaged gzip stream, and a file without judgements.
+    """
     path = Path(path)
     if path.is_dir():
         from babelir.io.beir import beir_qrels_file
 
         path = beir_qrels_file(path)
     qrels: list[Qrel] = []
+    judged: dict[tuple[str, str], int] = {}
+    columns = None
     for lineno, line in open_lines(path):
         parts = line.split()
         if not parts:
             continue
-        if len(parts) == 4:
-            qid, _, did, rel = parts
-        elif len(parts) == 3:
-            qid, did, rel = parts
-            if lineno == 1 and not _is_int(rel):  # BEIR header
+        if columns is None:
+            if len(parts) == 3 and parts[2].lower() in _HEADER_LAST:  # a BEIR header
+                columns = 3
                 continue
-        else:
+            if len(parts) not in _FORMS:
+                raise InputError(str(path), lineno, None,
+                                 f"expected {_FORMS[4]} or {_FORMS[3]}, got {len(parts)} columns")
+            columns = len(parts)
+        elif len(parts) != columns:
             raise InputError(str(path), lineno, None,
-                             f"expected 'qid 0 docid rel' (TREC) or 'qid<TAB>docid<TAB>rel' (BEIR), got {len(parts)} columns")
-        if not _is_int(rel):
+                             f"expected {columns} columns {_FORMS[columns]} like the lines above, got {len(parts)}")
+        qid, did, rel = (parts[0], parts[2], parts[3]) if columns == 4 else parts
+        if not _INTEGER.fullmatch(rel):
             raise InputError(str(path), lineno, "relevance", f"not an integer: {rel!r}")
-        qrels.append(Qrel(qid, did, int(rel)))
+        for field, value in (("query id", qid), ("doc id", did)):
+            problem = id_problem(value)
+            if problem is not None:
+                raise InputError(str(path), lineno, field, problem)
+        relevance = int(rel)
+        before = judged.get((qid, did))
+        if before is None:
+            judged[(qid, did)] = relevance
+            qrels.append(Qrel(qid, did, relevance))
+        elif before != relevance:
+            first = _first_line(path, columns, qid, did)
+            raise InputError(str(path), lineno, "relevance",
+                             f"conflicting judgements of document {did!r} for query {qid!r}: "
+                             f"{before} at line {first}, {relevance} at line {lineno}")
     if not qrels:
         raise InputError(str(path), None, None, "file is empty: no judgements")
     return qrels
 
 
-def _is_int(text: str) -> bool:
-    try:
-        int(text)
-    except ValueError:
-        return False
-    return True
+def _first_line(path: Path, columns: int, qid: str, did: str) -> int | None:
+    """The number of the first line that judges ``did`` for ``qid`` (read again: only for a message)."""
+    for lineno, line in open_lines(path):
+        parts = line.split()
+        if len(parts) == columns and parts[0] == qid and parts[columns - 2] == did:
+            return lineno
+    return None
 
 
 def qrels_dict(qrels: Iterable[Qrel]) -> dict[str, dict[str, int]]:

@@ -1,7 +1,9 @@
 """Line-by-line reading of text files, gzip transparently, with strict UTF-8.
 
 ``open_lines(path)`` yields ``(line number, line)`` with the line ending removed. A line that is
-not valid UTF-8 raises an :class:`InputError` naming the file and line.
+not valid UTF-8 raises an :class:`InputError` naming the file and line; so do a file that cannot be
+opened or read (missing, a directory, no permission, an I/O error) and a damaged or truncated gzip
+stream.
 """
 
 from __future__ import annotations
@@ -19,11 +21,15 @@ def _open_binary(path: Path):
     try:
         with open(path, "rb") as probe:
             magic = probe.read(2)
+        return gzip.open(path, "rb") if magic == _GZIP_MAGIC else open(path, "rb")
     except FileNotFoundError:
         raise InputError(str(path), None, None, "no such file") from None
     except IsADirectoryError:
         raise InputError(str(path), None, None, "is a directory, expected a file") from None
-    return gzip.open(path, "rb") if magic == _GZIP_MAGIC else open(path, "rb")
+    except PermissionError:
+        raise InputError(str(path), None, None, "cannot be read: permission denied") from None
+    except OSError as exc:
+        raise InputError(str(path), None, None, f"cannot be read: {exc.strerror or exc}") from None
 
 
 def _lines(path: Path, handle) -> Iterator[tuple[int, bytes]]:
@@ -37,6 +43,8 @@ def _lines(path: Path, handle) -> Iterator[tuple[int, bytes]]:
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         reason = "ends early" if isinstance(exc, EOFError) else f"is damaged ({exc})"
         raise InputError(str(path), lineno + 1, None, f"the compressed file {reason}") from None
+    except OSError as exc:  # an I/O error while reading (a failing disk, a vanished network file)
+        raise InputError(str(path), lineno + 1, None, f"cannot be read: {exc.strerror or exc}") from None
 
 
 def open_lines(path: str | Path, on_bad: Callable[[InputError], None] | None = None) -> Iterator[tuple[int, str]]:

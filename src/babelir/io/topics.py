@@ -14,13 +14,20 @@ from pathlib import Path
 
 from babelir.errors import BabelirError, InputError
 from babelir.io.atomic import atomic_write_text
-from babelir.io.corpus import parse_json_line, record_lang
+from babelir.io.corpus import parse_json_line, record_id, record_lang, record_text
 from babelir.io.textfile import open_lines
-from babelir.types import Query, normalize_lang
+from babelir.types import Query, id_problem, normalize_lang
+
+
+QUERY_ID_FIELDS = ("id", "_id", "qid", "query_id")
 
 
 def read_topics(path: str | Path) -> list[Query]:
-    """Read topics from a TSV or JSONL(.gz) file (or a BEIR directory's queries.jsonl)."""
+    """Read topics from a TSV or JSONL(.gz) file (or a BEIR directory's queries.jsonl).
+
+    Raises an InputError naming the file, line and field for a malformed line, a missing or empty
+    text, an invalid id (:func:`babelir.types.id_problem`), a duplicate id, a lone surrogate, an
+    unknown language, a file that cannot be read or a damaged gzip stream, and an empty file."""
     path = Path(path)
     if path.is_dir():
         from babelir.io.beir import beir_file
@@ -51,8 +58,9 @@ def _tsv_query(path: Path, lineno: int, line: str) -> Query:
     if len(parts) > 3:
         raise InputError(str(path), lineno, None, f"expected 2 or 3 tab-separated columns, got {len(parts)}")
     qid, text = parts[0].strip(), parts[1].strip()
-    if not qid:
-        raise InputError(str(path), lineno, "id", "is empty")
+    problem = id_problem(qid)
+    if problem is not None:
+        raise InputError(str(path), lineno, "id", problem)
     if not text:
         raise InputError(str(path), lineno, "text", "is empty")
     lang = None
@@ -66,13 +74,11 @@ def _tsv_query(path: Path, lineno: int, line: str) -> Query:
 
 def _json_query(path: Path, lineno: int, line: str) -> Query:
     record = parse_json_line(path, lineno, line)
-    qid = next((record[k] for k in ("id", "_id", "qid", "query_id") if record.get(k) is not None), None)
-    if qid is None:
-        raise InputError(str(path), lineno, "id", "missing (expected id, _id or qid)")
-    text = next((record[k] for k in ("text", "query", "title") if record.get(k) is not None), None)
-    if not isinstance(text, str) or not text.strip():
+    qid = record_id(path, lineno, record, QUERY_ID_FIELDS)
+    field, text = next(((k, record[k]) for k in ("text", "query", "title") if record.get(k) is not None), ("text", None))
+    if text is None or not record_text(path, lineno, field, text).strip():
         raise InputError(str(path), lineno, "text", "missing or empty (expected text or query)")
-    return Query(str(qid), text, record_lang(path, lineno, record))
+    return Query(qid, text, record_lang(path, lineno, record))
 
 
 def write_topics_tsv(path: str | Path, queries: Iterable[Query]) -> None:
