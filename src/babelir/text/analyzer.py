@@ -30,22 +30,30 @@ class Analyzer(Protocol):
 class ScriptAwareAnalyzer:
     """The default analyzer for any language.
 
-    Pipeline: Unicode NFKC, case folding, ICU word segmentation (dictionary-based for Thai,
-    Chinese, Japanese, Khmer, Lao and Burmese, so unspaced text is split into words), then every
-    segment with at least one letter or digit is a term (numbers are kept; punctuation and
-    spaces are dropped).
+    Pipeline (version 2): ICU word segmentation of the text as written, canonically composed
+    (dictionary-based for Thai, Chinese, Japanese, Khmer, Lao and Burmese, so unspaced text is split
+    into words; a number inside such text is a word of its own), then each segment with at least
+    one letter or digit is normalised into a term: NFKC, case folding (Turkic rules for Turkic
+    ``lang``, else İ folds to i), digits of any script to ASCII. Version 1 normalised the whole
+    text before segmenting it (an index built with it keeps being read so).
 
-    >>> ScriptAwareAnalyzer().analyze("Straße, 2024! ภาษาไทย")
-    ['strasse', '2024', 'ภาษา', 'ไทย']
+    >>> ScriptAwareAnalyzer().analyze("Straße, 2024! ภาษาไทย ราคา๓๒๙๐๐บาท")
+    ['strasse', '2024', 'ภาษา', 'ไทย', 'ราคา', '32900', 'บาท']
     """
 
     name = "script-aware"
-    version = 1
+
+    def __init__(self, version: int = 2):
+        self.version = version
 
     def analyze(self, text: str, lang: str | None = None) -> list[str]:
+        from babelir.text import normalize
         from babelir.text.segment import finalize, icu  # ICU is loaded on first use, not at import
 
-        return finalize(icu(unicodedata.normalize("NFKC", text).casefold()))
+        if self.version < 2:
+            return finalize(icu(unicodedata.normalize("NFKC", text).casefold()))
+        norm = normalize.term_normalizer(normalize.default_for(lang))
+        return finalize([norm(word) for word in icu(normalize.prepare(text))])
 
     def config(self) -> dict[str, Any]:
         return {"name": self.name, "version": self.version}
@@ -84,10 +92,12 @@ def analyzer_from_config(config: dict[str, Any], directory=None) -> Analyzer:
         from babelir.text.subword import SubwordAnalyzer
 
         return SubwordAnalyzer.from_config(config, directory)
-    if config.get("name") == "language-aware" and config.get("version") in (1, 2, 3, 4):
+    if config.get("name") == "language-aware" and config.get("version") in (1, 2, 3, 4, 5):
         from babelir.text.language_aware import LanguageAwareAnalyzer
 
         return LanguageAwareAnalyzer.from_config(config)
+    if config.get("name") == "script-aware" and config.get("version") in (1, 2):
+        return ScriptAwareAnalyzer(config["version"])
     analyzer = get_analyzer(config.get("name", ""))
     if config.get("version") != getattr(analyzer, "version", None):
         raise BabelirError(f"the index was built with analyzer {config} which this babelir does not provide "

@@ -46,7 +46,10 @@ class LanguageAwareAnalyzer:
     """
 
     name = "language-aware"
-    version = 4  # 4: pipelines for ka zu ig qu or ug bo dz ti; an index of an earlier version keeps its own
+    # 4: pipelines for ka zu ig qu or ug bo dz ti; 5: the text is segmented as written and each word
+    # normalised afterwards, numbers in unspaced scripts are words, İ folds to i outside Turkic
+    # languages. An index of an earlier version keeps its own analysis.
+    version = 5
 
     def __init__(self, stopwords: bool = False, segmenters: dict[str, str] | None = None, _notify: bool = True,
                  lemmatize: bool = True, pieces: bool = True):
@@ -129,17 +132,37 @@ class LanguageAwareAnalyzer:
         return terms
 
     def words(self, text: str, lang: str | None = None) -> list[str]:
-        """The word terms of ``text`` in ``lang`` (its pipeline), without the mE5 pieces."""
+        """The word terms of ``text`` in ``lang`` (its pipeline), without the mE5 pieces.
+
+        Version 5 segments the text as written (:func:`babelir.text.normalize.prepare`: NFC, numbers
+        inside unspaced scripts set apart) and normalises each word afterwards; versions 1 to 4
+        normalised the whole text first (an index built so keeps being read so)."""
+        if self.version < 5:
+            return self._words_v4(text, lang)
+        pipeline = self._pipeline(lang)
+        prepared = normalize.prepare(text)
+        if pipeline is None:
+            norm = normalize.term_normalizer(normalize.default_for(lang))
+            return segment.finalize([norm(w) for w in segment.icu(prepared)])
+        norm = normalize.term_normalizer(pipeline.normalizer, lang in normalize.TURKIC)
+        words = segment.SEGMENTERS[self.segmenters.get(lang, pipeline.segmenter)](prepared)
+        return self._after_segmenting([norm(w) for w in words], pipeline, lang, norm)
+
+    def _words_v4(self, text: str, lang: str | None) -> list[str]:
+        """Versions 1 to 4: the whole text normalised (NFKC first), then segmented."""
         pipeline = self._pipeline(lang)
         if pipeline is None:
             return segment.finalize(segment.icu(normalize.default(text)))
         norm = normalize.NORMALIZERS[pipeline.normalizer]
-        text = norm(text)
-        words = segment.SEGMENTERS[self.segmenters.get(lang, pipeline.segmenter)](text)
+        words = segment.SEGMENTERS[self.segmenters.get(lang, pipeline.segmenter)](norm(text))
+        return self._after_segmenting(words, pipeline, lang, norm)
+
+    def _after_segmenting(self, words: list[str], pipeline, lang: str, norm) -> list[str]:
+        """The apostrophe rule, stopwords, lemmas and stems of normalised ``words``."""
         if pipeline.apostrophe:
             words = _apply_apostrophe(words, pipeline.apostrophe, lang)
         if self.stopwords:
-            stop = _stopwords(lang, pipeline.normalizer)
+            stop = _stopwords(lang, norm)
             words = [w for w in words if w not in stop]
         if self.lemmatize and pipeline.lemmatizer:
             words = get_lemmatizer(pipeline.lemmatizer, norm)(words)
@@ -170,12 +193,11 @@ def _has_stopwords(lang: str) -> bool:
 
 
 @lru_cache(maxsize=None)
-def _stopwords(lang: str, normalizer: str) -> frozenset[str]:
+def _stopwords(lang: str, norm) -> frozenset[str]:
     import stopwordsiso
 
     if not stopwordsiso.has_lang(lang):
         return frozenset()
-    norm = normalize.NORMALIZERS[normalizer]
     return frozenset(norm(w) for w in stopwordsiso.stopwords(lang))
 
 

@@ -100,3 +100,76 @@ NORMALIZERS = {
     "turkish": turkish, "greek": greek, "cyrillic": cyrillic, "hebrew": hebrew, "tone-marks": tone_marks,
     "uyghur": uyghur,
 }
+
+
+# Analysis version 5 (language-aware) and 2 (script-aware): the segmenter sees the text as written
+# (:func:`prepare`), and the normalisers above are applied to each word it returns
+# (:func:`term_normalizer`), so a compatibility mapping never changes what a dictionary segmenter
+# or a stemmer sees (NFKC splits Thai ำ and Lao ຳ into two characters the dictionaries do not know).
+
+# Languages whose Latin orthography pairs I/ı and İ/i (Unicode SpecialCasing: tr, az; and their
+# close relatives). Everywhere else İ folds to i, as Lucene's lower-casing does.
+TURKIC = frozenset({"tr", "az", "crh", "gag", "tt", "kaa", "tk"})
+
+# Scripts written without spaces between words (Thai, Lao, Tibetan, Myanmar, Khmer, New Tai Lue,
+# Khmer symbols, Tai Tham, Balinese, Javanese, Myanmar extensions, kana, Han): a number inside their
+# text is a word of its own.
+_UNSPACED = re.compile("[\u0e00-\u0fff\u1000-\u109f\u1780-\u17ff\u1980-\u19ff\u1a20-\u1aaf\u1b00-\u1b7f"
+                       "\ua980-\ua9ff\uaa60-\uaa7f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+                       "\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f]")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# Thai SARA AM and Lao AM typed (or compatibility-decomposed) as NIKHAHIT + SARA AA, a tone mark
+# possibly between them: composed again (as PyThaiNLP's normalize does).
+_AM = re.compile("([\u0e4d\u0ecd])([\u0e48-\u0e4b\u0ec8-\u0ecb]?)([\u0e32\u0eb2])")
+
+
+def _compose_am(match: re.Match) -> str:
+    return match.group(2) + ("\u0e33" if match.group(1) == "\u0e4d" else "\u0eb3")
+
+
+def _space_number(match: re.Match) -> str:
+    text, start, end = match.string, match.start(), match.end()
+    touches = (start > 0 and _UNSPACED.match(text, start - 1)) or (end < len(text) and _UNSPACED.match(text, end))
+    return f" {match.group()} " if touches else match.group()
+
+
+def prepare(text: str) -> str:
+    """The text a segmenter sees: canonically composed (NFC), Thai/Lao AM composed, and numbers
+    that touch a letter of a script written without spaces set apart by spaces (so
+    ``ราคา๓๒๙๐๐บาท`` is segmented as ราคา, ๓๒๙๐๐, บาท). Nothing else changes: case, width and
+    compatibility characters are left to :func:`term_normalizer`.
+
+    >>> prepare("ราคา๓๒๙๐๐บาท")
+    'ราคา ๓๒๙๐๐ บาท'
+    """
+    text = unicodedata.normalize("NFC", text)
+    if text.isascii():
+        return text
+    if "\u0e4d" in text or "\u0ecd" in text:
+        text = _AM.sub(_compose_am, text)
+    return _NUMBER.sub(_space_number, text)
+
+
+@lru_cache(maxsize=None)
+def term_normalizer(name: str, turkic: bool | None = None):
+    """The normaliser ``name`` (a key of NORMALIZERS) for one segmented word: NFKC, case folding,
+    digits to ASCII and the language's folding, then Thai/Lao AM composed again; İ folds to i
+    unless the language is Turkic (``turkic``; default: the ``turkish`` normaliser is)."""
+    fold = NORMALIZERS[name]
+    turkic = name == "turkish" if turkic is None else turkic
+
+    @lru_cache(maxsize=500_000)
+    def normalise(word: str) -> str:
+        if not turkic and "\u0130" in word:
+            word = word.replace("\u0130", "i")
+        word = fold(word)
+        if "\u0e4d" in word or "\u0ecd" in word:
+            word = _AM.sub(_compose_am, word)
+        return word
+
+    return normalise
+
+
+def default_for(lang: str | None) -> str:
+    """The normaliser name of a language without a pipeline: Turkic case rules for Turkic languages."""
+    return "turkish" if lang in TURKIC else "default"
