@@ -34,6 +34,8 @@ class OneLineErrors(argparse.ArgumentParser):
     like babelir's other user errors, instead of the usage block."""
 
     def error(self, message: str):
+        if "--query: expected one argument" in message:
+            message += " (a query that begins with '-': write --query=-adapter)"
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
@@ -55,7 +57,14 @@ def main(argv: list[str] | None = None) -> int:
     from babelir.cli.analyze_cmd import route
     from babelir.errors import BabelirError
 
-    args = build_parser().parse_args(route(list(sys.argv[1:] if argv is None else argv)))
+    from babelir.cli.argtypes import check_argv
+
+    try:
+        argv = route(check_argv(list(sys.argv[1:] if argv is None else argv)))
+    except ValueError as exc:
+        print(f"babelir: error: {exc}", file=sys.stderr)
+        return 2
+    args = build_parser().parse_args(argv)
     try:
         return args.func(args) or 0
     except BabelirError as exc:

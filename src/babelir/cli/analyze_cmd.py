@@ -6,6 +6,8 @@ and ``babelir analyze groups MODEL WORD…``.
 
 from __future__ import annotations
 
+from babelir.cli.argtypes import language, non_negative_int, output_dir, output_file, positive_int
+
 SUBCOMMANDS = ("text", "semantic-tokens", "groups")
 
 
@@ -20,7 +22,7 @@ def register(p) -> None:
     sub = p.add_subparsers(dest="analyze_command", metavar="SUBCOMMAND", required=True)
     text = sub.add_parser("text", help="print the terms the analyzer makes of a text (the default)")
     text.add_argument("text", help="the text to analyse")
-    text.add_argument("--lang", default="auto", help="language code, or 'auto' to detect it (default)")
+    text.add_argument("--lang", default="auto", type=language, help="language code, or 'auto' to detect it (default)")
     text.add_argument("--analyzer", default="language-aware", choices=["language-aware", "script-aware"])
     text.add_argument("--stopwords", action="store_true", help="remove stopwords")
     text.add_argument("--no-lemmatize", action="store_true", help="stem without lemmatising first")
@@ -32,12 +34,12 @@ def register(p) -> None:
                                        "(from `babelir model distill-static`)")
     tokens.add_argument("--ratios", default="0.05,0.1,0.2,0.4",
                         help="fractions of the vocabulary to keep, comma-separated (default 0.05,0.1,0.2,0.4)")
-    tokens.add_argument("-o", "--output", required=True, help="directory for the compressed models and the report")
+    tokens.add_argument("-o", "--output", required=True, type=output_dir, help="directory for the compressed models and the report")
     tokens.add_argument("--xquadr", help="XQuAD-R directory to evaluate on (default: ../shared/data/xquad-r "
                                          "beside the working directory, if there)")
     tokens.add_argument("--langs", help="XQuAD-R languages, comma-separated (default: all 11)")
-    tokens.add_argument("--iterations", type=int, default=10, help="K-means iterations (default 10)")
-    tokens.add_argument("--seed", type=int, default=0)
+    tokens.add_argument("--iterations", type=positive_int, default=10, help="K-means iterations (default 10)")
+    tokens.add_argument("--seed", type=non_negative_int, default=0)
     tokens.add_argument("--no-pool", action="store_true", help="skip the multilingual pool's MAP")
     tokens.add_argument("--weighting", choices=["auto", "none", "frequency"], default="auto",
                         help="frequency: the clustering and each group's mean are weighted by the tokens' unigram "
@@ -49,8 +51,8 @@ def register(p) -> None:
     groups = sub.add_parser("groups", help="the members of the semantic-token groups of words, across scripts")
     groups.add_argument("model", help="a compressed model directory (OUT/ratio-R of semantic-tokens)")
     groups.add_argument("words", nargs="+", metavar="WORD")
-    groups.add_argument("--limit", type=int, default=40, help="members shown per group (default 40)")
-    groups.add_argument("--plot", help="write a PNG: the word's 50 nearest tokens in the full model, "
+    groups.add_argument("--limit", type=positive_int, default=40, help="members shown per group (default 40)")
+    groups.add_argument("--plot", type=output_file, help="write a PNG: the word's 50 nearest tokens in the full model, "
                                        "projected to 2-D and coloured by group")
 
 

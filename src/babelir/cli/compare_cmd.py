@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from babelir.cli.argtypes import positive_int
+
 
 def register(p) -> None:
     p.add_argument("qrels", help="TREC qrels or BEIR TSV qrels")
@@ -11,7 +13,7 @@ def register(p) -> None:
     p.add_argument("run_b", help="TREC run file B")
     p.add_argument("-m", "--measure", action="append", dest="measures", help="measure, repeatable (default nDCG@10)")
     p.add_argument("--topics", help="topics with a lang column (else the query id prefix gives the language)")
-    p.add_argument("--resamples", type=int, default=10_000, help="randomization test resamples (default 10000)")
+    p.add_argument("--resamples", type=positive_int, default=10_000, help="randomization test resamples (default 10000)")
     p.add_argument("--json", action="store_true", help="print the rows as JSON")
 
 

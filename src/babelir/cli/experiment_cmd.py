@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from babelir.cli.argtypes import output_dir
+
 
 def register(p) -> None:
     sub = p.add_subparsers(dest="experiment", metavar="EXPERIMENT", required=True)
@@ -12,7 +14,7 @@ def register(p) -> None:
                               description="Cross-lingual transfer matrix on XQuAD-R (nDCG@10 table, JSON, heatmap).")
     transfer.add_argument("--config", required=True, help="YAML: model, xquadr, langs, output, train: {settings}")
     transfer.add_argument("--langs", help="override the config's languages (comma-separated)")
-    transfer.add_argument("-o", "--output", help="override the config's output directory")
+    transfer.add_argument("-o", "--output", type=output_dir, help="override the config's output directory")
     transfer.add_argument("--quiet", action="store_true", help="no progress bars")
 
 

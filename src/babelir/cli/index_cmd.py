@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from babelir.cli.argtypes import fraction, language, non_negative_float, output_dir, positive_int
+
 
 def register(p) -> None:
     p.add_argument("corpus", help="JSONL(.gz) corpus or BEIR directory")
-    p.add_argument("-o", "--output", required=True, metavar="INDEX", help="index directory (created, or extended)")
-    p.add_argument("--lang", default="auto",
+    p.add_argument("-o", "--output", required=True, metavar="INDEX", type=output_dir,
+                   help="index directory: created (with missing parents), or an existing index extended; "
+                        "any other non-empty directory is refused")
+    p.add_argument("--lang", default="auto", type=language,
                    help="language of documents that carry none: a code (th, tha) or 'auto' to detect (default)")
     p.add_argument("--skip-bad", action="store_true", help="skip bad records and count them instead of stopping")
-    p.add_argument("--k1", type=float, default=0.9, help="BM25 k1 stored in a new index (default 0.9)")
-    p.add_argument("--b", type=float, default=0.4, help="BM25 b stored in a new index (default 0.4)")
-    p.add_argument("--analyzer", default="language-aware", choices=["language-aware", "script-aware", "subword", "language-aware+subword"],
+    p.add_argument("--k1", type=non_negative_float, default=None,
+                   help="BM25 k1 stored in a new index (default 0.9; an existing index keeps its own)")
+    p.add_argument("--b", type=fraction, default=None,
+                   help="BM25 b stored in a new index (default 0.4; an existing index keeps its own)")
+    p.add_argument("--analyzer", default=None, choices=["language-aware", "script-aware", "subword", "language-aware+subword"],
                    help="analysis for a new index (default language-aware; see `babelir analyzers`); "
                         "subword trains a SentencePiece model on the corpus; language-aware+subword indexes both")
-    p.add_argument("--subword-vocab", type=int, default=32_000, help="pieces in the subword model (default 32000)")
+    p.add_argument("--subword-vocab", type=positive_int, default=32_000, help="pieces in the subword model (default 32000)")
     p.add_argument("--stopwords", action="store_true", help="remove stopwords (stopwordsiso) in a new index")
     p.add_argument("--no-lemmatize", action="store_true",
                    help="in a new index, stem words without first replacing them by their lemma (simplemma)")
@@ -29,8 +35,11 @@ def register(p) -> None:
                         "`babelir search --exact` bypasses them")
     p.add_argument("--encoder", default="e5-small", help="encoder for --dense / --sparse: e5-small (default, bundled), hf:DIR "
                         "(transformers model directory) or st:DIR (sentence-transformers); --sparse needs e5-small")
-    p.add_argument("--batch-size", type=int, default=None,
+    p.add_argument("--batch-size", type=positive_int, default=None,
                    help="documents per commit (default 10000, or 1000 with --dense)")
+    p.add_argument("--wait", type=non_negative_float, default=0.0, metavar="SECONDS",
+                   help="when another process is writing the index, wait up to SECONDS for it to finish "
+                        "(default 0: stop at once with an error)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
@@ -42,19 +51,25 @@ def run(args) -> int:
 
     if args.ann and not args.dense:
         raise BabelirError("--ann needs --dense (the graphs index the dense vectors)")
-    if args.batch_size is not None and args.batch_size < 1:
-        raise BabelirError(f"--batch-size must be 1 or more; got {args.batch_size}")
     encoder = None
     if args.dense or args.sparse:
         from babelir.encode.base import get_encoder
 
         encoder = get_encoder(args.encoder)
+    params = None
+    if args.k1 is not None or args.b is not None:  # given: stored in a new index, checked against an existing one
+        default = BM25Params()
+        params = BM25Params(default.k1 if args.k1 is None else args.k1, default.b if args.b is None else args.b)
+    analysis_given = (args.analyzer is not None or args.stopwords or args.segmenter or args.no_lemmatize
+                      or args.no_pieces)
+    analyzer = None
+    if analysis_given:
+        analyzer = make_analyzer(args.analyzer or "language-aware", args.stopwords, args.segmenter,
+                                 lemmatize=not args.no_lemmatize, pieces=not args.no_pieces)
     summary = build_index(args.corpus, args.output, lang=args.lang, skip_bad=args.skip_bad,
                           batch_size=args.batch_size or (1000 if encoder else 10_000), encoder=encoder,
-                          dense=args.dense, sparse=args.sparse, params=BM25Params(args.k1, args.b), quiet=args.quiet,
-                          analyzer=make_analyzer(args.analyzer, args.stopwords, args.segmenter,
-                                                   lemmatize=not args.no_lemmatize, pieces=not args.no_pieces),
-                          subword_vocab=args.subword_vocab, ann=args.ann)
+                          dense=args.dense, sparse=args.sparse, params=params, quiet=args.quiet,
+                          analyzer=analyzer, subword_vocab=args.subword_vocab, ann=args.ann, wait=args.wait)
     print("\n".join(summary.lines()))
     return 0
 

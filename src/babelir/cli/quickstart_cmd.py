@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from babelir.cli.argtypes import output_dir
+
 
 def register(p) -> None:
-    p.add_argument("-o", "--output", default="babelir-quickstart",
+    p.add_argument("-o", "--output", default="babelir-quickstart", type=output_dir,
                    help="directory for the demo collection, index and run (default ./babelir-quickstart)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 

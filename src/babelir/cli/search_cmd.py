@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import sys
 
+from babelir.cli.argtypes import fraction, language, non_negative_float, output_file, positive_int
+
+
+def option_names() -> set[str]:
+    """Every option string of this command (``--k``, ``-o``, …)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(add_help=True)
+    register(parser)
+    return set(parser._option_string_actions)
+
 
 def register(p) -> None:
     p.add_argument("index", help="index directory")
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--topics", help="topics file (TSV qid<TAB>text[<TAB>lang] or queries.jsonl)")
-    what.add_argument("--query", help="one query; prints the ranked documents")
-    p.add_argument("-o", "--output", metavar="RUN", help="TREC run file to write (with --topics)")
-    p.add_argument("--k", type=int, default=None, help="documents per query (default 100 with --topics, 10 with --query)")
-    p.add_argument("--lang", default="auto",
+    what.add_argument("--query", help="one query; prints the ranked documents (one that begins with '-' "
+                                      "is read as the query too: --query -adapter, or --query=-adapter)")
+    p.add_argument("-o", "--output", metavar="RUN", type=output_file,
+                   help="TREC run file to write (with --topics; replaced if it exists, parent directories created)")
+    p.add_argument("--k", type=positive_int, default=None, help="documents per query (default 100 with --topics, 10 with --query)")
+    p.add_argument("--lang", default="auto", type=language,
                    help="query language when a topic has none: a code (th, tha) or 'auto' to detect (default)")
     p.add_argument("--mode", default="bm25", choices=["bm25", "dense", "sparse", "hybrid"],
                    help="bm25 (default); dense / sparse (an index built with --dense / --sparse); hybrid (fused)")
@@ -33,12 +46,12 @@ def register(p) -> None:
     p.add_argument("--doc-langs", default=None, metavar="LANGS",
                    help="only documents in these languages, comma-separated (e.g. th,zh)")
     p.add_argument("--exact", action="store_true", help="dense: exact search even when the index has ANN graphs")
-    p.add_argument("--group-weight", type=float, default=None, metavar="W",
+    p.add_argument("--group-weight", type=non_negative_float, default=None, metavar="W",
                    help="weight of each document's group evidence (documents indexed with a 'group', e.g. the "
                         "paragraph of a sentence); default 1.0 when the index has groups and one language "
                         "(0 in a multilingual pool, where it hurts); 0 turns it off")
-    p.add_argument("--k1", type=float, default=None, help="override the index's BM25 k1")
-    p.add_argument("--b", type=float, default=None, help="override the index's BM25 b")
+    p.add_argument("--k1", type=non_negative_float, default=None, help="override the index's BM25 k1")
+    p.add_argument("--b", type=fraction, default=None, help="override the index's BM25 b")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
@@ -46,8 +59,6 @@ def run(args) -> int:
     from babelir.errors import BabelirError
     from babelir.retrieve.hybrid import make_retriever, parse_modes
 
-    if args.k is not None and args.k < 1:
-        raise BabelirError(f"--k must be 1 or more; got {args.k}")
     if args.query is not None and not args.query.strip():
         raise BabelirError("--query is blank")
     modes = None if args.hybrid_of is None else parse_modes(args.hybrid_of)

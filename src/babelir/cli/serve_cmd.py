@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import re
 
+from babelir.cli.argtypes import port
+
 
 def register(p) -> None:
     p.add_argument("--index", action="append", required=True, metavar="NAME=DIR",
                    help="an index to serve under NAME (repeatable); requests name indexes, never paths")
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    p.add_argument("--port", type=port, default=8080, help="port (default 8080)")
     p.add_argument("--writable", action="store_true",
                    help="allow adding and deleting documents (needs --api-key or BABELIR_API_KEY)")
     p.add_argument("--api-key", default=None, help="the key writes must send as X-API-Key (default $BABELIR_API_KEY)")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from babelir.cli.argtypes import open_fraction, positive_float, positive_int
+
 
 def register(p) -> None:
     p.add_argument("index", help="index directory (built with the vectors the modes need)")
@@ -14,11 +16,11 @@ def register(p) -> None:
     p.add_argument("--fusion", default="zscore", choices=["zscore", "linear"],
                    help="fusion to tune (default zscore, hybrid search's default)")
     p.add_argument("-m", "--measure", default="nDCG@10", help="measure to maximise (default nDCG@10)")
-    p.add_argument("--dev-fraction", type=float, default=0.5,
+    p.add_argument("--dev-fraction", type=open_fraction, default=0.5,
                    help="share of each language's queries used to pick the weights (by a hash of the query id; "
                         "the rest is held out to check them; default 0.5)")
-    p.add_argument("--step", type=float, default=0.1, help="weight grid step (default 0.1)")
-    p.add_argument("--depth", type=int, default=100, help="documents per mode before fusion (default 100)")
+    p.add_argument("--step", type=positive_float, default=0.1, help="weight grid step (default 0.1)")
+    p.add_argument("--depth", type=positive_int, default=100, help="documents per mode before fusion (default 100)")
     p.add_argument("--dry-run", action="store_true", help="report, but do not store the weights")
     p.add_argument("--json", action="store_true", help="print the per-language outcome as JSON")
 

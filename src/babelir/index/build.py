@@ -37,11 +37,17 @@ class BuildSummary:
     languages: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     ann: dict | None = None
+    encoded: dict[str, int] = field(default_factory=dict)  # kind -> documents given vectors already indexed
+    created: bool = False
 
     def lines(self) -> list[str]:
         """A human summary, one line per fact."""
-        out = [f"indexed {self.added} documents into {self.index} in {self.seconds:.1f}s "
+        verb = "created" if self.created else "extended"
+        out = [f"indexed {self.added} documents into {self.index} ({verb}) in {self.seconds:.1f}s "
                f"({self.doc_count} in the index)"]
+        for kind, count in self.encoded.items():
+            out.append(f"added {kind} vectors to {count} documents already in the index"
+                       if count else f"{kind} vectors: every document already had one")
         if self.already_indexed:
             out.append(f"{self.already_indexed} documents were already in the index (kept)")
         if self.detected:
@@ -77,10 +83,16 @@ def resolve_lang(doc: Doc, option: str | None) -> tuple[Doc, str]:
 def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", skip_bad: bool = False,
                 batch_size: int = 10_000, params: BM25Params | None = None, quiet: bool = False,
                 analyzer: Analyzer | str | None = None, subword_vocab: int = 32_000,
-                encoder=None, dense: bool = True, sparse: bool = False, ann: bool = False) -> BuildSummary:
+                encoder=None, dense: bool = True, sparse: bool = False, ann: bool = False,
+                wait: float = 0.0) -> BuildSummary:
     """Index ``corpus`` (JSONL file or BEIR directory) into ``out``, creating the index if needed.
 
-    ``analyzer`` and ``params`` apply to a new index; an existing one keeps those of its manifest.
+    ``analyzer`` and ``params`` apply to a new index; for an existing one they must match its
+    manifest (None: the index's own, or the defaults for a new index), else a BabelirError.
+    The build holds the index's writer lock throughout: another writer makes it wait up to
+    ``wait`` seconds, then stop with :class:`~babelir.index.writing.IndexBusy`. An interrupted
+    build (Ctrl-C, SIGKILL) keeps every committed batch; re-running it finishes the job, including
+    vectors an interrupted ``--dense`` or ``--sparse`` run left missing.
     ``analyzer="subword"`` (or ``"language-aware+subword"``) first trains a SentencePiece model
     (``subword_vocab`` pieces) on the corpus. With an ``encoder`` every document also gets a dense
     vector (``dense``) and/or a learned sparse vector (``sparse``), in the same commits; an existing
@@ -90,12 +102,14 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
     started = time.perf_counter()
     out = Path(out)
     lang = None if lang in (None, "auto") else normalize_lang(lang)
+    summary = BuildSummary(out)
     if (out / MANIFEST).exists():
         index = Index.open(out, writable=True)
-        if encoder is not None:
-            for kind, wanted in (("dense", dense), ("sparse", sparse)):
-                if wanted:
-                    index.encode_missing(encoder, quiet=quiet, kind=kind)
+        try:
+            _check_settings(index, analyzer, params)
+        except BaseException:
+            index.close()
+            raise
     else:
         if analyzer in ("subword", "language-aware+subword"):
             from babelir.text.analyzer import get_analyzer
@@ -105,41 +119,82 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
             pieces = SubwordAnalyzer(train_subword_model(texts, vocab_size=subword_vocab))
             analyzer = pieces if analyzer == "subword" else WordsAndPiecesAnalyzer(get_analyzer(pieces=False), pieces)
         index = Index.create(out, analyzer=analyzer, params=params, encoder=encoder, dense=dense, sparse=sparse)
-    summary = BuildSummary(out)
+        summary.created = True
     bad = BadRecords(skip=skip_bad)
     try:
-        known = index.ids()
-        batch: list[Doc] = []
-        sources: list[str] = []
-        bar = progress(desc="indexing", unit="doc", quiet=quiet)
-        for doc in read_corpus(corpus, bad):
-            if doc.id in known:
-                summary.already_indexed += 1
-                continue
-            doc, source = resolve_lang(doc, lang)
-            if source == "detected":
-                summary.detected += 1
-                if doc.lang in LOOK_ALIKES:
-                    summary.ambiguous[doc.lang] = summary.ambiguous.get(doc.lang, 0) + 1
-            batch.append(doc)
-            sources.append(source)
-            if len(batch) >= batch_size:
-                index.add(batch, sources)
-                summary.added += len(batch)
-                bar.update(len(batch))
-                batch, sources = [], []
-        if batch:
-            index.add(batch, sources)
-            summary.added += len(batch)
-            bar.update(len(batch))
-        bar.close()
-        index.impact()  # build the search postings now, so the first search does not wait
-        if ann:
-            summary.ann = index.ensure_ann(quiet=quiet)
-        summary.doc_count = index.doc_count
-        summary.languages = index.manifest["languages"]
+        with index.writing(wait):
+            if not summary.created:
+                _fill_vectors(index, encoder, dense, sparse, quiet, summary)
+            _add_corpus(index, corpus, bad, lang, batch_size, quiet, summary)
+            index.impact()  # build the search postings now, so the first search does not wait
+            if ann:
+                summary.ann = index.ensure_ann(quiet=quiet)
+            summary.doc_count = index.doc_count
+            summary.languages = index.manifest["languages"]
     finally:
         index.close()
     summary.skipped_bad, summary.bad_examples = bad.count, bad.examples
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _add_corpus(index: Index, corpus, bad: BadRecords, lang: str | None, batch_size: int, quiet: bool,
+                summary: BuildSummary) -> None:
+    """Add the corpus's documents that the index does not hold yet, in committed batches."""
+    known = index.ids()
+    batch: list[Doc] = []
+    sources: list[str] = []
+    bar = progress(desc="indexing", unit="doc", quiet=quiet)
+    for doc in read_corpus(corpus, bad):
+        if doc.id in known:
+            summary.already_indexed += 1
+            continue
+        doc, source = resolve_lang(doc, lang)
+        if source == "detected":
+            summary.detected += 1
+            if doc.lang in LOOK_ALIKES:
+                summary.ambiguous[doc.lang] = summary.ambiguous.get(doc.lang, 0) + 1
+        batch.append(doc)
+        sources.append(source)
+        if len(batch) >= batch_size:
+            index.add(batch, sources)
+            summary.added += len(batch)
+            bar.update(len(batch))
+            batch, sources = [], []
+    if batch:
+        index.add(batch, sources)
+        summary.added += len(batch)
+        bar.update(len(batch))
+    bar.close()
+
+
+def _fill_vectors(index: Index, encoder, dense: bool, sparse: bool, quiet: bool, summary: BuildSummary) -> None:
+    """Give the documents already in the index the vectors asked for (``encoder`` with ``dense``
+    / ``sparse``) or that an interrupted run left missing (the index's own encoder)."""
+    for kind, wanted in (("dense", dense), ("sparse", sparse)):
+        key = "encoder" if kind == "dense" else "sparse"
+        asked = encoder is not None and wanted
+        started = index.manifest.get(key) or index.store.get_meta(f"{kind}_started")
+        if asked or (started and index.coverage(kind)[0] < index.coverage(kind)[1]):
+            summary.encoded[kind] = index.encode_missing(encoder if asked else None, quiet=quiet, kind=kind)
+
+
+def _check_settings(index: Index, analyzer, params: BM25Params | None) -> None:
+    """Refuse analysis or BM25 settings that differ from those an existing index was built with
+    (they apply to a new index; a search can override k1 and b)."""
+    from babelir.errors import BabelirError
+
+    if params is not None and (params.k1, params.b) != (index.params.k1, index.params.b):
+        raise BabelirError(f"{index.directory}: the index was built with BM25 k1 {index.params.k1}, "
+                           f"b {index.params.b}; --k1 / --b apply to a new index (babelir search --k1 / --b "
+                           f"override them at search time)")
+    if analyzer is None:
+        return
+    stored = index.manifest["analyzer"]
+    given = {"name": analyzer} if isinstance(analyzer, str) else analyzer.config()
+    keys = ("name", "stopwords", "lemmatize", "pieces", "segmenters")
+    differ = [k for k in keys if k in given and given.get(k) != stored.get(k)]
+    if differ:
+        shown = ", ".join(f"{k} {stored.get(k)!r} (asked: {given.get(k)!r})" for k in differ)
+        raise BabelirError(f"{index.directory}: the index was built with analyzer {shown}; analysis options "
+                           f"apply to a new index (index into a new directory to change them)")

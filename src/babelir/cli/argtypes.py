@@ -1,0 +1,157 @@
+"""Argument types and checks shared by every command, so that one kind of option is checked one way.
+
+Each type is an ``argparse`` ``type=`` function: a bad value becomes the one-line usage error
+``babelir CMD: error: argument --k: …`` (exit 2).
+
+Outputs (``-o``), the same rule for every command:
+
+- a file output (a run, a report) replaces an existing *file*; an existing *directory* is refused;
+- a directory output refuses an existing *file* (``babelir index`` extends an existing index and
+  refuses any other non-empty directory; ``babelir model`` replaces its directory);
+- missing parent directories are created.
+
+:func:`check_argv` runs before parsing: every argument must be valid UTF-8 (babelir writes text as
+UTF-8 into manifests, run files and JSON), and a ``--query`` value that begins with ``-`` is kept
+as the query instead of being read as an option.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+
+
+def positive_int(text: str) -> int:
+    """A whole number of 1 or more (``--k``, ``--depth``, ``--batch-size``, …)."""
+    value = _number(text, int, "a whole number")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {text!r}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """A whole number of 0 or more (``--seed``, ``--freeze-layers``)."""
+    value = _number(text, int, "a whole number")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A finite number above 0 (``--lr``, ``--epochs``, ``--step``)."""
+    value = _number(text, float, "a number")
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text!r}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """A finite number of 0 or more (``--k1``, ``--wait``, weights)."""
+    value = _number(text, float, "a number")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """A number from 0 to 1 (``--b``)."""
+    value = _number(text, float, "a number")
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text!r}")
+    return value
+
+
+def open_fraction(text: str) -> float:
+    """A number strictly between 0 and 1 (``--dev-fraction``)."""
+    value = _number(text, float, "a number")
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {text!r}")
+    return value
+
+
+def port(text: str) -> int:
+    """A TCP port, 0 to 65535 (0: any free port)."""
+    value = _number(text, int, "a port number")
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port from 0 to 65535, got {text!r}")
+    return value
+
+
+def language(text: str) -> str:
+    """A language code (``th``, ``tha``, ``zh-Hans``) or ``auto``; checked, returned as given."""
+    from babelir.errors import BabelirError
+    from babelir.types import normalize_lang
+
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is blank: give a language code (th, tha) or 'auto'")
+    if text != "auto":
+        try:
+            normalize_lang(text)
+        except BabelirError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def output_file(text: str) -> str:
+    """A file to write: replaced if it exists; an existing directory (or a path ending in ``/``) is refused."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is blank: give a file name")
+    if os.path.isdir(text) or text.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(f"{text}: is a directory; give a file name")
+    return text
+
+
+def output_dir(text: str) -> str:
+    """A directory to write: an existing file there is refused."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is blank: give a directory")
+    if os.path.exists(text) and not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text}: exists and is not a directory")
+    return text
+
+
+def _number(text: str, kind, what: str):
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+DASH_VALUES = ("--query",)  # options whose value may begin with '-' (a query like "-adapter")
+
+
+def check_argv(argv: list[str]) -> list[str]:
+    """The arguments, checked and prepared for parsing.
+
+    Raises ``ValueError`` naming the first argument that is not valid UTF-8 (Python hands such
+    bytes over as lone surrogates). ``--query -x`` becomes ``--query=-x`` (argparse would read
+    ``-x`` as an option) unless ``-x`` is itself an option's name."""
+    for position, arg in enumerate(argv, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            raw = os.fsencode(arg)
+            raise ValueError(f"argument {position} is not valid UTF-8: {raw!r} (a character cut "
+                             f"in the middle, or another encoding?)") from None
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in DASH_VALUES and i + 1 < len(argv) and argv[i + 1].startswith("-") and not _looks_like_option(argv[i + 1]):
+            out.append(f"{arg}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(arg)
+        i += 1
+    return out
+
+
+def _looks_like_option(arg: str) -> bool:
+    """Whether ``arg`` is one of babelir search's own option names (``--k``, ``-o``, ``--k=5``)."""
+    from babelir.cli import search_cmd
+
+    return arg.split("=", 1)[0] in search_cmd.option_names()
