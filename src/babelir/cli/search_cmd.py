@@ -61,6 +61,10 @@ def run(args) -> int:
 
     if args.query is not None and not args.query.strip():
         raise BabelirError("--query is blank")
+    from babelir.text.searchable import NOT_SEARCHABLE, has_searchable_text
+
+    if args.query is not None and not has_searchable_text(args.query):
+        raise BabelirError(f"--query has no searchable text ({NOT_SEARCHABLE})")  # as the HTTP API
     modes = None if args.hybrid_of is None else parse_modes(args.hybrid_of)
     try:
         weights = [float(w) for w in args.weights.split(",")] if args.weights else None

@@ -46,6 +46,6 @@ def run(args) -> int:
         raise BabelirError("babelir serve needs fastapi and uvicorn: pip install 'babelir[serve]'") from None
     app = create_app(parse_indexes(args.index), writable=args.writable,
                      api_key=args.api_key or os.environ.get("BABELIR_API_KEY"))
-    print(f"serving {', '.join(app.state.services)} on http://{args.host}:{args.port}/ (API docs at /docs)")
+    print(f"serving {', '.join(app.state.services)} on http://{args.host}:{args.port}/ (OpenAPI at /openapi.json)")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0

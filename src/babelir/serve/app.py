@@ -3,7 +3,11 @@
 ``create_app({"name": directory, …}, writable=False, api_key=None)``. Requests name indexes, never
 paths. Parameters are bounded (query length, k, offset, languages, body size); a bad parameter is a
 422 with the reason, an unknown index or document a 404, a write without the API key a 401, and
-a write to a read-only server a 403.
+a write to a read-only server a 403. No answer shows a filesystem path or echoes a request's
+input (:mod:`babelir.serve.errors`); a URL that is not UTF-8 is a 400 and every response carries a
+Content-Security-Policy and ``X-Content-Type-Options: nosniff`` (:mod:`babelir.serve.guards`). The
+OpenAPI description is at ``/openapi.json``; there is no ``/docs`` page (it would load its scripts
+from a CDN: nothing here needs the network).
 """
 
 from __future__ import annotations
@@ -12,14 +16,17 @@ import hmac
 from pathlib import Path
 from typing import Literal
 
-from fastapi import Body, FastAPI, Header, HTTPException, Query, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi import Body, FastAPI, Header, HTTPException, Query
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from babelir.errors import BabelirError
+from babelir.serve import errors
+from babelir.serve.guards import SecurityHeaders, Utf8Only
 from babelir.serve.limits import BodyLimit
-from babelir.serve.service import MAX_DEPTH, IndexService
+from babelir.serve.service import FUSION_DEPTH, MAX_DEPTH, IndexService
+from babelir.text.searchable import NOT_SEARCHABLE, has_searchable_text
 
 STATIC = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 1_000_000
@@ -44,7 +51,8 @@ def create_app(indexes: dict[str, str | Path], writable: bool = False, api_key: 
     if writable and not api_key:
         raise BabelirError("a writable server needs an API key (--api-key or BABELIR_API_KEY)")
     services = {name: IndexService(name, path, writable=writable) for name, path in indexes.items()}
-    app = FastAPI(title="babelir", version=_version(),
+    app = FastAPI(title="babelir", version=_version(), docs_url=None, redoc_url=None,
+                  default_response_class=errors.SafeJSONResponse,
                   description="Multilingual and cross-lingual search over named babelir indexes.")
 
     def service(name: str) -> IndexService:
@@ -59,17 +67,9 @@ def create_app(indexes: dict[str, str | Path], writable: bool = False, api_key: 
             raise HTTPException(401, "a valid X-API-Key header is required")
 
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
-
-    # an error about an index names it by its registered name, never by its directory
-    paths = sorted(((form, name) for name, path in indexes.items()
-                    for form in {str(path), str(Path(path)), str(Path(path).resolve())}), key=lambda p: -len(p[0]))
-
-    @app.exception_handler(BabelirError)
-    async def user_error(request: Request, exc: BabelirError):
-        message = str(exc)
-        for form, name in paths:
-            message = message.replace(form, f"index {name!r}")
-        return JSONResponse({"detail": message}, status_code=422)
+    app.add_middleware(Utf8Only)
+    app.add_middleware(SecurityHeaders)  # the outermost: every answer, the 400s and 413s of the others too
+    errors.install(app, indexes)  # an error about an index names it by its registered name, never its directory
 
     @app.get("/health")
     def health() -> dict:
@@ -79,7 +79,11 @@ def create_app(indexes: dict[str, str | Path], writable: bool = False, api_key: 
     def list_indexes() -> dict:
         return {"indexes": [s.describe() for _, s in sorted(services.items())]}
 
-    @app.get("/v1/search")
+    @app.get("/v1/search", description=(
+        f"The ranked results of one query, ``k`` from ``offset``. ``total`` counts the results the search "
+        f"ranks, the same at every offset: every match up to {MAX_DEPTH} (bm25, dense, sparse); a hybrid fuses "
+        f"each mode's top {FUSION_DEPTH} (as ``babelir search --mode hybrid``), so its total is at most their union. "
+        f"A query without searchable text (only spaces, punctuation, marks or invisible characters) is a 422."))
     def search(index: str = Query(pattern=NAME_PATTERN, description="a registered index name"),
                q: str = Query(min_length=1, max_length=MAX_QUERY_CHARS, description="the query, any language"),
                k: int = Query(10, ge=1, le=100), offset: int = Query(0, ge=0, le=MAX_DEPTH - 1),
@@ -89,13 +93,14 @@ def create_app(indexes: dict[str, str | Path], writable: bool = False, api_key: 
                lang: str | None = Query(None, max_length=16, pattern=r"^[A-Za-z_-]*$",
                                         description="the query's language (default: detected among the "
                                                     "index's languages)")) -> dict:
-        from babelir.serve.highlight import snippet
         from babelir.text.langid import detect, look_alikes, plausible_languages
         from babelir.types import normalize_lang
 
         target = service(index)
         if not q.strip():
             raise HTTPException(422, "q is blank")
+        if not has_searchable_text(q):
+            raise HTTPException(422, f"q has no searchable text ({NOT_SEARCHABLE})")
         held = tuple(code for code in target.index.manifest.get("languages", {}) if code != "und")
         if lang:
             query_lang = normalize_lang(lang)
@@ -105,14 +110,14 @@ def create_app(indexes: dict[str, str | Path], writable: bool = False, api_key: 
             query_lang = detect(q, among=held or None, plausible=written_in)
         doc_langs = target.index.language_filter(langs) if langs else None
         chosen = mode or target.modes()[0]
-        hits = target.search(q, query_lang, chosen, min(MAX_DEPTH, max(offset + k, 100)), doc_langs, written_in)
+        hits = target.search(q, query_lang, chosen, MAX_DEPTH, doc_langs, written_in)  # whatever the page
         page = hits[offset:offset + k]
         docs = target.documents([d for d, _ in page])
-        terms = target.query_terms(q, query_lang)
+        highlighter = target.highlighter(q, query_lang, target.query_terms(q, query_lang))
         results = []
         for doc_id, score in page:
             doc_lang, title, text = docs[doc_id]
-            text_snippet, marks = snippet(text, target.highlights(text, terms, doc_lang))
+            text_snippet, marks = highlighter.snippet(text, doc_lang)
             results.append({"id": doc_id, "score": round(float(score), 6), "lang": doc_lang, "title": title,
                             "snippet": text_snippet, "highlights": marks})
         alternatives = [] if lang else [code for code in look_alikes(query_lang) if code != query_lang]

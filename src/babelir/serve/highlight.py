@@ -1,14 +1,36 @@
-"""Snippets with the query's matched terms marked, according to each document language's analysis.
+"""Snippets with the query's matched terms marked, according to each document language's analysis,
+at a bounded cost whatever the length of the document.
 
-A document text is cut into words with ICU (the segments tile the text, so each has its character
-offsets); a word is a match when its analysed word terms share one with the analysed query's (the
-subword pieces an analyzer may add are left out: a shared inner piece such as ``~s`` is no match). The
-snippet is a window around the first match, and the highlights are offsets into the snippet.
+A word of a document is a match when its analysed word terms share one with the analysed query's
+(the subword pieces an analyzer may add are left out: a shared inner piece such as ``~s`` is no
+match). Words are cut with ICU (the segments tile the text, so each has its character offsets).
+
+Analysing a whole document to find its first match costs time in proportion to its length (25 s
+for 10 MB), so a long text is never analysed whole:
+
+1. candidates are found cheaply: the lower-cased text is searched (``str.find``) for *probes*, the
+   query's analysed terms and those of its words whose analysis matches (a stem such as ``librari``
+   is found inside ``libraries``);
+2. a window of :data:`WINDOW_CHARS` around each candidate, earliest first, is analysed word by
+   word, at most :data:`WINDOWS_PER_TEXT` windows per text; the first window with a match gives the
+   snippet, :data:`SNIPPET_CHARS` around its first match, and the matches inside it;
+3. when no window matches (a match whose surface form differs from every probe, e.g. only after
+   accent folding), the snippet is the start of the text, with the matches found there.
+
+Each :class:`Highlighter` (one per request) analyses at most ``budget`` characters in all; once
+they are spent, the remaining hits get the start of their text without marks.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 SNIPPET_CHARS = 240
+WINDOW_CHARS = 2 * SNIPPET_CHARS   # characters analysed around each candidate match
+WINDOWS_PER_TEXT = 4               # candidate windows analysed per text at most
+BUDGET_CHARS = 100_000             # characters analysed per request at most (a few tenths of a second)
+
+AnalyzeWords = Callable[[list[str], "str | None"], list[list[str]]]
 
 
 def word_spans(text: str) -> list[tuple[int, int]]:
@@ -25,26 +47,89 @@ def word_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def matches(text: str, query_terms: set[str], analyzer, lang: str | None) -> list[tuple[int, int]]:
-    """Offsets of the words of ``text`` whose analysis shares a term with ``query_terms``."""
-    from babelir.text.e5_pieces import is_piece
-
-    query_terms = {term for term in query_terms if not is_piece(term)}
-    if not query_terms:
-        return []
-    return [(s, e) for s, e in word_spans(text) if query_terms.intersection(analyzer.analyze(text[s:e], lang))]
-
-
 def snippet(text: str, spans: list[tuple[int, int]], size: int = SNIPPET_CHARS) -> tuple[str, list[list[int]]]:
     """A window of at most ``size`` characters of ``text`` around the first match (the start when
     none), with ``…`` where it is cut, and the match offsets inside the returned snippet."""
-    start = 0
-    if spans and spans[0][0] > size // 3:
-        start = spans[0][0] - size // 3
-    end = min(len(text), start + size)
-    start = max(0, min(start, end - size))
+    start, end = _window(len(text), spans[0][0] if spans else 0, size)
     prefix = "…" if start > 0 else ""
     suffix = "…" if end < len(text) else ""
     shift = len(prefix) - start
     inside = [[s + shift, e + shift] for s, e in spans if s >= start and e <= end]
     return prefix + text[start:end] + suffix, inside
+
+
+def _window(length: int, first: int, size: int) -> tuple[int, int]:
+    """The (start, end) of the snippet window of a text of ``length`` whose first match starts at ``first``."""
+    start = first - size // 3 if first > size // 3 else 0
+    end = min(length, start + size)
+    return max(0, min(start, end - size)), end
+
+
+def _folded(text: str) -> str:
+    """``text`` lower-cased, character for character (the one character whose lower case is two,
+    U+0130, becomes ``i``), so that offsets into it are offsets into ``text``."""
+    return text.replace("\u0130", "I").lower()
+
+
+class Highlighter:
+    """Snippets for the hits of one query.
+
+    ``query``: its text; ``lang``: the language it was analysed in; ``terms``: its analysed terms;
+    ``analyze_words(words, lang)``: the analysed terms of each word (the caller makes it safe to
+    call from several threads, e.g. under a lock); ``budget``: characters analysed at most, in all.
+    """
+
+    def __init__(self, query: str, lang: str | None, terms: set[str], analyze_words: AnalyzeWords,
+                 budget: int = BUDGET_CHARS, size: int = SNIPPET_CHARS):
+        from babelir.text.e5_pieces import is_piece
+
+        self.terms = {term for term in terms if not is_piece(term)}
+        self.analyze_words, self.budget, self.size = analyze_words, budget, size
+        probes = {_folded(term) for term in self.terms}
+        if self.terms:
+            words = [query[s:e] for s, e in word_spans(query)]
+            probes |= {_folded(word) for word, found in zip(words, analyze_words(words, lang))
+                       if self.terms.intersection(found)}
+        self.probes = sorted(probe for probe in probes if probe.strip())
+
+    def snippet(self, text: str, lang: str | None) -> tuple[str, list[list[int]]]:
+        """The snippet of one hit's ``text`` (in ``lang``) and the match offsets inside it."""
+        if not self.terms or not text or self.budget <= 0:
+            return snippet(text, [], self.size)
+        if len(text) <= WINDOW_CHARS:
+            return snippet(text, self._matches(text, 0, len(text), lang), self.size)
+        start, end = _window(len(text), self._first_match(text, lang), self.size)
+        return snippet(text, self._matches(text, start, end, lang), self.size)
+
+    def _first_match(self, text: str, lang: str | None) -> int:
+        """The offset of the first match in the earliest candidate window that has one (0: none found)."""
+        folded = _folded(text)
+        upcoming = {probe: folded.find(probe) for probe in self.probes}
+        after = 0
+        for _ in range(WINDOWS_PER_TEXT):
+            for probe, at in list(upcoming.items()):
+                if 0 <= at < after:
+                    upcoming[probe] = at = folded.find(probe, after)
+                if at < 0:
+                    del upcoming[probe]
+            if not upcoming or self.budget <= 0:
+                break
+            at = min(upcoming.values())
+            start, end = max(0, at - WINDOW_CHARS // 3), min(len(text), at + WINDOW_CHARS - WINDOW_CHARS // 3)
+            found = self._matches(text, start, end, lang)
+            if found:
+                return found[0][0]
+            after = max(at + 1, end - 32)  # the last word of the window may have been cut
+        return 0
+
+    def _matches(self, text: str, start: int, end: int, lang: str | None) -> list[tuple[int, int]]:
+        """Offsets (into ``text``) of the matching words that lie wholly inside ``text[start:end]``."""
+        self.budget -= end - start  # the snippet's own window is analysed even past the budget
+        part = text[start:end]
+        spans = word_spans(part)
+        if spans and start > 0 and spans[0][0] == 0 and text[start - 1].isalnum():
+            spans = spans[1:]  # cut by the window's start
+        if spans and end < len(text) and spans[-1][1] == len(part) and text[end].isalnum():
+            spans = spans[:-1]  # cut by the window's end
+        found = self.analyze_words([part[s:e] for s, e in spans], lang)
+        return [(start + s, start + e) for (s, e), terms in zip(spans, found) if self.terms.intersection(terms)]

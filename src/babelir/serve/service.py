@@ -16,6 +16,7 @@ from babelir.index.core import Index
 from babelir.run import Run
 
 MAX_DEPTH = 1000  # results a search ranks (and ``total`` counts) at most
+FUSION_DEPTH = 100  # each mode's run in a hybrid search (as ``babelir search --mode hybrid`` with its default k)
 
 
 class IndexService:
@@ -56,8 +57,9 @@ class IndexService:
         language the query is analysed in; ``query_langs``: the languages it may be written in
         (None: any), for the hybrid's language-aware fusion (as ``babelir search --mode hybrid``:
         z-score fusion of every mode the index has, with ``babelir tune``'s weights for ``lang``
-        when stored; :mod:`babelir.retrieve.language_gate`). In an
-        index whose documents have groups, each document also gains its group's evidence."""
+        when stored; :mod:`babelir.retrieve.language_gate`), each mode's run :data:`FUSION_DEPTH`
+        deep whatever ``depth``. In an index whose documents have groups, each document also gains
+        its group's evidence. The same arguments give the same list, so pages cut from it agree."""
         from babelir.retrieve.grouped import MIN_DEPTH, default_group_weight, with_group_evidence
         from babelir.retrieve.hybrid import DEFAULT_FUSION, default_modes, fusion_function, tuned_weights
         from babelir.retrieve.language_gate import dense_calibrated, fuse_runs, run_scopes
@@ -72,7 +74,8 @@ class IndexService:
             ranking = self._single(mode, text, lang, wide if weight else depth, doc_langs)
         else:
             parts = default_modes(self.index)
-            runs = [Run({"q": dict(self._single(m, text, lang, wide, doc_langs))}) for m in parts]
+            fused_depth = max(FUSION_DEPTH, MIN_DEPTH)
+            runs = [Run({"q": dict(self._single(m, text, lang, fused_depth, doc_langs))}) for m in parts]
             weights = (tuned_weights(self.index, parts, DEFAULT_FUSION) or {}).get(lang)  # babelir tune's, if any
             with self._index_lock:
                 where = run_scopes(parts, dense_calibrated(self.index, None))
@@ -101,12 +104,17 @@ class IndexService:
         with self._index_lock:
             return set(Counter(self.index.analyzer.analyze(text, lang)))
 
-    def highlights(self, text: str, terms: set[str], lang: str | None) -> list[tuple[int, int]]:
-        """Offsets of the words of a document ``text`` that match the query ``terms``."""
-        from babelir.serve.highlight import matches
+    def highlighter(self, query: str, lang: str, terms: set[str]):
+        """A :class:`~babelir.serve.highlight.Highlighter` for one request's hits; its analyses run
+        under the index's lock one window at a time, so a request with long documents never holds
+        the lock for more than a few milliseconds at once."""
+        from babelir.serve.highlight import Highlighter
 
-        with self._index_lock:
-            return matches(text, terms, self.index.analyzer, lang)
+        def analyze_words(words: list[str], word_lang: str | None) -> list[list[str]]:
+            with self._index_lock:
+                return [self.index.analyzer.analyze(word, word_lang) for word in words]
+
+        return Highlighter(query, lang, terms, analyze_words)
 
     def documents(self, ids: list[str]) -> dict[str, tuple[str | None, str, str]]:
         with self._index_lock:

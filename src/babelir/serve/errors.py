@@ -1,0 +1,102 @@
+"""Every error answer of the service: JSON ``{"detail": …}`` that never shows a filesystem path,
+never echoes a request's input, and can always be encoded.
+
+``install(app, directories)`` registers the handlers: a validation error is a 422 listing where
+and why (not the input: it may be large, or not encodable), an :class:`HTTPException` keeps its
+status, a :class:`~babelir.errors.BabelirError` is a 422, an ``OSError`` (a full disk, a read-only
+directory) a 503, and anything else a 500 with no detail (its traceback goes to the server's log
+only). Every message passes through :func:`scrub`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from pathlib import Path
+
+from fastapi.responses import JSONResponse
+
+log = logging.getLogger("babelir.serve")
+
+# an absolute path (POSIX, ~/…, a Windows drive or share), or a relative one that starts with ./ or ../
+_PART = r"[^\s'\"`,;()<>\[\]{}]"  # a character of a path; one never ends in ':' or '.' (the message's own)
+_PATH = re.compile(rf"(?:(?<![\w.~/\\-])(?:~?/|[A-Za-z]:[\\/]|\\\\)|(?<![\w/\\-])\.{{1,2}}/){_PART}+(?<![:.])")
+
+
+class SafeJSONResponse(JSONResponse):
+    """A JSON response whose body always encodes: a lone surrogate in a string (which UTF-8 cannot
+    carry) is written as its JSON escape ``\\udXXX`` instead of failing the response."""
+
+    def render(self, content) -> bytes:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return text.encode("utf-8", errors="backslashreplace")  # only ever hits characters inside strings
+
+
+def path_forms(directories: dict[str, str | Path]) -> list[tuple[str, str]]:
+    """``(spelling, replacement)`` for each way a served directory may be spelled in a message
+    (as given, absolute, resolved), longest first."""
+    forms: dict[str, str] = {}
+    for name, directory in directories.items():
+        path = Path(directory)
+        for form in (str(directory), str(path), str(path.absolute()), str(path.resolve())):
+            if form not in (".", "", os.sep):
+                forms.setdefault(form, f"index {name!r}")
+    return sorted(forms.items(), key=lambda item: -len(item[0]))
+
+
+def scrub(message: str, forms: list[tuple[str, str]]) -> str:
+    """``message`` with each served directory (and any file in it) replaced by its index's name,
+    and any other path by ``<path>``."""
+    for form, replacement in forms:
+        if form in message:
+            spelled = rf"(?<![\w.\\/-]){re.escape(form)}(?:[/\\]{_PART}*(?<![:.]))?(?![\w-])"  # and files in it
+            message = re.sub(spelled, replacement, message)
+    return _PATH.sub("<path>", message)
+
+
+def install(app, directories: dict[str, str | Path]) -> None:
+    """Register the error handlers on ``app`` for the index ``directories`` it serves."""
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException
+
+    from babelir.errors import BabelirError
+
+    forms = path_forms(directories)
+
+    def answer(status: int, detail, headers=None) -> SafeJSONResponse:
+        if isinstance(detail, str):
+            detail = scrub(detail, forms)
+        return SafeJSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request, exc: RequestValidationError):
+        problems = [{"loc": [str(part) for part in error.get("loc", ())],
+                     "msg": scrub(str(error.get("msg", "invalid")), forms),
+                     "type": str(error.get("type", "value_error"))} for error in exc.errors()]
+        return answer(422, problems)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request, exc: HTTPException):
+        if exc.status_code in (204, 304) or exc.status_code < 200:
+            from starlette.responses import Response
+
+            return Response(status_code=exc.status_code, headers=exc.headers)
+        detail = exc.detail if isinstance(exc.detail, (str, list, dict)) else str(exc.detail)
+        return answer(exc.status_code, detail, exc.headers)
+
+    @app.exception_handler(BabelirError)
+    async def user_error(request, exc: BabelirError):
+        return answer(422, str(exc))
+
+    @app.exception_handler(OSError)
+    async def os_error(request, exc: OSError):
+        log.error("%s %s: %r", request.method, request.url.path, exc)
+        reason = exc.strerror or type(exc).__name__  # never str(exc): it names the file
+        return answer(503, f"the index could not be read or written ({reason}); try again later")
+
+    @app.exception_handler(Exception)
+    async def internal_error(request, exc: Exception):
+        log.exception("%s %s", request.method, request.url.path)
+        return answer(500, "internal error (logged by the server)")
