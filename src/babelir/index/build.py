@@ -55,7 +55,7 @@ class BuildSummary:
         for code, count in self.ambiguous.items():
             out.append(f"{count} documents detected as {code}: {ambiguity_note(code)} (--lang, or a 'lang' field)")
         if self.skipped_bad:
-            out.append(f"skipped {self.skipped_bad} bad records, e.g.:")
+            out.append(f"skipped {self.skipped_bad} bad record{'' if self.skipped_bad == 1 else 's'}, e.g.:")
             out.extend(f"  {example}" for example in self.bad_examples)
         out.append("languages: " + ", ".join(f"{lang} {n}" for lang, n in self.languages.items()))
         if self.ann:
