@@ -19,7 +19,7 @@ from typing import Literal
 from fastapi import Body, FastAPI, Header, HTTPException, Query
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from babelir.errors import BabelirError
 from babelir.serve import errors
@@ -27,6 +27,7 @@ from babelir.serve.guards import SecurityHeaders, Utf8Only
 from babelir.serve.limits import BodyLimit
 from babelir.serve.service import FUSION_DEPTH, MAX_DEPTH, IndexService
 from babelir.text.searchable import NOT_SEARCHABLE, has_searchable_text
+from babelir.types import id_problem
 
 STATIC = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 1_000_000
@@ -35,14 +36,26 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
 class NewDocument(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field ("txt", "language") is a 422, not ignored
+
     id: str = Field(min_length=1, max_length=256)
     text: str = Field(min_length=1, max_length=100_000)
     title: str | None = Field(default=None, max_length=1000)
     lang: str | None = Field(default=None, max_length=16)
     group: str | None = Field(default=None, max_length=256)
 
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:  # the one id check of every reader (types.id_problem)
+        problem = id_problem(value)
+        if problem is not None:
+            raise ValueError(f"id {problem}")
+        return value
+
 
 class NewDocuments(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     documents: list[NewDocument] = Field(min_length=1, max_length=1000)
 
 
@@ -124,7 +137,7 @@ def create_app(indexes: dict[str, str | Path], writable: bool = False, api_key: 
         return {"query": q, "detected_lang": query_lang, "lang_alternatives": alternatives, "mode": chosen,
                 "total": len(hits), "offset": offset, "k": k, "results": results}
 
-    @app.get("/v1/docs/{index}/{doc_id}")
+    @app.get("/v1/docs/{index}/{doc_id:path}")  # an id may hold "/" (send "%" and "?" percent-encoded)
     def get_document(index: str, doc_id: str) -> dict:
         found = service(index).documents([doc_id])
         if doc_id not in found:
@@ -152,7 +165,7 @@ def create_app(indexes: dict[str, str | Path], writable: bool = False, api_key: 
                     group=(d.group or "").strip()) for d in body.documents]
         return {"added": target.add(docs)}
 
-    @app.delete("/v1/docs/{index}/{doc_id}")
+    @app.delete("/v1/docs/{index}/{doc_id:path}")
     def delete_document(index: str, doc_id: str, x_api_key: str | None = Header(None)) -> dict:
         authorise(x_api_key)
         if not service(index).delete([doc_id]):

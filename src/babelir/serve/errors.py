@@ -92,11 +92,14 @@ def install(app, directories: dict[str, str | Path]) -> None:
 
     @app.exception_handler(OSError)
     async def os_error(request, exc: OSError):
-        log.error("%s %s: %r", request.method, request.url.path, exc)
+        log.error("%s %s: %s", request.method, request.url.path, exc)  # the server's log may name the file
         reason = exc.strerror or type(exc).__name__  # never str(exc): it names the file
         return answer(503, f"the index could not be read or written ({reason}); try again later")
 
     @app.exception_handler(Exception)
     async def internal_error(request, exc: Exception):
-        log.exception("%s %s", request.method, request.url.path)
-        return answer(500, "internal error (logged by the server)")
+        from babelir.serve.guards import HEADERS
+
+        log.exception("%s %s", request.method, request.url.path)  # answered outside the other middlewares:
+        headers = {name.decode(): value.decode() for name, value in HEADERS}  # their headers are added here
+        return answer(500, "internal error (logged by the server)", headers)
