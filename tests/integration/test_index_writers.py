@@ -301,3 +301,20 @@ def test_finishing_vectors_with_another_encoder_is_refused(tmp_path, monkeypatch
     other = get_encoder(static_encoder(tmp_path / "two", dim=4))
     with Index.open(ix, writable=True) as index, pytest.raises(BabelirError, match="were started with the encoder"):
         index.encode_missing(other, batch_size=20)
+
+
+def test_a_reader_opens_an_index_whose_writer_was_killed_mid_transaction(tmp_path):
+    """SIGKILL inside a SQLite write leaves a hot journal: a read-only open rolls it back first."""
+    ix = tmp_path / "ix"
+    build_index(corpus(tmp_path / "a.jsonl", 0, 10), ix, quiet=True)
+    code = ("import time\nfrom pathlib import Path\nfrom babelir.index.docstore import DocStore\n"
+            f"store = DocStore(Path({str(ix / 'docs.sqlite')!r}))\n"
+            "store.db.execute('PRAGMA cache_size=5')\nstore.begin()\n"  # a small cache spills: the journal is hot
+            "store.insert([(n, f'x{n}', 'en', 'given', '', 'text ' * 500, 1, {'text': 1}) for n in range(100, 400)])\n"
+            "print('writing', flush=True)\ntime.sleep(60)\n")
+    with subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) as writer:
+        assert writer.stdout.readline().strip() == "writing"
+        os.kill(writer.pid, signal.SIGKILL)
+    assert (ix / "docs.sqlite-journal").exists()
+    with Index.open(ix) as index:
+        assert index.doc_count == 10 and "x100" not in index.ids()

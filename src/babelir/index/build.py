@@ -124,7 +124,7 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
     try:
         with index.writing(wait):
             if not summary.created:
-                _fill_vectors(index, encoder, dense, sparse, quiet, summary)
+                _fill_vectors(index, encoder, dense, sparse, batch_size, quiet, summary)
             _add_corpus(index, corpus, bad, lang, batch_size, quiet, summary)
             index.impact()  # build the search postings now, so the first search does not wait
             if ann:
@@ -168,7 +168,8 @@ def _add_corpus(index: Index, corpus, bad: BadRecords, lang: str | None, batch_s
     bar.close()
 
 
-def _fill_vectors(index: Index, encoder, dense: bool, sparse: bool, quiet: bool, summary: BuildSummary) -> None:
+def _fill_vectors(index: Index, encoder, dense: bool, sparse: bool, batch_size: int, quiet: bool,
+                  summary: BuildSummary) -> None:
     """Give the documents already in the index the vectors asked for (``encoder`` with ``dense``
     / ``sparse``) or that an interrupted run left missing (the index's own encoder)."""
     for kind, wanted in (("dense", dense), ("sparse", sparse)):
@@ -176,7 +177,7 @@ def _fill_vectors(index: Index, encoder, dense: bool, sparse: bool, quiet: bool,
         asked = encoder is not None and wanted
         started = index.manifest.get(key) or index.store.get_meta(f"{kind}_started")
         if asked or (started and index.coverage(kind)[0] < index.coverage(kind)[1]):
-            summary.encoded[kind] = index.encode_missing(encoder if asked else None, quiet=quiet, kind=kind)
+            summary.encoded[kind] = index.encode_missing(encoder if asked else None, batch_size, quiet=quiet, kind=kind)
 
 
 def _check_settings(index: Index, analyzer, params: BM25Params | None) -> None:

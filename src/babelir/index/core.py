@@ -50,7 +50,8 @@ class Index(IndexVectors):
         self.writable = writable
         self.analyzer: Analyzer = analyzer or analyzer_from_config(manifest["analyzer"], directory)
         self.params = BM25Params(**manifest["bm25"])
-        self.store = DocStore(directory / DOCSTORE, readonly=not writable)
+        with storage_errors(directory):
+            self.store = DocStore(directory / DOCSTORE, readonly=not writable)
         self._postings = None
         self._impact = None
         self._encoder = None

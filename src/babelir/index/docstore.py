@@ -40,9 +40,19 @@ class DocStore:
 
     def __init__(self, path: Path, readonly: bool = False):
         self.path = path
-        uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
-        self.db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=DELETE")
+        try:
+            self.db = _connect(path, readonly)
+        except sqlite3.OperationalError:
+            # a writer killed mid-commit leaves a hot journal, which only a read-write connection
+            # may roll back (SQLite does so on its first read); then read as asked
+            if not (readonly and path.with_name(path.name + "-journal").exists()):
+                raise
+            fixer = _connect(path, readonly=False)
+            try:
+                fixer.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            finally:
+                fixer.close()
+            self.db = _connect(path, readonly)
         self.db.execute("PRAGMA synchronous=FULL")
         if not readonly:
             self.db.executescript(SCHEMA)
@@ -177,6 +187,18 @@ class DocStore:
                     f"SELECT id, lang, title, text FROM docs WHERE id IN ({marks})", chunk):
                 out[doc_id] = (lang, title, text)
         return out
+
+
+def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit), journal in DELETE mode."""
+    uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
+    db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    try:
+        db.execute("PRAGMA journal_mode=DELETE")
+    except BaseException:
+        db.close()
+        raise
+    return db
 
 
 def _chunk_table(kind: str) -> str:
