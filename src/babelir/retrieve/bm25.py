@@ -8,6 +8,7 @@ from pathlib import Path
 from babelir.index.bm25 import BM25Params
 from babelir.index.core import Index
 from babelir.progress import progress
+from babelir.retrieve.language_gate import analysis_language
 from babelir.run import Run
 from babelir.types import Query
 
@@ -16,9 +17,10 @@ class BM25Retriever:
     """Ranks an index's documents for queries with BM25.
 
     ``k1`` / ``b`` override the parameters stored in the index manifest. Query language: each
-    query's own ``lang``, else ``lang`` (a code, or ``auto``, the default, to detect it per query,
-    so that the query is analysed like documents of its language). ``doc_langs``: only documents
-    of these languages are returned (codes, or a comma-separated string).
+    query's own ``lang``, else ``lang`` (a code, or ``auto``, the default, to detect it per query
+    among the index's languages, so that the query is analysed like documents of its language;
+    :func:`babelir.retrieve.language_gate.analysis_language`). ``doc_langs``: only documents of
+    these languages are returned (codes, or a comma-separated string).
     """
 
     def __init__(self, index: str | Path | Index, k1: float | None = None, b: float | None = None,
@@ -34,11 +36,7 @@ class BM25Retriever:
         queries = list(queries)
         scores = {}
         for query in progress(queries, desc="searching", unit="q", quiet=quiet):
-            query_lang = query.lang or lang
-            if query_lang in ("auto", None):
-                from babelir.text.langid import detect
-
-                query_lang = detect(query.text)
+            query_lang = analysis_language(query, self.index, lang)
             scores[query.id] = dict(self.index.search(query.text, k, query_lang, doc_langs=self.doc_langs))
         return Run(scores, name="babelir-bm25")
 

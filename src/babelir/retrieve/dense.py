@@ -30,12 +30,12 @@ class DenseRetriever:
 
     def retrieve(self, queries: Iterable[Query], k: int = 100, lang: str | None = "auto", quiet: bool = True) -> Run:
         """A Run with the top ``k`` documents per query."""
-        from babelir.text.langid import detect
+        from babelir.retrieve.language_gate import analysis_language
 
         queries = list(queries)
         self.index.require_dense()
         vectors = self.index.encoder.encode_queries([q.text for q in queries])
-        langs = [q.lang or (detect(q.text) if lang in (None, "auto") else lang) for q in queries]
+        langs = [analysis_language(q, self.index, lang) for q in queries]
         results = self.index.search_dense(vectors, k, query_langs=langs, debias=self.debias,
                                            standardise=self.standardise, doc_langs=self.doc_langs,
                                            exact=self.exact)

@@ -112,11 +112,11 @@ class HybridRetriever:
         tuned = self._tuned_weights()
         if self.weights is not None or not tuned:
             return [([q.id for q in queries], self.weights)]
-        from babelir.text.langid import detect
+        from babelir.retrieve.language_gate import analysis_language
 
         groups: dict[str, list[str]] = {}
         for query in queries:
-            query_lang = query.lang or (detect(query.text) if lang in (None, "auto") else lang)
+            query_lang = analysis_language(query, self.index, lang)
             groups.setdefault(query_lang, []).append(query.id)
         return [(ids, tuned.get(query_lang)) for query_lang, ids in groups.items()]
 

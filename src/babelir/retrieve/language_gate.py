@@ -36,6 +36,27 @@ def query_languages(query: Query, lang: str | None = "auto") -> frozenset[str] |
     return plausible_languages(query.text)
 
 
+def held_languages(index) -> tuple[str, ...]:
+    """The languages ``index`` holds documents in (its manifest's), without ``und``, sorted."""
+    return tuple(sorted(code for code in index.manifest.get("languages", {}) if code != "und"))
+
+
+def analysis_language(query: Query, index, lang: str | None = "auto",
+                      plausible: frozenset[str] | None = None) -> str:
+    """The language ``query`` is analysed in over ``index``: its own ``lang``, else ``lang`` (a
+    code the user gave), else detected among the index's languages
+    (:func:`babelir.text.langid.detect` with ``among``): never a language the index holds no
+    document in unless the user said so, and on a one-language index always that language.
+    Detection is free only over an index without a detected language (empty, or all ``und``)."""
+    from babelir.text.langid import detect
+
+    if query.lang:
+        return normalize_lang(query.lang)
+    if lang not in (None, "auto"):
+        return normalize_lang(lang)
+    return detect(query.text, among=held_languages(index) or None, plausible=plausible)
+
+
 def lexical_languages(query_langs: frozenset[str] | None, index_langs: Iterable[str]) -> frozenset[str] | None:
     """The languages among ``index_langs`` where lexical evidence holds for a query written in one
     of ``query_langs``: the same macrolanguage, documents of unknown language (``und``), and

@@ -80,19 +80,27 @@ def _has_letters(text: str) -> bool:
 
 
 def detect(text: str, among: tuple[str, ...] | None = None, plausible: frozenset[str] | None = None) -> str:
-    """The most likely language of ``text`` (``und`` when it holds no letters). With ``among`` (a
-    tuple of codes, e.g. an index's languages), the most likely of those that are plausible for
-    the text (:func:`plausible_languages`); when none is (a Tibetan query over English and Thai
-    documents), the most likely language of all. ``plausible``: :func:`plausible_languages` of
-    the text when the caller has it already."""
+    """The most likely language of ``text`` (``und`` when it holds no letters and ``among`` does
+    not name exactly one language).
+
+    With ``among`` (codes, e.g. an index's languages), always one of them: the only one when there
+    is one (a one-word query over an English-only index is English, however German "hospital"
+    looks); else the most likely of those that are plausible for the text
+    (:func:`plausible_languages`), or of all of them when none is (a Tibetan query over English
+    and Thai documents). ``plausible``: :func:`plausible_languages` of the text when the caller
+    has it already."""
+    among = tuple(sorted(set(among))) if among else None
+    if among and len(among) == 1:
+        return among[0]
     if not _has_letters(text):
         return "und"
     if among:
         plausible = plausible if plausible is not None else plausible_languages(text)
-        among = tuple(sorted(set(among) & plausible)) if plausible is not None else tuple(among)
+        candidates = tuple(sorted(set(among) & plausible)) if plausible else ()
+        among = candidates or among
         if len(among) == 1:
             return among[0]
-    identifier = _restricted(tuple(sorted(among))) if among else None
+    identifier = _restricted(among) if among else None
     if identifier is None:
         from py3langid.langid import classify  # loads its model on first use
 
@@ -100,7 +108,10 @@ def detect(text: str, among: tuple[str, ...] | None = None, plausible: frozenset
     else:
         with _LOCK:
             lang, _ = identifier.classify(text)
-    return normalize_lang(lang) or "und"
+    code = normalize_lang(lang) or "und"
+    if among and code not in among:  # fewer than two of them are known to the detector
+        return next((alike for alike in look_alikes(code) if alike in among), among[0])
+    return code
 
 
 def language_probabilities(text: str) -> dict[str, float]:

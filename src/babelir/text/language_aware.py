@@ -128,6 +128,8 @@ class LanguageAwareAnalyzer:
         pipeline = self._pipeline(lang)
         terms = self.words(text, lang)
         if self.pieces and (pipeline is None or pipeline.pieces):
+            if self.version >= 5:  # the pieces are case-folded: I and İ by the language's rules first
+                text = normalize.dotted_i(text, lang in normalize.TURKIC)
             terms += e5_pieces(text)
         return terms
 
@@ -145,7 +147,10 @@ class LanguageAwareAnalyzer:
             norm = normalize.term_normalizer(normalize.default_for(lang))
             return segment.finalize([norm(w) for w in segment.icu(prepared)])
         norm = normalize.term_normalizer(pipeline.normalizer, lang in normalize.TURKIC)
-        words = segment.SEGMENTERS[self.segmenters.get(lang, pipeline.segmenter)](prepared)
+        name = self.segmenters.get(lang, pipeline.segmenter)
+        if name != "icu":  # sudachi, kiwi, jieba and newmm cut Latin or Greek differently by case
+            prepared = normalize.fold_case(prepared, lang in normalize.TURKIC)
+        words = segment.SEGMENTERS[name](prepared)
         return self._after_segmenting([norm(w) for w in words], pipeline, lang, norm)
 
     def _words_v4(self, text: str, lang: str | None) -> list[str]:

@@ -150,6 +150,22 @@ def prepare(text: str) -> str:
     return _NUMBER.sub(_space_number, text)
 
 
+def dotted_i(text: str, turkic: bool = False) -> str:
+    """``text`` with the letters whose case is language-specific lower-cased: for ``turkic``, I to
+    ı and İ to i (Turkish and Azerbaijani rules); else İ to i (as Lucene does; Python's casefold
+    would give i and a combining dot)."""
+    if turkic:
+        return text.translate(_TURKISH_CASE)
+    return text.replace("\u0130", "i") if "\u0130" in text else text
+
+
+def fold_case(text: str, turkic: bool = False) -> str:
+    """``text`` case-folded after :func:`dotted_i`: what a dictionary segmenter that is not ICU
+    sees, since it may cut a word differently by case (Latin or Greek inside Japanese or Korean
+    text). The scripts it segments have no case, so their words do not change."""
+    return dotted_i(text, turkic).casefold()
+
+
 @lru_cache(maxsize=None)
 def term_normalizer(name: str, turkic: bool | None = None):
     """The normaliser ``name`` (a key of NORMALIZERS) for one segmented word: NFKC, case folding,
