@@ -1,6 +1,7 @@
 """The language-aware analyzer: each language's pipeline from :mod:`babelir.text.languages`.
 
-    normalise (per language) -> segment (ICU, or a dictionary segmenter) -> apostrophe rule
+    segment the text as written, canonically composed (ICU, or a dictionary segmenter)
+    -> normalise each word (per language: NFKC, case folding, digits) -> apostrophe rule
     -> stopwords (optional) -> lemmatise (simplemma; on by default) -> stem (Snowball / light)
     + the text's mE5 subword pieces (on by default, except where a language's pipeline says not)
 

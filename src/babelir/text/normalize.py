@@ -1,8 +1,12 @@
-"""Per-language character normalisation, applied before segmentation.
+"""Per-language character normalisation, applied to each segmented word (analysis version 5;
+versions 1 to 4 applied it to the whole text before segmentation).
 
-Every normaliser starts from Unicode NFKC, case folding (language-specific case rules first,
-e.g. Turkish dotted/dotless i) and decimal digits of any script folded to ASCII (٣٠٨, ३०८ and
-๓๐๘ all become 308, as Lucene's DecimalDigitFilter), then applies its language's folding:
+The segmenter sees the text as written (:func:`prepare`: NFC, Thai/Lao AM composed, numbers
+inside unspaced scripts set apart); :func:`term_normalizer` then normalises each word it returns
+(and folds İ to i outside Turkic languages). Every normaliser starts from Unicode NFKC, case
+folding (language-specific case rules first, e.g. Turkish dotted/dotless i) and decimal digits
+of any script folded to ASCII (٣٠٨, ३०८ and ๓๐๘ all become 308, as Lucene's DecimalDigitFilter),
+then applies its language's folding:
 
 - ``arabic``: alef variants (أ إ آ ٱ) -> ا, alef maksura ى -> ي, teh marbuta ة -> ه, tatweel and
   diacritics (harakat, superscript alef) removed (as Lucene's ArabicNormalizer);
