@@ -37,21 +37,31 @@ def _browser_paths() -> tuple[str, str]:
     return chromium, driver
 
 
+PAGING_DOCS = 153  # more than the 100 the page used to stop at, and not a multiple of the page size
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """``babelir serve``'s app over the demo collection (BM25 + dense), on a free loopback port."""
+    """``babelir serve``'s app over the demo collection (BM25 + dense), and an index ``paging`` of
+    153 documents that all match "coffee" (BM25), on a free loopback port."""
     import uvicorn
 
     from babelir.encode.base import get_encoder
     from babelir.serve.app import create_app
+    from babelir.types import Doc
 
     directory = tmp_path_factory.mktemp("browser") / "demo"
     with Index.create(directory, encoder=get_encoder()) as index:
         index.add(load_demo().docs)
+    paging = directory.parent / "paging"
+    with Index.create(paging) as index:
+        index.add([Doc(f"cup-{i:03d}", f"Cup {i}: coffee {'and milk ' * (i % 7)}with {'sugar ' * (i % 5)}", lang="en")
+                   for i in range(PAGING_DOCS)])
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app({"demo": directory}), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(create_app({"demo": directory, "paging": paging}), host="127.0.0.1", port=port,
+                            log_level="warning")
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
@@ -72,6 +82,7 @@ def browser():
     chromium, driver_path = _browser_paths()
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # to see Content-Security-Policy reports
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1100,900",
                  "--lang=en-US"):
         options.add_argument(flag)
@@ -150,3 +161,44 @@ def test_keyboard_modes_language_chips_and_paging(browser, server):
     wait.until(lambda b: "mode bm25" in b.find_element(By.ID, "status").text)
     ARTIFACTS.mkdir(exist_ok=True)
     assert browser.save_screenshot(str(ARTIFACTS / "search-filtered.png"))
+
+
+def test_paging_reaches_the_last_result(browser, server):
+    """The page follows ``total`` to its last result (it used to stop at 100), and every result is
+    shown once."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    _search(browser, server, "coffee")  # loads the page (the demo index first)
+    Select(browser.find_element(By.ID, "index")).select_by_value("paging")
+    wait = WebDriverWait(browser, 30)
+    wait.until(lambda b: b.find_element(By.ID, "status").text.startswith(f"{PAGING_DOCS} results"))
+    pages = -(-PAGING_DOCS // 10)
+    seen = []
+    for number in range(1, pages + 1):
+        wait.until(lambda b, n=number: f"page {n} of {pages}" in b.find_element(By.ID, "page").text)
+        items = browser.find_elements(By.CSS_SELECTOR, "#results li")
+        assert browser.find_element(By.ID, "results").get_attribute("start") == str(len(seen) + 1)
+        assert browser.find_element(By.ID, "status").text.startswith(f"{PAGING_DOCS} results")
+        seen += [item.get_attribute("data-id") for item in items]
+        following = browser.find_element(By.ID, "next")
+        if number < pages:
+            assert len(items) == 10 and not following.get_attribute("disabled")
+            following.click()
+    assert following.get_attribute("disabled") and len(items) == PAGING_DOCS % 10
+    assert len(seen) == PAGING_DOCS == len(set(seen))
+    assert set(seen) == {f"cup-{i:03d}" for i in range(PAGING_DOCS)}
+
+
+def test_the_page_works_under_its_content_security_policy(browser, server):
+    """Every response carries the policy; the page (no inline script) breaks none of it."""
+    import urllib.request
+
+    with urllib.request.urlopen(server + "/") as response:
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    browser.get_log("browser")  # clear
+    results = _search(browser, server, "咖啡从哪里来")
+    assert results and results[0].find_elements("tag name", "mark")
+    reports = [entry["message"] for entry in browser.get_log("browser")]
+    assert not [m for m in reports if "Content Security Policy" in m or "Content-Security-Policy" in m], reports
