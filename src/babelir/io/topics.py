@@ -57,7 +57,7 @@ def _tsv_query(path: Path, lineno: int, line: str) -> Query:
         raise InputError(str(path), lineno, "text", "missing: expected 'qid<TAB>text[<TAB>lang]'")
     if len(parts) > 3:
         raise InputError(str(path), lineno, None, f"expected 2 or 3 tab-separated columns, got {len(parts)}")
-    qid, text = parts[0].strip(), parts[1].strip()
+    qid, text = parts[0].strip(" "), parts[1].strip()  # only spaces around an id are trimmed
     problem = id_problem(qid)
     if problem is not None:
         raise InputError(str(path), lineno, "id", problem)
