@@ -68,6 +68,13 @@ def test_every_dictionary_script_gets_the_segmenters_own_words(text, lang):
     assert WORDS.analyze(text, lang) == segment.finalize(own)
 
 
+@pytest.mark.parametrize("text, lang, expected", [
+    ("كتاب ـ كتب", "ar", 2), ("ـ", "ar", 0), ("ـ", "fa", 0), ("\u200c", "hi", 0), ("ـ", "ug", 0),
+])
+def test_a_word_that_normalises_to_nothing_is_dropped(text, lang, expected):
+    assert len(WORDS.words(text, lang)) == expected
+
+
 def test_an_index_of_version_4_keeps_its_analysis():
     old = analyzer_from_config({**FULL.config(), "version": 4})
     assert old.version == 4

@@ -151,8 +151,8 @@ class LanguageAwareAnalyzer:
         name = self.segmenters.get(lang, pipeline.segmenter)
         if name != "icu":  # sudachi, kiwi, jieba and newmm cut Latin or Greek differently by case
             prepared = normalize.fold_case(prepared, lang in normalize.TURKIC)
-        words = segment.SEGMENTERS[name](prepared)
-        return self._after_segmenting([norm(w) for w in words], pipeline, lang, norm)
+        words = (norm(word) for word in segment.SEGMENTERS[name](prepared))
+        return self._after_segmenting([word for word in words if word], pipeline, lang, norm)  # ـ alone: ""
 
     def _words_v4(self, text: str, lang: str | None) -> list[str]:
         """Versions 1 to 4: the whole text normalised (NFKC first), then segmented."""
