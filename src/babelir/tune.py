@@ -61,11 +61,13 @@ class LanguageWeights:
 
 def tune_weights(runs: Sequence[Run], queries: Sequence[Query], qrels: Sequence[Qrel], fusion: str = "linear",
                  measure: str = "nDCG@10", dev_fraction: float = 0.5, step: float = 0.1,
-                 fuse=None) -> list[LanguageWeights]:
+                 fuse=None, among: tuple[str, ...] | None = None) -> list[LanguageWeights]:
     """Per language: the grid weights that fuse ``runs`` best on the dev split, and how they do
     on the held-out split against equal weights. ``fuse(runs, weights) -> Run``: the fusion the
     weights are for (default: plain ``fusion``; ``babelir tune`` passes hybrid search's own,
-    language-aware one, so that the weights are chosen for the ranking search will make)."""
+    language-aware one, so that the weights are chosen for the ranking search will make).
+    ``among``: the index's languages, among which a query without a language is detected (as
+    search does, :func:`babelir.retrieve.language_gate.analysis_language`)."""
     from babelir.evaluate.metrics import per_query_values
     from babelir.fuse import linear, zscore
 
@@ -80,7 +82,7 @@ def tune_weights(runs: Sequence[Run], queries: Sequence[Query], qrels: Sequence[
     by_lang: dict[str, list[str]] = {}
     for query in queries:
         if query.id in judged:
-            by_lang.setdefault(query.lang or detect(query.text) or "und", []).append(query.id)
+            by_lang.setdefault(query.lang or detect(query.text, among=among) or "und", []).append(query.id)
     if not by_lang:
         raise BabelirError("no query of the topics has relevance judgements")
     grid = weight_grid(len(runs), step)
