@@ -44,7 +44,8 @@ class Run(Mapping[str, dict[str, float]]):
     def ranking(self, query_id: str) -> list[tuple[str, float]]:
         """The ranked list of one query: [(doc id, score)], best first."""
         docs = self._scores.get(query_id, {})
-        by_id = sorted(docs.items(), reverse=True)  # doc ids descending; the stable sort by score keeps that order in ties
+        by_id = sorted(docs.items(), reverse=True)  # doc ids descending: the stable sort by score keeps
+        # that order among equal scores
         return sorted(by_id, key=lambda item: -item[1])
 
     def cutoff(self, k: int) -> "Run":

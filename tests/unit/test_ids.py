@@ -117,3 +117,16 @@ def test_the_cli_refuses_bad_ids_in_one_line_with_exit_2(tmp_path):
     topics = write(tmp_path / "t.tsv", "q\x01\thello\n")
     result = run_cli("search", tmp_path / "ix2", "--topics", topics, "-o", tmp_path / "a.run")
     assert result.returncode == 2 and "t.tsv:1" in result.stderr and result.stderr.strip().count("\n") == 0
+
+
+def test_xquadr_question_ids_are_checked_too(tmp_path):
+    from babelir.io.xquadr import load_language
+
+    qa = {"id": "56be 85", "question": "Who?", "answers": [{"answer_start": 0, "text": "A"}]}
+    paragraph = {"context": "A b.", "sentences": ["A b."], "sentence_breaks": [[0, 4]], "qas": [qa]}
+    write(tmp_path / "en.json", json.dumps({"data": [{"title": "T", "paragraphs": [paragraph]}]}))
+    with pytest.raises(InputError, match=r"en.json: field \"data\[0\].paragraphs\[0\].qas\[0\]\": has whitespace"):
+        load_language(tmp_path, "en")
+    write(tmp_path / "en.json", "[" * 100_000)
+    with pytest.raises(InputError, match="nested too deeply"):
+        load_language(tmp_path, "en")

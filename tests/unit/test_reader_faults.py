@@ -157,9 +157,8 @@ def test_a_damaged_gzip_is_an_error_naming_the_file(tmp_path, reader, how):
 def test_a_damaged_gzip_in_a_beir_directory_is_an_error(tmp_path, stem):
     write(tmp_path / "b" / "corpus.jsonl.gz", gzip.compress(CORPUS_TEXT.encode()))
     write(tmp_path / "b" / "queries.jsonl.gz", gzip.compress(_line({"_id": "q1", "text": "x"}).encode()))
-    write(tmp_path / "b" / f"{stem}.jsonl.gz", _damaged(CORPUS_TEXT if stem == "corpus" else
-                                                        "".join(_line({"_id": f"q{i}", "text": "query"}) for i in range(300)),
-                                                        "truncated"))
+    queries = "".join(_line({"_id": f"q{i}", "text": "query"}) for i in range(300))
+    write(tmp_path / "b" / f"{stem}.jsonl.gz", _damaged(CORPUS_TEXT if stem == "corpus" else queries, "truncated"))
     with pytest.raises(InputError, match=f"{stem}.jsonl.gz:.*the compressed file ends early"):
         list(read_corpus(tmp_path / "b")) if stem == "corpus" else read_topics(tmp_path / "b")
 

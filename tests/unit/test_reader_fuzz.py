@@ -38,7 +38,8 @@ ODD_TEXT = st.one_of(
                      "query-id", "\ufeff", "%", "a/b", "?"]),
 )
 JSON_VALUE = st.one_of(ODD_TEXT, st.integers(), st.floats(allow_nan=True), st.booleans(), st.none(),
-                       st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+                       st.lists(st.integers(), max_size=2),
+                       st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
 
 
 def _json_line(record: dict) -> bytes:

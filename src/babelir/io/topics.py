@@ -75,7 +75,8 @@ def _tsv_query(path: Path, lineno: int, line: str) -> Query:
 def _json_query(path: Path, lineno: int, line: str) -> Query:
     record = parse_json_line(path, lineno, line)
     qid = record_id(path, lineno, record, QUERY_ID_FIELDS)
-    field, text = next(((k, record[k]) for k in ("text", "query", "title") if record.get(k) is not None), ("text", None))
+    field, text = next(((k, record[k]) for k in ("text", "query", "title") if record.get(k) is not None),
+                       ("text", None))
     if text is None or not record_text(path, lineno, field, text).strip():
         raise InputError(str(path), lineno, "text", "missing or empty (expected text or query)")
     return Query(qid, text, record_lang(path, lineno, record))

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from babelir.errors import InputError
 from babelir.io.collection import Collection
-from babelir.types import Doc, Qrel, Query
+from babelir.types import Doc, Qrel, Query, id_problem, text_problem
 
 XQUADR_LANGS = ("ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh")
 XQUADR_TEST_ARTICLES = ("Nikola_Tesla", "Southern_California", "Steam_engine", "European_Union_law",
@@ -51,8 +51,17 @@ def _read(source: str | Path, lang: str) -> tuple[Path, list[dict]]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(str(path), None, None, "no such file (expected an XQuAD-R language file)") from None
+    except OSError as exc:
+        raise InputError(str(path), None, None, f"cannot be read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(str(path), None, None, f"invalid UTF-8 (byte {exc.start} of the file)") from None
     except json.JSONDecodeError as exc:
-        raise InputError(str(path), exc.lineno, None, f"not JSON: {exc.msg}") from None
+        message = exc.msg.removesuffix(" at")  # "Unterminated string starting at" + the column
+        raise InputError(str(path), exc.lineno, None, f"not JSON: {message} at column {exc.colno}") from None
+    except RecursionError:
+        raise InputError(str(path), None, None, "not JSON: nested too deeply") from None
+    except ValueError as exc:
+        raise InputError(str(path), None, None, f"not JSON: {exc}") from None
     articles = data.get("data") if isinstance(data, dict) else None
     if not isinstance(articles, list):
         raise InputError(str(path), None, "data", "not an XQuAD-R file: expected {\"data\": [articles]}")
@@ -67,6 +76,13 @@ def _read(source: str | Path, lang: str) -> tuple[Path, list[dict]]:
             for q, qa in enumerate(paragraph["qas"]):
                 if not isinstance(qa, dict) or not isinstance(qa.get("id"), str) or not isinstance(qa.get("question"), str):
                     raise InputError(str(path), None, f"data[{a}].paragraphs[{p}].qas[{q}]", "needs an id and a question")
+                problem = id_problem(qa["id"]) or text_problem(qa["question"])
+                if problem is not None:
+                    raise InputError(str(path), None, f"data[{a}].paragraphs[{p}].qas[{q}]", problem)
+            for s, sentence in enumerate(paragraph["sentences"]):
+                if not isinstance(sentence, str) or text_problem(sentence):
+                    raise InputError(str(path), None, f"data[{a}].paragraphs[{p}].sentences[{s}]",
+                                     text_problem(sentence) if isinstance(sentence, str) else "not a string")
     return path, articles
 
 
