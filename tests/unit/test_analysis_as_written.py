@@ -8,6 +8,7 @@ import unicodedata
 import pytest
 
 from babelir.text.analyzer import ScriptAwareAnalyzer, analyzer_from_config
+from babelir.text.e5_pieces import e5_pieces
 from babelir.text.language_aware import LanguageAwareAnalyzer
 from babelir.text.languages import LANGUAGES
 from babelir.text.normalize import TURKIC
@@ -168,9 +169,22 @@ def _upper(word: str, lang: str | None) -> str:
     return word.upper()
 
 
-@pytest.mark.parametrize("lang", [None, *sorted(LANGUAGES)])
+@pytest.mark.parametrize("lang", [None, *sorted(LANGUAGES), "az"])
 def test_a_word_and_its_upper_case_give_the_same_terms(lang):
-    """Every analyzer `babelir analyzers` lists (and the script-aware default): no exception."""
-    for word in SAMPLES + (["ırmak", "istanbul"] if lang in TURKIC else []):
-        for analyzer in (FULL, ScriptAwareAnalyzer()):
-            assert analyzer.analyze(word, lang) == analyzer.analyze(_upper(word, lang), lang), (word, lang)
+    """Every analyzer `babelir analyzers` lists (and the script-aware default and Azerbaijani).
+
+    One exception, on purpose: in Turkic languages the mE5 pieces keep Python's case folding
+    (I -> i), under which they were measured; Turkish rules in the pieces (I -> ı) lowered XQuAD-R
+    tr BM25 nDCG@10 from .8288 to .8280 (İ -> i alone: .8285). Their words follow Turkish rules."""
+    for word in SAMPLES + (["ırmak", "istanbul", "İZMİR"] if lang in TURKIC else []):
+        for analyzer in (FULL, WORDS, ScriptAwareAnalyzer()):
+            terms = analyzer.analyze(word, lang)
+            upper = analyzer.analyze(_upper(word, lang), lang)
+            if lang in TURKIC and analyzer is FULL:
+                terms, upper = ([t for t in ts if not t.startswith("~")] for ts in (terms, upper))
+            assert terms == upper, (word, lang)
+
+
+def test_turkish_pieces_are_as_measured():
+    assert FULL.analyze("İstanbul", "tr") == FULL.words("İstanbul", "tr") + e5_pieces("İstanbul")
+    assert FULL.analyze("İzmir", "en") == FULL.words("izmir", "en") + e5_pieces("izmir")

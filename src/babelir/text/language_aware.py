@@ -129,8 +129,8 @@ class LanguageAwareAnalyzer:
         pipeline = self._pipeline(lang)
         terms = self.words(text, lang)
         if self.pieces and (pipeline is None or pipeline.pieces):
-            if self.version >= 5:  # the pieces are case-folded: I and İ by the language's rules first
-                text = normalize.dotted_i(text, lang in normalize.TURKIC)
+            if self.version >= 5 and lang not in normalize.TURKIC:  # İ is i (case folding gives i + a dot)
+                text = normalize.dotted_i(text)
             terms += e5_pieces(text)
         return terms
 
