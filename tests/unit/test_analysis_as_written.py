@@ -103,6 +103,8 @@ def test_numbers_in_unspaced_text_are_words(text, lang, expected):
 
 def test_letters_and_digits_stay_one_word_where_words_are_spaced():
     assert WORDS.analyze("mp3 covid19", "en") == ["mp3", "covid19"]
+    assert "760nm" in WORDS.analyze("波长760nm的光", "zh") and "760" in WORDS.analyze("波长760的光", "zh")
+    assert "32900" in WORDS.analyze("ราคา32900 USD", "th") and "usd" in WORDS.analyze("ราคา32900 USD", "th")
     assert WORDS.analyze("Ф1 2024г", "ru") == ["ф1", "2024г"]
 
 

@@ -132,9 +132,12 @@ def _compose_am(match: re.Match) -> str:
 
 
 def _space_number(match: re.Match) -> str:
+    """The number, with a space on each side where it touches a letter of an unspaced script (only
+    there: "波长760nm" keeps 760nm together, as ICU does)."""
     text, start, end = match.string, match.start(), match.end()
-    touches = (start > 0 and _UNSPACED.match(text, start - 1)) or (end < len(text) and _UNSPACED.match(text, end))
-    return f" {match.group()} " if touches else match.group()
+    before = " " if start > 0 and _UNSPACED.match(text, start - 1) else ""
+    after = " " if end < len(text) and _UNSPACED.match(text, end) else ""
+    return before + match.group() + after
 
 
 def prepare(text: str) -> str:
