@@ -1,8 +1,9 @@
 """Language identification, offline (py3langid), per document or per query.
 
-- ``detect(text)``: babelir's language code for ``text`` (``detect(text, among=…)`` chooses among
-  the given languages that are plausible for the text: a server knows which languages its index
-  holds, and a one-word query such as "coffee" is otherwise easily taken for another language).
+- ``detect(text)``: babelir's language code for ``text`` (``detect(text, among=…)`` always answers
+  one of the given languages, preferring those plausible for the text: search knows which
+  languages its index holds, and a one-word query such as "hospital" is otherwise easily taken for
+  another language, German here, and then analysed unlike the English documents it should find).
 - ``language_probabilities(text)``: every language's probability (py3langid's naive Bayes
   posterior, softmax at temperature sqrt(bytes) so that short and long texts are comparably
   calibrated), codes merged through :func:`babelir.types.normalize_lang` (``zh``, ``wuu`` and
