@@ -48,7 +48,7 @@ def test_search_adds_group_evidence_by_default_and_0_turns_it_off(tmp_path):
         lines = (tmp_path / "r.run").read_text().splitlines()
         assert [line.split()[2] for line in lines] == expected
     bad = run_cli("search", path, "--query", QUERY, "--group-weight", "-1")
-    assert bad.returncode == 2 and "group weight must be a number, 0 or more" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode == 2 and "--group-weight: must be 0 or more" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_deleting_a_document_deletes_its_group_and_old_stores_have_none(tmp_path):

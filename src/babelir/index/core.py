@@ -381,6 +381,8 @@ def _clear_interrupted_creation(directory: Path) -> None:
     refuse a directory that holds anything else."""
     import shutil
 
+    if (directory / MANIFEST).exists():  # another process created it while this one waited
+        raise BabelirError(f"{directory}: an index exists already (open it to add documents)")
     leftovers = [p for p in directory.iterdir() if p.name != LOCK]
     if not leftovers:
         return
