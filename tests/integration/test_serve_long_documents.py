@@ -108,3 +108,25 @@ def test_the_index_lock_is_never_held_for_long_and_other_requests_go_on(client):
     assert data["results"][0]["id"] == "big" and seconds < 5.0
     assert finished["long"] - started < 10.0
     assert max(held) < 1.0, max(held)  # a whole 10 MB document used to be analysed under the lock
+
+
+def test_two_indexes_share_the_segmenters_safely(tmp_path):
+    """Sudachi (Japanese) refuses concurrent use, and every index of the process uses the same one:
+    concurrent searches on two indexes, with highlights, all answer (10 of 40 failed with a lock per index)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from babelir.io.demo import load_demo
+
+    japanese = [d for d in load_demo().docs if d.lang == "ja"]
+    text = "\n".join(d.text for d in japanese)
+    for name in ("a", "b"):
+        with Index.create(tmp_path / name) as index:
+            index.add([Doc(f"{name}-{i}", text * 20, lang="ja") for i in range(10)] + japanese)
+    queries = ["コーヒーはどこから来たのか", "象は陸上で最大の動物", "月と潮の満ち引き", "アマゾンの熱帯雨林"]
+    with TestClient(create_app({"a": tmp_path / "a", "b": tmp_path / "b"})) as client:
+        def one(n):
+            return client.get("/v1/search", params={"index": "ab"[n % 2], "q": queries[n % 4], "k": 20,
+                                                    "mode": "bm25", "lang": "ja"}).status_code
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(one, range(80)))
+    assert statuses == [200] * 80

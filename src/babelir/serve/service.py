@@ -1,8 +1,11 @@
 """One named index behind the HTTP API: searches in every mode, documents, additions and deletions.
 
-Thread safety: query encoding runs under the encoder's lock, and the index itself is used under
-the index's lock only for the (fast) search over already-encoded queries, so a long encode holds
-back neither BM25 requests nor other indexes.
+Thread safety: query encoding runs under the index's encoder lock. Everything else (text
+analysis, search over already-encoded queries, documents, writes) runs under one lock that every
+index of the process shares, :data:`INDEX_LOCK`: the segmenters (sudachi, kiwi …) are process-wide
+and refuse concurrent use, whichever index calls them. It is taken for a few milliseconds at a time
+(highlighting takes it once per window of text), so a long encode holds back no BM25 request and a
+request over long documents holds back no other.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from babelir.run import Run
 
 MAX_DEPTH = 1000  # results a search ranks (and ``total`` counts) at most
 FUSION_DEPTH = 100  # each mode's run in a hybrid search (as ``babelir search --mode hybrid`` with its default k)
+INDEX_LOCK = threading.Lock()  # shared by every IndexService of the process (see the module's doc)
 
 
 class IndexService:
@@ -26,7 +30,7 @@ class IndexService:
         self.name = name
         self.index = Index.open(directory, writable=writable)
         self.writable = writable
-        self._index_lock = threading.Lock()
+        self._index_lock = INDEX_LOCK
         self._encoder_lock = threading.Lock()
 
     # --- what the index offers ----------------------------------------------------------------
