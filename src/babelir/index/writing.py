@@ -117,7 +117,7 @@ def storage_errors(directory: Path) -> Iterator[None]:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
             raise BabelirError(f"{directory}: no space left to write the index ({exc.strerror}); "
                                f"the last commit is kept, free some space and re-run to resume") from None
-        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM) and _inside(exc.filename, directory):
             raise BabelirError(f"{directory}: cannot write to the index directory ({exc.strerror})") from None
         raise
     except (sqlite3.OperationalError, sqlite3.DatabaseError, ValueError) as exc:
@@ -133,3 +133,14 @@ def storage_errors(directory: Path) -> Iterator[None]:
         if "lock" in message:
             raise IndexBusy(f"{directory}: another process is writing this index ({exc})") from None
         raise BabelirError(f"{directory}: the index store failed ({exc})") from None
+
+
+def _inside(filename, directory: Path) -> bool:
+    """Whether an error's file is in the index directory (or unnamed): an unreadable corpus is
+    the corpus's error, not the index's."""
+    if filename is None:
+        return True
+    try:
+        return Path(os.fsdecode(filename)).resolve().is_relative_to(Path(directory).resolve())
+    except (OSError, ValueError):
+        return False
