@@ -101,6 +101,10 @@ def test_server_and_cli_writers_see_each_others_commits(tmp_path):
         assert client.delete("/v1/docs/w/d00031", headers=key).json() == {"deleted": 1}
         run_cli("index", corpus(tmp_path / "c.jsonl", 60, 70), "-o", ix, "-q", check=True)  # after the server's delete
         assert add("api-5", "the last one").status_code == 201
+        with Index.open(ix, writable=True) as other, other.writing():  # another writer holds the index
+            busy = add("api-6", "while the CLI writes")
+            assert busy.status_code == 503 and "another process is writing" in busy.json()["detail"]
+            assert busy.headers["Retry-After"] and str(ix) not in busy.text
     with Index.open(ix) as index:
         assert index.doc_count == 30 + 4 + 30 - 1 + 10 + 1
         assert len(index.ids()) == index.doc_count

@@ -62,6 +62,7 @@ def install(app, directories: dict[str, str | Path]) -> None:
     from starlette.exceptions import HTTPException
 
     from babelir.errors import BabelirError
+    from babelir.index.writing import IndexBusy
 
     forms = path_forms(directories)
 
@@ -89,6 +90,10 @@ def install(app, directories: dict[str, str | Path]) -> None:
     @app.exception_handler(BabelirError)
     async def user_error(request, exc: BabelirError):
         return answer(422, str(exc))
+
+    @app.exception_handler(IndexBusy)
+    async def busy(request, exc: IndexBusy):  # the CLI is writing the same index: not the client's fault
+        return answer(503, "another process is writing this index; try again shortly", {"Retry-After": "2"})
 
     @app.exception_handler(OSError)
     async def os_error(request, exc: OSError):
