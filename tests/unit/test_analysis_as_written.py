@@ -190,3 +190,14 @@ def test_a_word_and_its_upper_case_give_the_same_terms(lang):
 def test_turkish_pieces_are_as_measured():
     assert FULL.analyze("İstanbul", "tr") == FULL.words("İstanbul", "tr") + e5_pieces("İstanbul")
     assert FULL.analyze("İzmir", "en") == FULL.words("izmir", "en") + e5_pieces("izmir")
+
+
+def test_the_trained_subword_analyzers_give_a_word_and_its_upper_case_the_same_terms():
+    """`--analyzer subword` and `language-aware+subword` (the other analyzers babelir lists)."""
+    from babelir.text.subword import SubwordAnalyzer, WordsAndPiecesAnalyzer, train_subword_model
+
+    trained = SubwordAnalyzer(train_subword_model([" ".join(SAMPLES)] * 50, vocab_size=200))
+    for analyzer in (trained, WordsAndPiecesAnalyzer(WORDS, trained)):
+        for lang in (None, "en", "de", "el", "ru", "ka"):
+            for word in SAMPLES:
+                assert analyzer.analyze(word, lang) == analyzer.analyze(word.upper(), lang), (word, lang)
