@@ -89,3 +89,26 @@ def test_no_query_terms_or_no_match_gives_the_start():
     assert highlighter("the of").snippet("the cat " * 1000, "en")[1] == []
     snippet, marks = highlighter("zebra").snippet("the cat " * 1000, "en")
     assert marks == [] and snippet.startswith("the cat") and snippet.endswith("…")
+
+
+def test_word_analysis_leaves_out_subword_pieces_of_every_kind_of_analyzer():
+    from babelir.serve.highlight import word_analysis
+    from babelir.text.analyzer import get_analyzer
+
+    analyzer = get_analyzer()
+    words = word_analysis(analyzer)
+    assert words("Libraries", "en") and not [t for t in words("Libraries", "en") if t.startswith("~")]
+    assert set(words("Libraries", "en")) <= set(analyzer.analyze("Libraries", "en"))
+
+    class Plain:
+        def analyze(self, text, lang=None):
+            return [text.lower()]
+
+    class Combined:
+        words = Plain()
+
+        def analyze(self, text, lang=None):
+            return self.words.analyze(text, lang) + ["#" + text[:2]]
+
+    assert word_analysis(Plain())("Cat") == ["cat"]
+    assert word_analysis(Combined())("Cat") == ["cat"]  # not "#Ca"

@@ -30,7 +30,19 @@ WINDOW_CHARS = 2 * SNIPPET_CHARS   # characters analysed around each candidate m
 WINDOWS_PER_TEXT = 4               # candidate windows analysed per text at most
 BUDGET_CHARS = 100_000             # characters analysed per request at most (a few tenths of a second)
 
-AnalyzeWords = Callable[[list[str], "str | None"], list[list[str]]]
+AnalyzeWords = Callable[[list[str], "str | None"], "list[list[str]] | list[tuple[str, ...]]"]
+
+
+def word_analysis(analyzer) -> Callable[[str, "str | None"], list[str]]:
+    """``analyzer``'s analysis into word terms alone, without the subword pieces an analyzer may
+    add (which no highlight uses): its ``words(text, lang)`` when it has one, the ``analyze`` of its
+    ``words`` view when it combines views, else its ``analyze``."""
+    words = getattr(analyzer, "words", None)
+    if callable(words):
+        return words
+    if callable(getattr(words, "analyze", None)):
+        return words.analyze
+    return analyzer.analyze
 
 
 def word_spans(text: str) -> list[tuple[int, int]]:

@@ -10,6 +10,7 @@ request over long documents holds back no other.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import Counter
 from pathlib import Path
@@ -17,10 +18,12 @@ from pathlib import Path
 from babelir.errors import BabelirError
 from babelir.index.core import Index
 from babelir.run import Run
+from babelir.serve.highlight import Highlighter, word_analysis
 
 MAX_DEPTH = 1000  # results a search ranks (and ``total`` counts) at most
 FUSION_DEPTH = 100  # each mode's run in a hybrid search (as ``babelir search --mode hybrid`` with its default k)
 INDEX_LOCK = threading.Lock()  # shared by every IndexService of the process (see the module's doc)
+WORD_CACHE = 100_000  # words whose analysis (for highlighting) each index keeps, the most recent
 
 
 class IndexService:
@@ -32,6 +35,13 @@ class IndexService:
         self.writable = writable
         self._index_lock = INDEX_LOCK
         self._encoder_lock = threading.Lock()
+        words = word_analysis(self.index.analyzer)
+
+        @functools.lru_cache(maxsize=WORD_CACHE)
+        def word_terms(word: str, lang: str | None) -> tuple[str, ...]:
+            return tuple(words(word, lang))
+
+        self._word_terms = word_terms  # called under the lock: the analysis itself is not thread-safe
 
     # --- what the index offers ----------------------------------------------------------------
     def modes(self) -> list[str]:
@@ -112,11 +122,9 @@ class IndexService:
         """A :class:`~babelir.serve.highlight.Highlighter` for one request's hits; its analyses run
         under the index's lock one window at a time, so a request with long documents never holds
         the lock for more than a few milliseconds at once."""
-        from babelir.serve.highlight import Highlighter
-
-        def analyze_words(words: list[str], word_lang: str | None) -> list[list[str]]:
+        def analyze_words(words: list[str], word_lang: str | None) -> list[tuple[str, ...]]:
             with self._index_lock:
-                return [self.index.analyzer.analyze(word, word_lang) for word in words]
+                return [self._word_terms(word, word_lang) for word in words]
 
         return Highlighter(query, lang, terms, analyze_words)
 
