@@ -27,7 +27,8 @@ def client(tmp_path_factory):
     rng = random.Random(18)
     big = " ".join(rng.choice(FILLER) for _ in range(1_900_000))[:10_000_000]
     docs = [Doc("big", big + " In the old town, the libraries of Zanzibar keep their books.", lang="en"),
-            Doc("thai-long", "".join(rng.choice(THAI) for _ in range(60_000)) + "ช้างเป็นสัตว์บกที่ใหญ่ที่สุด", lang="th")]
+            Doc("thai-long", "".join(rng.choice(THAI) for _ in range(60_000)) + "ช้างเป็นสัตว์บกที่ใหญ่ที่สุด",
+                lang="th")]
     docs += [Doc(f"long-{i:02d}", " ".join(rng.choice(FILLER) for _ in range(18_000))[:99_000], lang="en")
              for i in range(90)]
     directory = tmp_path_factory.mktemp("long") / "ix"

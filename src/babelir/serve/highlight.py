@@ -6,14 +6,14 @@ A word of a document is a match when its analysed word terms share one with the 
 match). Words are cut with ICU (the segments tile the text, so each has its character offsets).
 
 Analysing a whole document to find its first match costs time in proportion to its length (25 s
-for 10 MB), so a long text is never analysed whole:
+for 10 MB), so a text longer than :data:`WINDOW_CHARS` is never analysed whole:
 
-1. candidates are found cheaply: the lower-cased text is searched (``str.find``) for *probes*, the
-   query's analysed terms and those of its words whose analysis matches (a stem such as ``librari``
-   is found inside ``libraries``);
-2. a window of :data:`WINDOW_CHARS` around each candidate, earliest first, is analysed word by
-   word, at most :data:`WINDOWS_PER_TEXT` windows per text; the first window with a match gives the
-   snippet, :data:`SNIPPET_CHARS` around its first match, and the matches inside it;
+1. candidates are found cheaply: the lower-cased text is searched (``str.find``), in chunks of
+   growing size from its start, for *probes*: the query's analysed terms and those of its words
+   whose analysis matches (a stem such as ``librari`` is found inside ``libraries``);
+2. the snippet window (:data:`SNIPPET_CHARS`) that each candidate, earliest first, would have as
+   the first match is analysed word by word, at most :data:`WINDOWS_PER_TEXT` per text; the first
+   window with a match gives the snippet, around its first match, and the matches inside it;
 3. when no window matches (a match whose surface form differs from every probe, e.g. only after
    accent folding), the snippet is the start of the text, with the matches found there.
 
@@ -23,13 +23,16 @@ they are spent, the remaining hits get the start of their text without marks.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 SNIPPET_CHARS = 240
-WINDOW_CHARS = 2 * SNIPPET_CHARS   # characters analysed around each candidate match
+WINDOW_CHARS = 2 * SNIPPET_CHARS   # a text this short is analysed whole
 WINDOWS_PER_TEXT = 4               # candidate windows analysed per text at most
 BUDGET_CHARS = 100_000             # characters analysed per request at most (a few tenths of a second)
+FIRST_CHUNK_CHARS = 4096           # the first chunk of a text searched for candidates (then 4 times larger)
 
+_ALNUM = re.compile(r"[^\W_]")  # a letter or a digit (str.isalnum), as one C-level search
 AnalyzeWords = Callable[[list[str], "str | None"], "list[list[str]] | list[tuple[str, ...]]"]
 
 
@@ -54,7 +57,7 @@ def word_spans(text: str) -> list[tuple[int, int]]:
         return spans
     for segment in WordBreaker(text, "root"):
         start, position = position, position + len(segment)
-        if any(ch.isalnum() for ch in segment):
+        if _ALNUM.search(segment):
             spans.append((start, position))
     return spans
 
@@ -110,29 +113,39 @@ class Highlighter:
             return snippet(text, [], self.size)
         if len(text) <= WINDOW_CHARS:
             return snippet(text, self._matches(text, 0, len(text), lang), self.size)
-        start, end = _window(len(text), self._first_match(text, lang), self.size)
-        return snippet(text, self._matches(text, start, end, lang), self.size)
+        first, window, spans = self._first_match(text, lang)
+        start, end = _window(len(text), first, self.size)
+        if (start, end) != window:
+            spans = self._matches(text, start, end, lang)
+        return snippet(text, spans, self.size)
 
-    def _first_match(self, text: str, lang: str | None) -> int:
-        """The offset of the first match in the earliest candidate window that has one (0: none found)."""
-        folded = _folded(text)
-        upcoming = {probe: folded.find(probe) for probe in self.probes}
-        after = 0
-        for _ in range(WINDOWS_PER_TEXT):
-            for probe, at in list(upcoming.items()):
-                if 0 <= at < after:
-                    upcoming[probe] = at = folded.find(probe, after)
-                if at < 0:
-                    del upcoming[probe]
-            if not upcoming or self.budget <= 0:
-                break
-            at = min(upcoming.values())
-            start, end = max(0, at - WINDOW_CHARS // 3), min(len(text), at + WINDOW_CHARS - WINDOW_CHARS // 3)
-            found = self._matches(text, start, end, lang)
-            if found:
-                return found[0][0]
-            after = max(at + 1, end - 32)  # the last word of the window may have been cut
-        return 0
+    def _first_match(self, text: str, lang: str | None) -> tuple[int, tuple[int, int], list[tuple[int, int]]]:
+        """The offset of the first match in the earliest candidate window that has one (0: none
+        found), that window and its matches. A candidate's window is the snippet's window were the
+        candidate the first match, as it mostly is: then the window is analysed once. The text is
+        folded and searched in chunks of growing size, so that a match near the start costs no
+        pass over the whole text."""
+        if not self.probes:
+            return 0, (0, 0), []
+        longest = max(map(len, self.probes))
+        tries, after, chunk, size = 0, 0, 0, FIRST_CHUNK_CHARS
+        while chunk < len(text) and tries < WINDOWS_PER_TEXT and self.budget > 0:
+            chunk_end = min(len(text), chunk + size)
+            folded = _folded(text[chunk:chunk_end + longest - 1])  # a probe may start before chunk_end
+            while tries < WINDOWS_PER_TEXT and self.budget > 0:
+                found_at = [at for at in (folded.find(probe, max(0, after - chunk)) for probe in self.probes)
+                            if 0 <= at < chunk_end - chunk]
+                if not found_at:
+                    break
+                at = chunk + min(found_at)
+                start, end = _window(len(text), at, self.size)
+                found = self._matches(text, start, end, lang)
+                if found:
+                    return found[0][0], (start, end), found
+                tries += 1
+                after = max(at + 1, end - 32)  # the last word of the window may have been cut
+            chunk, size = chunk_end, 4 * size
+        return 0, (0, 0), []
 
     def _matches(self, text: str, start: int, end: int, lang: str | None) -> list[tuple[int, int]]:
         """Offsets (into ``text``) of the matching words that lie wholly inside ``text[start:end]``."""
