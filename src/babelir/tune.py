@@ -84,7 +84,7 @@ def tune_weights(runs: Sequence[Run], queries: Sequence[Query], qrels: Sequence[
         if query.id in judged:
             by_lang.setdefault(query.lang or detect(query.text, among=among) or "und", []).append(query.id)
     if not by_lang:
-        raise BabelirError("no query of the topics has relevance judgements")
+        raise BabelirError("no query of the topics has relevance judgments")
     grid = weight_grid(len(runs), step)
     equal = tuple(1 / len(runs) for _ in runs)
     values = {w: per_query_values(fuse(runs, list(w)), qrels, [measure])[measure] for w in grid + [equal]}

@@ -115,7 +115,7 @@ class Query:
 
 @dataclass(frozen=True, slots=True)
 class Qrel:
-    """A relevance judgement: ``relevance`` > 0 means relevant."""
+    """A relevance judgment: ``relevance`` > 0 means relevant."""
 
     query_id: str
     doc_id: str

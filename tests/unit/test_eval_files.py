@@ -65,7 +65,7 @@ def test_a_run_with_a_non_finite_score_is_not_written(tmp_path):
     ("beir", "query-id\tcorpus-id\tscore\nq1\td1\t2\nq2\td1\t1\nq1\td1\t1\n", (2, 4)),
     ("gzip", "q1 0 d1 1\nq1 0 d1 2\n", (1, 2)),
 ])
-def test_conflicting_judgements_name_both_lines(tmp_path, name, text, lines):
+def test_conflicting_judgments_name_both_lines(tmp_path, name, text, lines):
     path = _write(tmp_path / f"{name}.qrels", text, "gzip" if name == "gzip" else "plain")
     with pytest.raises(InputError) as info:
         read_qrels(path)
@@ -74,9 +74,9 @@ def test_conflicting_judgements_name_both_lines(tmp_path, name, text, lines):
     assert f"at line {first}" in str(info.value) and f"at line {second}" in str(info.value)
 
 
-def test_identical_repeated_judgements_are_kept_once(tmp_path):
+def test_identical_repeated_judgments_are_kept_once(tmp_path):
     # trec_eval refuses any repeated pair; the same relevance twice changes no number, so babelir
-    # accepts it and keeps one judgement (a measure that counts judgements counts it once)
+    # accepts it and keeps one judgment (a measure that counts judgments counts it once)
     path = write(tmp_path / "q.trec", "q1 0 d1 1\nq1 0 d2 0\nq1 0 d1 1\n")
     assert read_qrels(path) == [Qrel("q1", "d1", 1), Qrel("q1", "d2", 0)]
     beir = write(tmp_path / "q.tsv", "query-id\tcorpus-id\tscore\nq1\td1\t1\nq1\td1\t1\n")

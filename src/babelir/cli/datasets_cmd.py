@@ -36,7 +36,7 @@ def run(args) -> int:
             directory = collection.write(f"{args.output}/{name}")
             parts = write_split_qrels(collection, titles, directory)
             print(f"{directory}: {len(collection.docs)} documents, {len(collection.queries)} queries "
-                  f"({parts['train']} train, {parts['test']} test articles), {len(collection.qrels)} judgements")
+                  f"({parts['train']} train, {parts['test']} test articles), {len(collection.qrels)} judgments")
     else:
         from babelir.io.parallel import load_parallel
 

@@ -10,7 +10,7 @@ from babelir.types import Doc, Qrel, Query
 
 @dataclass
 class Collection:
-    """Documents, queries and relevance judgements of one test collection."""
+    """Documents, queries and relevance judgments of one test collection."""
 
     name: str
     docs: list[Doc]

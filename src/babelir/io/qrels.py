@@ -1,6 +1,6 @@
 """Qrels readers and writers: TREC (``qid 0 docid rel``) and BEIR TSV (``query-id corpus-id score``).
 
-The format is recognised per file, by its first judgement: four whitespace-separated columns are
+The format is recognised per file, by its first judgment: four whitespace-separated columns are
 TREC; three are BEIR TSV (whose first line may be the header ``query-id corpus-id score``).
 """
 
@@ -25,15 +25,15 @@ _FORMS = {4: "'qid 0 docid rel' (TREC)", 3: "'qid<TAB>docid<TAB>rel' (BEIR TSV)"
 def read_qrels(path: str | Path) -> list[Qrel]:
     """Read qrels from a TREC or BEIR TSV file, or from a BEIR directory (qrels/test.tsv).
 
-    The first judgement fixes the format: 4 columns (TREC) or 3 (BEIR TSV, after an optional
+    The first judgment fixes the format: 4 columns (TREC) or 3 (BEIR TSV, after an optional
     header such as ``query-id corpus-id score``); every line must then have as many. Returns the
-    judgements in file order. A (query, document) pair judged twice with the same relevance is kept
+    judgments in file order. A (query, document) pair judged twice with the same relevance is kept
     once; judged twice with different relevances it is an error naming both lines (trec_eval refuses
     any repeated pair; the last one silently winning would change the numbers).
 
     Raises an InputError naming the file and line (and field) for a wrong column count, a relevance
     that is not an integer, an invalid id (:func:`babelir.types.id_problem`), conflicting
-    judgements, a file that cannot be read or a damaged gzip stream, and a file without judgements.
+    judgments, a file that cannot be read or a damaged gzip stream, and a file without judgments.
     """
     path = Path(path)
     if path.is_dir():
@@ -73,10 +73,10 @@ def read_qrels(path: str | Path) -> list[Qrel]:
         elif before != relevance:
             first = _first_line(path, columns, qid, did)
             raise InputError(str(path), lineno, "relevance",
-                             f"conflicting judgements of document {did!r} for query {qid!r}: "
+                             f"conflicting judgments of document {did!r} for query {qid!r}: "
                              f"{before} at line {first}, {relevance} at line {lineno}")
     if not qrels:
-        raise InputError(str(path), None, None, "file is empty: no judgements")
+        raise InputError(str(path), None, None, "file is empty: no judgments")
     return qrels
 
 
