@@ -181,7 +181,8 @@ def output_dir(tmp):
     babelir("index", "corpus.jsonl", "-o", "ix", "-q", cwd=tmp)
     (tmp / "topics.tsv").write_text("q1\thello\n")
     (tmp / "out").mkdir()
-    return one_line_error(babelir("search", "ix", "--topics", "topics.tsv", "-o", "out", cwd=tmp))
+    ok, seen = one_line_error(babelir("search", "ix", "--topics", "topics.tsv", "-o", "out", cwd=tmp))
+    return ok and ".tmp" not in seen, seen  # the message names the user's path, not a temporary file
 
 
 @case("8 --k 0: one-line error")
@@ -228,6 +229,65 @@ def dash_query(tmp):
     babelir("index", "corpus.jsonl", "-o", "ix", "-q", cwd=tmp)
     code, out, err = babelir("search", "ix", "--query", "-adapter", cwd=tmp)
     return code == 0 and "d1" in out, f"exit {code} {err.strip()[-80:]}"
+
+
+def served(tmp, docs, writable=False):
+    """A TestClient over an index of ``docs`` (built with the CLI), as ``babelir serve`` serves it."""
+    from fastapi.testclient import TestClient
+
+    from babelir.serve.app import create_app
+
+    code, _, err = babelir("index", str(corpus(tmp, docs)), "-o", "ix", "-q", "--no-pieces", cwd=tmp)
+    if code:
+        raise RuntimeError(f"index exit {code}: {err.strip()[-80:]}")
+    return TestClient(create_app({"ix": tmp / "ix"}, writable=writable), raise_server_exceptions=False)
+
+
+@case("11 lone surrogate in a POST body, read-only server: 4xx")
+def http_surrogate(tmp):
+    with served(tmp, FILLER) as client:
+        body = b'[{"id": "x1", "text": "bad \\ud800 text", "lang": "en"}]'
+        answer = client.post("/v1/docs/ix", content=body, headers={"content-type": "application/json"})
+    return 400 <= answer.status_code < 500, f"HTTP {answer.status_code}"
+
+
+@case("12 bad requests never show a filesystem path (and never 5xx)")
+def http_paths(tmp):
+    with served(tmp, FILLER) as client:
+        answers = [client.get(url) for url in (
+            "/v1/search?index=ix&q=rivers&mode=dense", "/v1/search?index=ix&q=rivers&k=0",
+            "/v1/search?index=nope&q=rivers", "/v1/search?index=ix&q=rivers&lang=xx",
+            "/v1/docs/ix/missing", "/v1/search?index=ix&q=rivers&langs=zz")]
+    bad = [a.status_code for a in answers if str(tmp) in a.text or "/tmp" in a.text or a.status_code >= 500]
+    return not bad, f"statuses {[a.status_code for a in answers]}; leaking or 5xx: {bad}"
+
+
+@case("13 total is the same at every offset")
+def http_total(tmp):
+    docs = [{"id": f"d{i}", "text": f"rivers and lakes {i}", "lang": "en"} for i in range(150)]
+    with served(tmp, docs) as client:
+        totals = {o: client.get(f"/v1/search?index=ix&q=rivers&k=10&offset={o}").json().get("total") for o in (0, 90, 100, 140)}
+    return len(set(totals.values())) == 1 and totals[0] == 150, str(totals)
+
+
+@case("14 highlighting a 10 MB document: a k=1 search under 5 s")
+def http_long_doc(tmp):
+    words = ("lorem ipsum dolor sit amet " * 400_000)[:10_000_000]
+    docs = [{"id": "big", "text": words + " needle", "lang": "en"}, *FILLER]
+    with served(tmp, docs) as client:
+        start = time.perf_counter()
+        answer = client.get("/v1/search?index=ix&q=needle&k=1")
+        took = time.perf_counter() - start
+    return answer.status_code == 200 and took < 5, f"HTTP {answer.status_code} in {took:.1f} s"
+
+
+@case("15 Content-Security-Policy and X-Content-Type-Options on every answer")
+def http_headers(tmp):
+    with served(tmp, FILLER) as client:
+        answers = [client.get(url) for url in ("/", "/v1/indexes", "/v1/search?index=ix&q=rivers", "/v1/search")]
+    missing = [a.status_code for a in answers
+               if "content-security-policy" not in a.headers or a.headers.get("x-content-type-options") != "nosniff"]
+    return not missing, f"answers without both headers: {len(missing)} of {len(answers)}"
 
 
 def main(argv=None) -> int:
