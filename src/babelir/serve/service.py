@@ -4,13 +4,12 @@ Thread safety: query encoding runs under the index's encoder lock. Everything el
 analysis, search over already-encoded queries, documents, writes) runs under one lock that every
 index of the process shares, :data:`INDEX_LOCK`: the segmenters (sudachi, kiwi …) are process-wide
 and refuse concurrent use, whichever index calls them. It is taken for a few milliseconds at a time
-(highlighting takes it once per window of text), so a long encode holds back no BM25 request and a
-request over long documents holds back no other.
+(highlighting: once per window of text with words not seen before, see :meth:`IndexService.word_terms`),
+so a long encode holds back no BM25 request and a request over long documents holds back no other.
 """
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections import Counter
 from pathlib import Path
@@ -23,7 +22,7 @@ from babelir.serve.highlight import Highlighter, word_analysis
 MAX_DEPTH = 1000  # results a search ranks (and ``total`` counts) at most
 FUSION_DEPTH = 100  # each mode's run in a hybrid search (as ``babelir search --mode hybrid`` with its default k)
 INDEX_LOCK = threading.Lock()  # shared by every IndexService of the process (see the module's doc)
-WORD_CACHE = 100_000  # words whose analysis (for highlighting) each index keeps, the most recent
+WORD_CACHE = 100_000  # words whose analysis (for highlighting) each index keeps (the first seen are dropped first)
 
 
 class IndexService:
@@ -35,13 +34,8 @@ class IndexService:
         self.writable = writable
         self._index_lock = INDEX_LOCK
         self._encoder_lock = threading.Lock()
-        words = word_analysis(self.index.analyzer)
-
-        @functools.lru_cache(maxsize=WORD_CACHE)
-        def word_terms(word: str, lang: str | None) -> tuple[str, ...]:
-            return tuple(words(word, lang))
-
-        self._word_terms = word_terms  # called under the lock: the analysis itself is not thread-safe
+        self._word_analysis = word_analysis(self.index.analyzer)
+        self._word_terms: dict[tuple[str, str | None], tuple[str, ...]] = {}  # read without the lock
 
     # --- what the index offers ----------------------------------------------------------------
     def modes(self) -> list[str]:
@@ -119,14 +113,29 @@ class IndexService:
             return set(Counter(self.index.analyzer.analyze(text, lang)))
 
     def highlighter(self, query: str, lang: str, terms: set[str]):
-        """A :class:`~babelir.serve.highlight.Highlighter` for one request's hits; its analyses run
-        under the index's lock one window at a time, so a request with long documents never holds
-        the lock for more than a few milliseconds at once."""
-        def analyze_words(words: list[str], word_lang: str | None) -> list[tuple[str, ...]]:
-            with self._index_lock:
-                return [self._word_terms(word, word_lang) for word in words]
+        """A :class:`~babelir.serve.highlight.Highlighter` for one request's hits, over
+        :meth:`word_terms`: a request with long documents never holds the lock for more than one
+        window of text at once."""
+        return Highlighter(query, lang, terms, self.word_terms)
 
-        return Highlighter(query, lang, terms, analyze_words)
+    def word_terms(self, words: list[str], lang: str | None) -> list[tuple[str, ...]]:
+        """The word terms of each of ``words`` (no subword pieces), from the index's cache of word
+        analyses; only the words it misses are analysed, under the lock, all at once. (A dict
+        lookup is atomic: a window of known words takes no lock, so a page of long documents
+        never queues behind other requests once per window.)"""
+        cache = self._word_terms
+        missing = {word for word in words if (word, lang) not in cache}
+        if missing:
+            with self._index_lock:
+                for word in missing:
+                    if len(cache) >= WORD_CACHE:
+                        cache.pop(next(iter(cache)), None)
+                    cache[word, lang] = tuple(self._word_analysis(word, lang))
+        found = [cache.get((word, lang)) for word in words]
+        if any(terms is None for terms in found):  # dropped by another thread meanwhile: analyse again
+            with self._index_lock:
+                found = [tuple(self._word_analysis(w, lang)) if t is None else t for w, t in zip(words, found)]
+        return found
 
     def documents(self, ids: list[str]) -> dict[str, tuple[str | None, str, str]]:
         with self._index_lock:
