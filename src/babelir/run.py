@@ -82,7 +82,7 @@ class Run(Mapping[str, dict[str, float]]):
         Raises an :class:`InputError` naming the file and line (and field) for a wrong column count,
         an invalid id (:func:`babelir.types.id_problem`), a score that is not a finite number, a
         document listed twice for one query (naming both lines: trec_eval refuses such a run), a
-        file that cannot be read or a damaged gzip stream.
+        file that cannot be read or a damaged gzip stream, and a file without results.
         """
         scores: dict[str, dict[str, float]] = {}
         name = "run"
@@ -104,6 +104,8 @@ class Run(Mapping[str, dict[str, float]]):
                 raise InputError(str(path), lineno, "doc id",
                                  f"document {did!r} is listed twice for query {qid!r} (lines {first} and {lineno})")
             docs[did] = value
+        if not scores:  # as an empty qrels file: evaluating nothing would score 0 and look like a result
+            raise InputError(str(path), None, None, "file is empty: no results")
         return cls(scores, name=name)
 
 

@@ -99,6 +99,34 @@ def test_a_wrong_column_count_or_relevance_is_an_error_at_its_line(tmp_path, tex
     assert info.value.line == line and needle in str(info.value), str(info.value)
 
 
+@pytest.mark.parametrize("text, form", [
+    ("q1 0 d160 9223372036854775808\n", "trec"),  # pytrec_eval raised SystemError
+    ("q1 0 d160 4294967296\n", "trec"),  # pytrec_eval silently read it as 0: not relevant
+    ("q1 0 d160 -2147483649\n", "trec"),
+    ("query-id\tcorpus-id\tscore\nq1\td160\t4294967296\n", "beir"),
+])
+def test_a_relevance_outside_a_c_int_is_refused_at_its_line(tmp_path, text, form):
+    with pytest.raises(InputError) as info:
+        read_qrels(write(tmp_path / ("q.tsv" if form == "beir" else "q.trec"), text))
+    assert info.value.field == "relevance" and "out of range" in str(info.value)
+    assert info.value.line == (2 if form == "beir" else 1)
+
+
+@pytest.mark.parametrize("rel", [2147483647, -2147483648])
+def test_relevance_at_the_ends_of_a_c_int_is_read_and_evaluated(tmp_path, rel):
+    qrels = read_qrels(write(tmp_path / "q.trec", f"q1 0 d1 {rel}\nq1 0 d2 1\n"))
+    assert qrels[0].relevance == rel
+    run = Run({"q1": {"d1": 2.0, "d2": 1.0}})
+    assert evaluate(run, qrels, ["P@1"]).all["P@1"] == (1.0 if rel > 0 else 0.0)
+
+
+@pytest.mark.parametrize("text", ["", "\n  \n"])
+def test_an_empty_run_file_is_refused_like_an_empty_qrels_file(tmp_path, text):
+    with pytest.raises(InputError, match="file is empty: no results") as info:
+        Run.from_trec(write(tmp_path / "e.run", text))
+    assert info.value.path.endswith("e.run")
+
+
 def test_a_qrels_file_with_only_a_header_is_empty(tmp_path):
     with pytest.raises(InputError, match="file is empty"):
         read_qrels(write(tmp_path / "q.tsv", "query-id\tcorpus-id\tscore\n"))

@@ -75,3 +75,23 @@ def test_unknown_measure_is_a_user_error(files):
     qrels, run = files
     with pytest.raises(BabelirError, match="unknown measure"):
         evaluate(Run.from_trec(run), read_qrels(qrels), ["nDGC@10"])
+
+
+@pytest.mark.parametrize("name", ["P@99999999999999999999", "nDCG@2147483648", "RR@99999999999999999999",
+                                  "R@9223372036854775808", "Judged@2147483648"])
+def test_a_cutoff_beyond_a_c_int_is_too_large_not_a_traceback(files, name):
+    qrels, run = files
+    with pytest.raises(BabelirError, match="cutoff too large") as info:
+        evaluate(Run.from_trec(run), read_qrels(qrels), [name])
+    assert name in str(info.value)
+
+
+def test_a_rel_level_beyond_a_c_int_is_refused(files):
+    qrels, run = files
+    with pytest.raises(BabelirError, match="rel out of range"):
+        evaluate(Run.from_trec(run), read_qrels(qrels), ["P(rel=99999999999999999999)@5"])
+
+
+def test_the_largest_cutoff_still_evaluates(files):
+    qrels, run = files
+    assert evaluate(Run.from_trec(run), read_qrels(qrels), ["P@2147483647"]).all["P@2147483647"] > 0

@@ -14,6 +14,7 @@ from babelir.run import Run
 from babelir.types import Qrel, Query
 
 DEFAULT_MEASURES = ("nDCG@10", "R@100", "RR@10", "AP")
+_INT_MAX = 2**31 - 1  # the largest cutoff or relevance level pytrec_eval handles (a C int)
 
 
 @dataclass
@@ -40,7 +41,10 @@ class Evaluation:
 
 
 def parse_measures(names: Iterable[str]):
-    """ir_measures measure objects for names such as ``nDCG@10`` or ``R@100``; raises on an unknown one."""
+    """ir_measures measure objects for names such as ``nDCG@10`` or ``R@100``.
+
+    Raises a BabelirError on an unknown measure, a cutoff below 1 or above 2**31-1, or a ``rel``
+    level outside a C int (pytrec_eval's limits)."""
     import ir_measures
 
     parsed = []
@@ -49,9 +53,16 @@ def parse_measures(names: Iterable[str]):
             measure = ir_measures.parse_measure(name)
         except (ValueError, NameError, SyntaxError, TypeError, AttributeError):
             raise BabelirError(f"unknown measure {name!r} (examples: nDCG@10, R@100, RR@10, AP, P@5)") from None
-        cutoff = measure.params.get("cutoff") if hasattr(measure, "params") else None
+        params = measure.params if hasattr(measure, "params") else {}
+        cutoff = params.get("cutoff")
         if cutoff is not None and cutoff < 1:  # trec_eval aborts the process on a cutoff below 1
             raise BabelirError(f"measure {name!r}: the cutoff must be 1 or more")
+        # pytrec_eval keeps cutoffs and grades in C integers: beyond them it fails (KeyError, TypeError)
+        if cutoff is not None and cutoff > _INT_MAX:
+            raise BabelirError(f"measure {name!r}: cutoff too large (at most {_INT_MAX})")
+        rel = params.get("rel")
+        if isinstance(rel, int) and not -_INT_MAX - 1 <= rel <= _INT_MAX:
+            raise BabelirError(f"measure {name!r}: rel out of range ({-_INT_MAX - 1} to {_INT_MAX})")
         parsed.append(measure)
     return parsed
 

@@ -19,6 +19,8 @@ from babelir.types import Qrel, id_problem
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 # the names a BEIR TSV header may give its relevance column (BEIR writes "query-id corpus-id score")
 _HEADER_LAST = {"score", "relevance", "rel", "label", "grade", "judgment", "judgement"}
+# pytrec_eval keeps a relevance in a C int: beyond it a grade raises SystemError or silently wraps
+_REL_MIN, _REL_MAX = -2**31, 2**31 - 1
 _FORMS = {4: "'qid 0 docid rel' (TREC)", 3: "'qid<TAB>docid<TAB>rel' (BEIR TSV)"}
 
 
@@ -32,7 +34,7 @@ def read_qrels(path: str | Path) -> list[Qrel]:
     any repeated pair; the last one silently winning would change the numbers).
 
     Raises an InputError naming the file and line (and field) for a wrong column count, a relevance
-    that is not an integer, an invalid id (:func:`babelir.types.id_problem`), conflicting
+    that is not an integer or lies outside -2**31 .. 2**31-1 (what pytrec_eval holds), an invalid id (:func:`babelir.types.id_problem`), conflicting
     judgments, a file that cannot be read or a damaged gzip stream, and a file without judgments.
     """
     path = Path(path)
@@ -66,6 +68,9 @@ def read_qrels(path: str | Path) -> list[Qrel]:
             if problem is not None:
                 raise InputError(str(path), lineno, field, problem)
         relevance = int(rel)
+        if not _REL_MIN <= relevance <= _REL_MAX:
+            raise InputError(str(path), lineno, "relevance",
+                             f"out of range: {rel} (a grade must lie between {_REL_MIN} and {_REL_MAX})")
         before = judged.get((qid, did))
         if before is None:
             judged[(qid, did)] = relevance
