@@ -322,3 +322,35 @@ def test_a_reader_opens_an_index_whose_writer_was_killed_mid_transaction(tmp_pat
     assert (ix / "docs.sqlite-journal").exists()
     with Index.open(ix) as index:
         assert index.doc_count == 10 and "x100" not in index.ids()
+
+
+def test_a_slow_encode_of_added_documents_holds_back_no_search(tmp_path, monkeypatch):
+    """A document added over the API is encoded outside the lock that searches take: a trial added a
+    20k-character document to a dense index, and a BM25 search sent meanwhile waited the whole 22 s."""
+    import threading
+    import time
+
+    from babelir.serve.service import IndexService
+
+    with Index.create(tmp_path / "ix") as index:
+        index.add([Doc("d1", "coffee grows in the highlands", lang="en")])
+    service = IndexService("ix", tmp_path / "ix", writable=True)
+    encode = service.index.encode
+    started = threading.Event()
+
+    def slow_encode(docs):
+        started.set()
+        time.sleep(3.0)  # a long passage through the real encoder
+        return encode(docs)
+
+    monkeypatch.setattr(service.index, "encode", slow_encode)
+    adding = threading.Thread(target=service.add, args=([Doc("d2", "tea grows in the hills", lang="en")],))
+    adding.start()
+    assert started.wait(10)
+    begun = time.perf_counter()
+    hits = service.search("coffee", "en", "bm25", 10, None)
+    waited = time.perf_counter() - begun
+    adding.join()
+    assert [doc_id for doc_id, _ in hits] == ["d1"] and waited < 1.5, waited
+    assert service.index.doc_count == 2 and service.search("tea", "en", "bm25", 10, None)[0][0] == "d2"
+    service.close()

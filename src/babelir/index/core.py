@@ -76,8 +76,6 @@ class Index(IndexVectors):
         learned sparse vector (``sparse``)."""
         from babelir.index.postings import Postings
 
-        from babelir.io.atomic import atomic_write_text
-
         directory = Path(directory)
         if directory.exists() and not directory.is_dir():
             raise BabelirError(f"{directory}: exists and is not a directory (an index is a directory)")
@@ -85,6 +83,8 @@ class Index(IndexVectors):
             raise BabelirError(f"{directory}: an index exists already (open it to add documents)")
         analyzer = analyzer or get_analyzer()
         params = params or BM25Params()
+        if directory.is_dir():  # refused before the lock file is made: a refusal leaves the directory as it was
+            _refuse_foreign(directory)
         with storage_errors(directory):
             directory.mkdir(parents=True, exist_ok=True)
         lock = WriterLock(directory)
@@ -92,7 +92,9 @@ class Index(IndexVectors):
         try:
             with storage_errors(directory):
                 _clear_interrupted_creation(directory)
-                atomic_write_text(directory / CREATING, "a babelir index is being created here\n")
+                # a plain write: the marker's existence is what counts, and creating a file is atomic
+                # (an atomic write's temporary file, killed before its rename, would be a stranger)
+                (directory / CREATING).write_text("a babelir index is being created here\n", encoding="utf-8")
                 if hasattr(analyzer, "save"):  # analyzers with a model keep it in the index
                     analyzer.save(directory)
                 DocStore(directory / DOCSTORE).close()
@@ -220,12 +222,22 @@ class Index(IndexVectors):
             self.store.set_meta("pending_deletes", [])
             self._write_manifest()
 
-    def add(self, docs: list[Doc], lang_sources: list[str] | None = None) -> None:
-        """Add a batch of documents and commit it (all of the batch, or none of it)."""
+    def add(self, docs: list[Doc], lang_sources: list[str] | None = None, encoded: tuple | None = None) -> None:
+        """Add a batch of documents and commit it (all of the batch, or none of it). ``encoded``:
+        their vectors from :meth:`encode`, computed beforehand (so that a caller can encode outside
+        its own locks); by default they are encoded here."""
         with self.writing():
-            self._add(docs, lang_sources)
+            self._add(docs, lang_sources, encoded)
 
-    def _add(self, docs: list[Doc], lang_sources: list[str] | None) -> None:
+    def encode(self, docs: list[Doc]) -> tuple:
+        """The vectors :meth:`add` stores for ``docs``: (dense (n, dim) float32 or None, learned
+        sparse list or None), each None when the index has no such vectors."""
+        texts = [_passage(d) for d in docs]
+        vectors = self.encoder.encode_passages(texts) if self.manifest.get("encoder") else None
+        sparse = self.encoder.encode_sparse(texts) if self.manifest.get("sparse") else None
+        return vectors, sparse
+
+    def _add(self, docs: list[Doc], lang_sources: list[str] | None, encoded: tuple | None = None) -> None:
         rows, analysed = [], []
         for i, doc in enumerate(docs):
             terms = self.analyzer.analyze(f"{doc.title}\n{doc.text}" if doc.title else doc.text, doc.lang)
@@ -233,9 +245,10 @@ class Index(IndexVectors):
             source = lang_sources[i] if lang_sources else ("given" if doc.lang else None)
             rows.append((docno, doc.id, doc.lang, source, doc.title, doc.text, len(terms), Counter(terms)))
             analysed.append((docno, terms))
-        texts = [_passage(d) for d in docs]
-        vectors = self.encoder.encode_passages(texts) if self.manifest.get("encoder") else None
-        sparse = self.encoder.encode_sparse(texts) if self.manifest.get("sparse") else None
+        if encoded is None or (encoded[0] is None) == bool(self.manifest.get("encoder")) \
+                or (encoded[1] is None) == bool(self.manifest.get("sparse")):
+            encoded = self.encode(docs)  # none given, or the vectors changed since (another writer's commit)
+        vectors, sparse = encoded
         self.store.begin()
         try:
             for docno, terms in analysed:
@@ -374,6 +387,15 @@ class Index(IndexVectors):
     def groups(self, ids: list[str]) -> dict[str, str]:
         """``id -> group`` of the given documents that have one."""
         return self.store.groups(ids)
+
+
+def _refuse_foreign(directory: Path) -> None:
+    """Refuse a directory that holds something other than an index or an interrupted creation's
+    leftovers (checked again under the writer lock by :func:`_clear_interrupted_creation`)."""
+    if (directory / MANIFEST).exists() or (directory / CREATING).exists():
+        return
+    if any(p.name != LOCK for p in directory.iterdir()):
+        raise BabelirError(f"{directory}: directory is not empty and holds no babelir index")
 
 
 def _clear_interrupted_creation(directory: Path) -> None:

@@ -5,7 +5,7 @@ analysis, search over already-encoded queries, documents, writes) runs under one
 index of the process shares, :data:`INDEX_LOCK`: the segmenters (sudachi, kiwi …) are process-wide
 and refuse concurrent use, whichever index calls them. It is taken for a few milliseconds at a time
 (highlighting: once per window of text with words not seen before, see :meth:`IndexService.word_terms`),
-so a long encode holds back no BM25 request and a request over long documents holds back no other.
+so a long encode (of a query, or of documents being added) holds back no BM25 request and a request over long documents holds back no other.
 """
 
 from __future__ import annotations
@@ -143,9 +143,12 @@ class IndexService:
 
     # --- writing ------------------------------------------------------------------------------
     def add(self, docs) -> int:
-        """Add documents (and their vectors when the index has them); returns how many."""
-        with self._encoder_lock, self._index_lock:
-            self.index.add(docs)
+        """Add documents (and their vectors when the index has them); returns how many. They are
+        encoded under the encoder's lock only, so searches go on while a long text is encoded."""
+        with self._encoder_lock:
+            encoded = self.index.encode(docs)
+        with self._index_lock:
+            self.index.add(docs, encoded=encoded)
             return len(docs)
 
     def delete(self, ids: list[str]) -> int:
