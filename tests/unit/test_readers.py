@@ -61,6 +61,32 @@ def test_topics_errors_name_line_and_field(tmp_path):
     assert (info.value.line, info.value.field) == (2, "id")
 
 
+@pytest.mark.parametrize("name, text, line", [
+    ("p.tsv", "q1\t!!!\n", 1),
+    ("z.tsv", "q1\tfine\nq2\t\u200b\u200d\u2060\n", 2),  # zero-width characters only
+    ("m.tsv", "q1\t\u0301 \u0e31 ...\n", 1),  # marks and punctuation
+    ("j.jsonl", '{"id": "q1", "text": "?!"}\n', 1),
+    ("k.jsonl", '{"id": "q1", "text": "ok"}\n{"id": "q2", "query": "\\u200b\\u200b"}\n', 2),
+])
+def test_a_topic_with_no_searchable_text_is_an_error_at_its_line(tmp_path, name, text, line):
+    with pytest.raises(InputError, match="no searchable text") as info:
+        read_topics(write(tmp_path / name, text))
+    assert (info.value.path, info.value.line, info.value.field) == (str(tmp_path / name), line, "text")
+
+
+@pytest.mark.parametrize("header", ["query-id\ttext", "qid\tquery", "id\ttext", "ID\tText\tlang",
+                                    "query_id\tquestion\tlanguage", "_id\ttitle"])
+def test_a_tsv_topics_header_is_skipped_not_searched(tmp_path, header):
+    path = write(tmp_path / "t.tsv", f"{header}\nq1\twhat is rice\ten\n")
+    assert read_topics(path) == [Query("q1", "what is rice", "en")]
+
+
+def test_a_topic_that_only_looks_like_a_header_after_the_first_line_is_kept(tmp_path):
+    path = write(tmp_path / "t.tsv", "q1\trice\nid\ttext\n")
+    assert read_topics(path) == [Query("q1", "rice", None), Query("id", "text", None)]
+    assert read_topics(write(tmp_path / "u.tsv", "id\tmeaning of text\n")) == [Query("id", "meaning of text", None)]
+
+
 def test_qrels_trec_and_beir(tmp_path):
     trec = write(tmp_path / "q.trec", "q1 0 0012 2\nq1 0 d2 0\n")
     beir = write(tmp_path / "q.tsv", "query-id\tcorpus-id\tscore\nq1\t0012\t2\n")
