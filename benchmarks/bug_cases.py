@@ -231,6 +231,41 @@ def dash_query(tmp):
     return code == 0 and "d1" in out, f"exit {code} {err.strip()[-80:]}"
 
 
+@case("trial: -o through a symlink writes its target, keeps the link")
+def output_symlink(tmp):
+    corpus(tmp, [{"id": "d1", "text": "hello world", "lang": "en"}])
+    babelir("index", "corpus.jsonl", "-o", "ix", "-q", cwd=tmp)
+    (tmp / "topics.tsv").write_text("q1\thello\n")
+    (tmp / "target.run").write_text("old\n")
+    (tmp / "link.run").symlink_to("target.run")
+    code, _, err = babelir("search", "ix", "--topics", "topics.tsv", "-o", "link.run", cwd=tmp)
+    ok = code == 0 and (tmp / "link.run").is_symlink() and "d1" in (tmp / "target.run").read_text()
+    return ok, f"exit {code}; link kept: {(tmp / 'link.run').is_symlink()} {err.strip()[-60:]}"
+
+
+@case("trial: a relevance grade beyond a C int is refused (was silently not relevant)")
+def huge_grade(tmp):
+    return eval_case(tmp, "q1 0 d1 4294967296\nq1 0 d2 1\n", "q1 Q0 d1 1 2.0 r\nq1 Q0 d2 2 1.0 r\n")
+
+
+@case("trial: a topic with no searchable text is refused")
+def empty_topic(tmp):
+    corpus(tmp, [{"id": "d1", "text": "hello world", "lang": "en"}])
+    babelir("index", "corpus.jsonl", "-o", "ix", "-q", cwd=tmp)
+    (tmp / "topics.tsv").write_text("q1\thello\nq2\t!!!\n")
+    return one_line_error(babelir("search", "ix", "--topics", "topics.tsv", "-o", "run.trec", cwd=tmp))
+
+
+@case("trial: a short English text without a language, in an en+th index, is en")
+def short_doc_language(tmp):
+    docs = [{"id": f"e{i}", "text": f"The river flows past the old town number {i}.", "lang": "en"} for i in range(5)]
+    docs += [{"id": f"t{i}", "text": "แม่น้ำไหลผ่านเมืองเก่า", "lang": "th"} for i in range(5)]
+    docs += [{"id": "x1", "text": "hello there"}, {"id": "x2", "text": "The Tesla car is electric"}]
+    code, _, err = babelir("index", str(corpus(tmp, docs)), "-o", "ix", "-q", cwd=tmp)
+    held = json.loads((tmp / "ix" / "manifest.json").read_text()).get("languages", {}) if code == 0 else {}
+    return code == 0 and set(held) == {"en", "th"}, f"exit {code}; languages {held}"
+
+
 def served(tmp, docs, writable=False):
     """A TestClient over an index of ``docs`` (built with the CLI), as ``babelir serve`` serves it."""
     from fastapi.testclient import TestClient
