@@ -1,7 +1,7 @@
 """Records that flow through babelir, and language codes.
 
-Ids are strings, always: ``"0012"`` stays ``"0012"``, and never hold whitespace, control characters
-or lone surrogates (:func:`id_problem`, the one check every reader, the CLI and the HTTP API use).
+Ids are strings, always: ``"0012"`` stays ``"0012"``, and never hold whitespace, control characters,
+invisible format characters (but the joiners ZWNJ and ZWJ) or lone surrogates (:func:`id_problem`, the one check every reader, the CLI and the HTTP API use).
 Texts, titles and groups may hold anything but lone surrogates (:func:`text_problem`).
 
 Languages are ISO 639-1 codes where one exists (``th``, ``zh``, ``sw``), ISO 639-3 otherwise.
@@ -21,13 +21,19 @@ from babelir.errors import BabelirError
 # control characters and lone surrogates (which are not Unicode text and cannot be written as UTF-8)
 _NOT_IN_ID = re.compile(r"[\s\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Unicode format characters (category Cf) an id may hold: the joiners that Persian and Indic words need
+_JOINERS = frozenset("\u200c\u200d")
 
 
 def id_problem(value: object) -> str | None:
     """Why ``value`` cannot be a query or document id, or None when it can.
 
     An id is a non-empty string without whitespace (any Unicode whitespace), control characters
-    or lone surrogates: such an id would split or forge a line of a TREC run or qrels file.
+    or lone surrogates: such an id would split or forge a line of a TREC run or qrels file. Nor
+    may it hold a format character (Unicode category Cf: zero-width space, direction marks and
+    overrides such as U+202E, the BOM, soft hyphen …), which would make two different ids look
+    the same or display reversed; the joiners ZWNJ (U+200C) and ZWJ (U+200D), which Persian and
+    Indic words need, are allowed.
 
     >>> id_problem("th-0012"), id_problem("a/b?%"), id_problem("a b"), id_problem("")
     (None, None, "has whitespace (U+0020 at position 1): 'a b'", 'is empty')
@@ -36,7 +42,17 @@ def id_problem(value: object) -> str | None:
         return f"must be a string, got {type(value).__name__}"
     found = _NOT_IN_ID.search(value)
     if found is None:
-        return None if value else "is empty"
+        if not value:
+            return "is empty"
+        if value.isascii():  # O(1): no format character can be there
+            return None
+        import unicodedata
+
+        at = next((i for i, c in enumerate(value) if c not in _JOINERS and unicodedata.category(c) == "Cf"), None)
+        if at is None:
+            return None
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        return f"has an invisible format character (U+{ord(value[at]):04X} at position {at}): {shown!r}"
     char = found.group()
     kind = ("has whitespace" if char.isspace() else
             "has a lone surrogate" if "\ud800" <= char <= "\udfff" else "has a control character")

@@ -19,8 +19,13 @@ from tests.conftest import run_cli, write
 # controls, a lone surrogate
 BAD_IDS = ["a b", "a\tb", "a\nq1 Q0 forged 1 9 x", "a\rb", "a\x0bb", "a\x0cb", "a\u00a0b", "a\u1680b", "a\u2003b",
            "a\u2028b", "a\u2029b", "a\u202fb", "a\u3000b", "a\x85b", "a\x00b", "a\x01b", "a\x1cb", "a\x7fb", "a\x9fb",
-           "a\ud800b", "\udfff", " a", "a ", "", " "]
-GOOD_IDS = ["d1", "0012", "a/b", "50%", "what?", "c#1", "ภาษา-1", "文档", "a\u200db", "x" * 300]
+           "a\ud800b", "\udfff", " a", "a ", "", " ",
+           # invisible format characters (Cf): zero-width space, direction marks, overrides and isolates,
+           # word joiner, BOM, soft hyphen, an Arabic number sign, a tag character
+           "a\u200bb", "a\u200eb", "a\u202eb", "\u202eabc", "a\u2066b", "a\u2060b", "\ufeffa", "a\u00adb",
+           "\u0600a", "a\U000e0041"]
+GOOD_IDS = ["d1", "0012", "a/b", "50%", "what?", "c#1", "ภาษา-1", "文档", "a\u200db", "x" * 300,
+            "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645", "\u0915\u094d\u200d\u0937", "\U0001f468\u200d\U0001f469"]
 
 
 @pytest.mark.parametrize("value", BAD_IDS)
@@ -45,6 +50,8 @@ def test_the_message_names_the_character_and_its_position():
     assert id_problem("ab\u3000c") == "has whitespace (U+3000 at position 2): 'ab\\u3000c'"
     assert id_problem("a\x00") == "has a control character (U+0000 at position 1): 'a\\x00'"
     assert id_problem(7) == "must be a string, got int"
+    assert id_problem("a\u200bb") == "has an invisible format character (U+200B at position 1): 'a\\u200bb'"
+    assert "U+202E at position 0" in id_problem("\u202edcba")
 
 
 def _json(record):
