@@ -1,6 +1,27 @@
-"""Printing search results for people: rank, id, score, language and a snippet per hit."""
+"""Printing search results for people: rank, id, score, language and a snippet per hit.
+
+What a document holds reaches the terminal escaped: control characters (an ESC sequence could
+clear the screen or retitle the window, a NUL or a BEL misbehave) and bidirectional embeddings, overrides and
+isolates (U+202E would show the rest of the line reversed) are printed as ``\\x1b``, ``\\u202e``.
+"""
 
 from __future__ import annotations
+
+# Unicode bidirectional embeddings, overrides and isolates, which reorder what follows them (the marks
+# U+200E, U+200F and U+061C only set the direction of neighbouring punctuation, and right-to-left text
+# holds them often: they are printed as they are)
+_BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_ESCAPES = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7f, 0xa0)]}  # the control characters (Cc)
+_ESCAPES.update({ord(c): f"\\u{ord(c):04x}" for c in _BIDI})
+
+
+def shown(text: str) -> str:
+    """``text`` safe to print on a terminal: control and bidirectional-control characters escaped.
+
+    >>> shown("a\\x1b[2Jb\\u202ec")
+    'a\\\\x1b[2Jb\\\\u202ec'
+    """
+    return text.translate(_ESCAPES)
 
 
 def print_hits(retriever, query: str, k: int, lang: str | None) -> None:
@@ -25,4 +46,4 @@ def print_hits(retriever, query: str, k: int, lang: str | None) -> None:
         snippet = " ".join((f"{title}: {text}" if title else text).split())
         if len(snippet) > 90:
             snippet = snippet[:89] + "…"
-        print(f"{rank:>3}  {doc_id:<16} {score:8.4f}  {doc_lang or 'und':<4} {snippet}")
+        print(f"{rank:>3}  {shown(doc_id):<16} {score:8.4f}  {shown(doc_lang or 'und'):<4} {shown(snippet)}")
