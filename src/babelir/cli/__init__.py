@@ -28,6 +28,14 @@ COMMANDS = {
     "quickstart": "index the bundled demo collection, evaluate it, and show how to search",
 }
 
+_NOTHING_WRITTEN = "interrupted; nothing written"  # their outputs are written atomically, at the end
+INTERRUPTED = {  # what Ctrl-C leaves, per command
+    "index": "interrupted; what was committed is kept (re-run to resume)",
+    "train": "interrupted; the last checkpoint is kept (re-run to resume)",
+    "search": _NOTHING_WRITTEN, "eval": _NOTHING_WRITTEN, "compare": _NOTHING_WRITTEN,
+    "tune": _NOTHING_WRITTEN, "analyzers": _NOTHING_WRITTEN,
+}
+
 
 class OneLineErrors(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line (``babelir search: error: …``) and exit 2,
@@ -71,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"babelir {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"babelir {args.command}: interrupted; what was committed is kept (re-run to resume)", file=sys.stderr)
+        print(f"babelir {args.command}: {INTERRUPTED.get(args.command, 'interrupted')}", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0

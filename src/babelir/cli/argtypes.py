@@ -5,14 +5,15 @@ Each type is an ``argparse`` ``type=`` function: a bad value becomes the one-lin
 
 Outputs (``-o``), the same rule for every command:
 
-- a file output (a run, a report) replaces an existing *file*; an existing *directory* is refused;
+- a file output (a run, a report) replaces an existing *file* (a symlink's target, the link kept);
+  an existing *directory*, FIFO, device or socket is refused;
 - a directory output refuses an existing *file* (``babelir index`` extends an existing index and
   refuses any other non-empty directory; ``babelir model`` replaces its directory);
 - missing parent directories are created.
 
 :func:`check_argv` runs before parsing: every argument must be valid UTF-8 (babelir writes text as
-UTF-8 into manifests, run files and JSON), and a ``--query`` value that begins with ``-`` is kept
-as the query instead of being read as an option.
+UTF-8 into manifests, run files and JSON), and a ``--query`` (or ``--weights``) value that begins
+with ``-`` is kept as the value instead of being read as an option.
 """
 
 from __future__ import annotations
@@ -52,6 +53,33 @@ def non_negative_float(text: str) -> float:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
     return value
+
+
+MAX_WEIGHT = 1000.0
+
+
+def weight(text: str) -> float:
+    """A weight from 0 to :data:`MAX_WEIGHT` (``--group-weight``)."""
+    value = non_negative_float(text)
+    if value > MAX_WEIGHT:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_WEIGHT:g}, got {text!r}")
+    return value
+
+
+def weights(text: str) -> list[float]:
+    """Comma-separated weights, each from 0 to :data:`MAX_WEIGHT` (``--weights 0.2,0.8``)."""
+    values = []
+    for part in text.split(","):
+        try:
+            value = float(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"takes numbers separated by commas; got {text!r}") from None
+        if not math.isfinite(value) or value < 0:
+            raise argparse.ArgumentTypeError(f"weights must be 0 or more (and finite); got {text!r}")
+        if value > MAX_WEIGHT:
+            raise argparse.ArgumentTypeError(f"weights must be at most {MAX_WEIGHT:g}; got {text!r}")
+        values.append(value)
+    return values
 
 
 def fraction(text: str) -> float:
@@ -99,6 +127,8 @@ def output_file(text: str) -> str:
         raise argparse.ArgumentTypeError("is blank: give a file name")
     if os.path.isdir(text) or text.endswith(("/", os.sep)):
         raise argparse.ArgumentTypeError(f"{text}: is a directory; give a file name")
+    if os.path.exists(text) and not os.path.isfile(text):  # a FIFO, a device, a socket (links followed)
+        raise argparse.ArgumentTypeError(f"{text}: not a regular file; give a file name")
     return text
 
 
@@ -121,7 +151,8 @@ def _number(text: str, kind, what: str):
     return value
 
 
-DASH_VALUES = ("--query",)  # options whose value may begin with '-' (a query like "-adapter")
+DASH_VALUES = ("--query", "--weights")  # options whose value may begin with '-' (a query like "-adapter";
+# "--weights -1,1" then reaches the type check instead of "expected one argument")
 
 
 def check_argv(argv: list[str]) -> list[str]:

@@ -9,19 +9,25 @@ def register(p) -> None:
     sub = p.add_subparsers(dest="dataset", metavar="DATASET", required=True)
     xq = sub.add_parser("xquad-r", help="XQuAD-R: every language and the multilingual pool")
     xq.add_argument("source", help="directory with XQuAD-R's <lang>.json files")
-    xq.add_argument("-o", "--output", required=True, type=output_dir, help="output directory")
+    xq.add_argument("-o", "--output", required=True, type=output_dir,
+                    help="output directory: new, empty, or an earlier output of this command")
     xq.add_argument("--cross", action="append", metavar="X:Y",
                     help="instead, cross-lingual tasks: X's questions against Y's sentences (OUT/X-Y); "
                          "repeatable or comma-separated; '*' is every other language (en:*, *:en); 'all' every pair")
     par = sub.add_parser("parallel", help="two line-aligned files as a bitext retrieval collection")
     par.add_argument("source", help="source-language file: its lines are the queries")
     par.add_argument("target", help="target-language file: its lines are the documents")
-    par.add_argument("-o", "--output", required=True, type=output_dir, help="output directory")
+    par.add_argument("-o", "--output", required=True, type=output_dir,
+                     help="output directory: new, empty, or an earlier output of this command")
     par.add_argument("--source-lang", help="language of the source file")
     par.add_argument("--target-lang", help="language of the target file")
 
 
 def run(args) -> int:
+    from babelir.io.collection import check_collection_dir, check_collections_dir
+
+    # refused before the (long) reading: an output directory that holds anything but earlier output
+    (check_collections_dir if args.dataset == "xquad-r" else check_collection_dir)(args.output)
     if args.dataset == "xquad-r":
         from babelir.io.xquadr import load_cross, load_xquadr, paragraph_articles, parse_pairs, write_split_qrels
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from babelir.cli.argtypes import fraction, language, non_negative_float, output_file, positive_int
+from babelir.cli.argtypes import fraction, language, non_negative_float, output_file, positive_int, weight, weights
 
 
 def option_names() -> set[str]:
@@ -36,7 +36,7 @@ def register(p) -> None:
     p.add_argument("--lexical-everywhere", action="store_true",
                    help="hybrid: count BM25's evidence for documents in every language (by default it counts only "
                         "for documents in a language the query may be written in; dense and sparse order the rest)")
-    p.add_argument("--weights", default=None,
+    p.add_argument("--weights", default=None, type=weights,
                    help="with --fusion linear or zscore: comma-separated weights, one per --hybrid-of mode (default equal)")
     p.add_argument("--no-debias", action="store_true",
                    help="dense: no language-bias correction (by default, when 2+ languages have 100+ documents, "
@@ -46,10 +46,10 @@ def register(p) -> None:
     p.add_argument("--doc-langs", default=None, metavar="LANGS",
                    help="only documents in these languages, comma-separated (e.g. th,zh)")
     p.add_argument("--exact", action="store_true", help="dense: exact search even when the index has ANN graphs")
-    p.add_argument("--group-weight", type=non_negative_float, default=None, metavar="W",
+    p.add_argument("--group-weight", type=weight, default=None, metavar="W",
                    help="weight of each document's group evidence (documents indexed with a 'group', e.g. the "
                         "paragraph of a sentence); default 1.0 when the index has groups and one language "
-                        "(0 in a multilingual pool, where it hurts); 0 turns it off")
+                        "(0 in a multilingual pool, where it hurts); 0 turns it off; at most 1000")
     p.add_argument("--k1", type=non_negative_float, default=None, help="override the index's BM25 k1")
     p.add_argument("--b", type=fraction, default=None, help="override the index's BM25 b")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -65,11 +65,13 @@ def run(args) -> int:
 
     if args.query is not None and not has_searchable_text(args.query):
         raise BabelirError(f"--query has no searchable text ({NOT_SEARCHABLE})")  # as the HTTP API
+    if args.output and not args.topics:
+        raise BabelirError("-o needs --topics (--query prints its results)")
+    if args.weights is not None and (args.mode != "hybrid" or args.fusion == "rrf"):
+        raise BabelirError("--weights applies to --mode hybrid with --fusion zscore or linear "
+                           "(rrf fuses ranks, unweighted)")
     modes = None if args.hybrid_of is None else parse_modes(args.hybrid_of)
-    try:
-        weights = [float(w) for w in args.weights.split(",")] if args.weights else None
-    except ValueError:
-        raise BabelirError(f"--weights takes numbers separated by commas; got {args.weights!r}") from None
+    weights = args.weights
     retriever = make_retriever(args.index, args.mode, fusion=args.fusion, weights=weights, k1=args.k1, b=args.b,
                                debias=False if args.no_debias else None, hybrid_of=modes,
                                standardise=not args.no_standardise, doc_langs=args.doc_langs, exact=args.exact,

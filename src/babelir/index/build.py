@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from babelir.errors import BabelirError
 from babelir.index.bm25 import BM25Params
 from babelir.index.core import Index
 from babelir.index.manifest import MANIFEST
@@ -65,19 +66,21 @@ class BuildSummary:
         return out
 
 
-def resolve_lang(doc: Doc, option: str | None) -> tuple[Doc, str]:
+def resolve_lang(doc: Doc, option: str | None, held: dict[str, int] | None = None) -> tuple[Doc, str]:
     """The document with its language set, and where that language came from.
 
     A document's own ``lang`` wins (``given``); otherwise ``option`` names one (``option``), or with
-    ``auto`` / None the language is detected from the text (``detected``).
+    ``auto`` / None the language is detected from the text (``detected``), kept to the languages
+    the index ``held`` (``code -> count``) where one is plausible
+    (:func:`babelir.text.langid.detect_document`).
     """
     if doc.lang:
         return doc, "given"
     if option and option != "auto":
         return Doc(doc.id, doc.text, doc.title, option, doc.group), "option"
-    from babelir.text.langid import detect
+    from babelir.text.langid import detect_document
 
-    return Doc(doc.id, doc.text, doc.title, detect(f"{doc.title} {doc.text}"), doc.group), "detected"
+    return Doc(doc.id, doc.text, doc.title, detect_document(f"{doc.title} {doc.text}", held), doc.group), "detected"
 
 
 def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", skip_bad: bool = False,
@@ -103,6 +106,7 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
     out = Path(out)
     lang = None if lang in (None, "auto") else normalize_lang(lang)
     summary = BuildSummary(out)
+    made = None
     if (out / MANIFEST).exists():
         index = Index.open(out, writable=True)
         try:
@@ -118,9 +122,11 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
             texts = (d.text for d in read_corpus(corpus, BadRecords(skip=True)))
             pieces = SubwordAnalyzer(train_subword_model(texts, vocab_size=subword_vocab))
             analyzer = pieces if analyzer == "subword" else WordsAndPiecesAnalyzer(get_analyzer(pieces=False), pieces)
+        made = _first_missing(out)
         index = Index.create(out, analyzer=analyzer, params=params, encoder=encoder, dense=dense, sparse=sparse)
         summary.created = True
     bad = BadRecords(skip=skip_bad)
+    nothing_committed = False
     try:
         with index.writing(wait):
             if not summary.created:
@@ -131,11 +137,48 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
                 summary.ann = index.ensure_ann(quiet=quiet)
             summary.doc_count = index.doc_count
             summary.languages = index.manifest["languages"]
+    except BabelirError:  # bad input: a new index that holds no document is not left behind
+        nothing_committed = summary.created and _committed(index) == 0
+        raise
     finally:
         index.close()
+        if nothing_committed:
+            _remove_new_index(out, made)
     summary.skipped_bad, summary.bad_examples = bad.count, bad.examples
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _first_missing(path: Path) -> Path | None:
+    """The topmost of ``path`` and its parents that does not exist yet (what creating it makes)."""
+    missing = None
+    for candidate in (path, *path.parents):
+        if candidate.exists() or candidate.is_symlink():
+            break
+        missing = candidate
+    return missing
+
+
+def _committed(index: Index) -> int:
+    try:
+        return index.doc_count
+    except Exception:  # noqa: BLE001 - unknown: keep what is there
+        return -1
+
+
+def _remove_new_index(out: Path, made: Path | None) -> None:
+    """Remove an index this run created and committed nothing to: the directories it made, or
+    (an empty directory given) what it put in it."""
+    import shutil
+
+    if made is not None:
+        shutil.rmtree(made, ignore_errors=True)
+        return
+    for path in out.iterdir():
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _add_corpus(index: Index, corpus, bad: BadRecords, lang: str | None, batch_size: int, quiet: bool,
@@ -145,11 +188,14 @@ def _add_corpus(index: Index, corpus, bad: BadRecords, lang: str | None, batch_s
     batch: list[Doc] = []
     sources: list[str] = []
     bar = progress(desc="indexing", unit="doc", quiet=quiet)
+    held = dict(index.manifest["languages"])  # and the languages given so far, and each committed batch's
     for doc in read_corpus(corpus, bad):
         if doc.id in known:
             summary.already_indexed += 1
             continue
-        doc, source = resolve_lang(doc, lang)
+        doc, source = resolve_lang(doc, lang, held)
+        if source != "detected":
+            held[doc.lang] = held.get(doc.lang, 0) + 1
         if source == "detected":
             summary.detected += 1
             if doc.lang in LOOK_ALIKES:
@@ -161,6 +207,7 @@ def _add_corpus(index: Index, corpus, bad: BadRecords, lang: str | None, batch_s
             summary.added += len(batch)
             bar.update(len(batch))
             batch, sources = [], []
+            held = dict(index.manifest["languages"])
     if batch:
         index.add(batch, sources)
         summary.added += len(batch)

@@ -18,8 +18,11 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Replace ``path`` with ``data``, atomically (temporary file, fsync, rename)."""
-    path = Path(path)
+    """Replace ``path`` with ``data``, atomically (temporary file, fsync, rename).
+
+    A symlink is followed (its target is replaced, the link kept); an existing path that is not a
+    regular file (a FIFO, a device, a socket) is refused with a BabelirError."""
+    path = writable_target(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -39,6 +42,29 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def writable_target(path: str | Path) -> Path:
+    """The file an atomic write of ``path`` replaces: ``path``, or a symlink's resolved target.
+
+    Raises a BabelirError when ``path`` (followed) exists and is not a regular file: renaming over
+    a FIFO, a device or a socket would replace it with a file instead of writing to it."""
+    import stat
+
+    from babelir.errors import BabelirError
+
+    path = Path(path)
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        mode = None
+    except OSError:
+        mode = None  # unreadable: the write itself reports it, naming the path
+    if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        raise BabelirError(f"{path}: not a regular file; give a file name")
+    if path.is_symlink():
+        return Path(os.path.realpath(path))
+    return path
 
 
 def atomic_write_json(path: str | Path, obj: Any) -> None:
