@@ -177,3 +177,45 @@ def test_security_headers_on_every_kind_of_response(read_only):
         assert "default-src 'none'" in policy and "script-src 'self'" in policy and "unsafe-inline" not in policy
     page = read_only.get("/").text
     assert "<script>" not in page and "cdn" not in page.lower()  # no inline or remote scripts
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "text/json",
+                                          "multipart/form-data; boundary=x"])
+def test_a_json_body_sent_as_another_type_is_a_415_naming_the_expected_type(writable, read_only, content_type):
+    """Valid JSON with Content-Type: text/plain was a 422 'Input should be a valid dictionary'."""
+    for client in (writable, read_only):
+        response = client.post("/v1/docs/demo", content=body(id='"typed"'),
+                               headers={"content-type": content_type, "X-API-Key": KEY})
+        assert response.status_code == 415, response.text
+        assert "Content-Type: application/json" in response.json()["detail"]
+        assert_safe(response)
+    for n, fine in enumerate(("application/json", "application/json; charset=utf-8", "application/vnd.api+json")):
+        response = writable.post("/v1/docs/demo", content=body(id=f'"typed-{n}"'),
+                                 headers={"content-type": fine, "X-API-Key": KEY})
+        assert response.status_code == 201, response.text
+    bad = writable.post("/v1/docs/demo", content=b"{", headers={"content-type": "application/json", "X-API-Key": KEY})
+    assert bad.status_code == 422  # JSON that does not parse stays a 422
+
+
+def test_the_page_asks_for_nothing_that_is_missing(read_only):
+    """The browser's /favicon.ico request was a 404 in the console: no content, and every asset the page names."""
+    icon = read_only.get("/favicon.ico")
+    assert icon.status_code == 204 and not icon.content
+    assert icon.headers["x-content-type-options"] == "nosniff"
+    import re
+
+    for asset in re.findall(r'(?:href|src)="(/[^"]*)"', read_only.get("/").text):
+        assert read_only.get(asset).status_code == 200, asset
+
+
+@pytest.mark.parametrize("doc_id, quoted", [("a b", "'a b'"), ('a"<script>', "'a\"<script>'")])
+def test_errors_quote_the_id_they_are_about_json_escaped(read_only, doc_id, quoted):
+    """An answer may name the id (or index, or language code) it is about: JSON, never raw markup."""
+    from urllib.parse import quote
+
+    response = read_only.get("/v1/docs/demo/" + quote(doc_id, safe=""))
+    assert response.status_code == 404 and response.headers["content-type"].startswith("application/json")
+    assert response.json()["detail"] == f"no document {quoted} in index 'demo'"
+    assert doc_id not in response.text or '"' not in doc_id  # a quote inside is escaped in the body
+    unknown = read_only.get("/v1/search", params={"index": "demo", "q": "x", "langs": "xx"})
+    assert unknown.status_code == 422 and "'xx'" in unknown.text

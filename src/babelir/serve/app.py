@@ -3,8 +3,8 @@
 ``create_app({"name": directory, …}, writable=False, api_key=None)``. Requests name indexes, never
 paths. Parameters are bounded (query length, k, offset, languages, body size); a bad parameter is a
 422 with the reason, an unknown index or document a 404, a write without the API key a 401, and
-a write to a read-only server a 403. No answer shows a filesystem path or echoes a request's
-input (:mod:`babelir.serve.errors`); a URL that is not UTF-8 is a 400 and every response carries a
+a write to a read-only server a 403, a body that is not sent as JSON a 415. No answer shows a
+filesystem path or input that cannot be encoded (:mod:`babelir.serve.errors`); a URL that is not UTF-8 is a 400 and every response carries a
 Content-Security-Policy and ``X-Content-Type-Options: nosniff`` (:mod:`babelir.serve.guards`). The
 OpenAPI description is at ``/openapi.json``; there is no ``/docs`` page (it would load its scripts
 from a CDN: nothing here needs the network).
@@ -175,6 +175,12 @@ def create_app(indexes: dict[str, str | Path], writable: bool = False, api_key: 
     @app.get("/", include_in_schema=False)
     def page():
         return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon():  # browsers ask for it: no icon, and no 404 in the console
+        from fastapi.responses import Response
+
+        return Response(status_code=204)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.state.services = services

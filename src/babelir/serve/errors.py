@@ -1,11 +1,14 @@
-"""Every error answer of the service: JSON ``{"detail": …}`` that never shows a filesystem path,
-never echoes a request's input, and can always be encoded.
+"""Every error answer of the service: JSON ``{"detail": …}`` that never shows a filesystem path
+and can always be encoded.
 
 ``install(app, directories)`` registers the handlers: a validation error is a 422 listing where
-and why (not the input: it may be large, or not encodable), an :class:`HTTPException` keeps its
+and why (not the input: it may be large, or not encodable), or a 415 when a body was sent as
+something other than JSON (``Content-Type: text/plain``, a form); an :class:`HTTPException` keeps its
 status, a :class:`~babelir.errors.BabelirError` is a 422, an ``OSError`` (a full disk, a read-only
 directory) a 503, and anything else a 500 with no detail (its traceback goes to the server's log
-only). Every message passes through :func:`scrub`.
+only). Every message passes through :func:`scrub`. Messages may quote a short identifier the
+client sent (a document id, an index name, a language code): JSON-escaped, and encodable, since
+whatever cannot be encoded is written as its escape (:class:`SafeJSONResponse`).
 """
 
 from __future__ import annotations
@@ -56,6 +59,15 @@ def scrub(message: str, forms: list[tuple[str, str]]) -> str:
     return _PATH.sub("<path>", message)
 
 
+def is_json_body(content_type: str | None) -> bool:
+    """Whether a request's ``Content-Type`` announces JSON (``application/json``, ``…+json``), or
+    announces nothing (a body without a type is read as JSON, as FastAPI does)."""
+    if content_type is None:
+        return True
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
 def install(app, directories: dict[str, str | Path]) -> None:
     """Register the error handlers on ``app`` for the index ``directories`` it serves."""
     from fastapi.exceptions import RequestValidationError
@@ -73,6 +85,8 @@ def install(app, directories: dict[str, str | Path]) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request, exc: RequestValidationError):
+        if request.method in ("POST", "PUT", "PATCH") and not is_json_body(request.headers.get("content-type")):
+            return answer(415, "the body must be JSON, sent with Content-Type: application/json")
         problems = [{"loc": [str(part) for part in error.get("loc", ())],
                      "msg": scrub(str(error.get("msg", "invalid")), forms),
                      "type": str(error.get("type", "value_error"))} for error in exc.errors()]
