@@ -38,7 +38,12 @@ def query_languages(query: Query, lang: str | None = "auto") -> frozenset[str] |
 
 def held_languages(index) -> tuple[str, ...]:
     """The languages ``index`` holds documents in (its manifest's), without ``und``, sorted."""
-    return tuple(sorted(code for code in index.manifest.get("languages", {}) if code != "und"))
+    return tuple(sorted(held_counts(index)))
+
+
+def held_counts(index) -> dict[str, int]:
+    """``code -> document count`` of the languages ``index`` holds (its manifest's), without ``und``."""
+    return {code: n for code, n in index.manifest.get("languages", {}).items() if code != "und" and n}
 
 
 def analysis_language(query: Query, index, lang: str | None = "auto",
@@ -46,15 +51,17 @@ def analysis_language(query: Query, index, lang: str | None = "auto",
     """The language ``query`` is analysed in over ``index``: its own ``lang``, else ``lang`` (a
     code the user gave), else detected among the index's languages
     (:func:`babelir.text.langid.detect` with ``among``): never a language the index holds no
-    document in unless the user said so, and on a one-language index always that language.
-    Detection is free only over an index without a detected language (empty, or all ``und``)."""
+    document in unless the user said so, and on a one-language index always that language; one
+    written in the query's script; and for a query that gives little evidence ("paris"), the
+    language most documents are in (the index's counts are a prior). Detection is free only over
+    an index without a detected language (empty, or all ``und``)."""
     from babelir.text.langid import detect
 
     if query.lang:
         return normalize_lang(query.lang)
     if lang not in (None, "auto"):
         return normalize_lang(lang)
-    return detect(query.text, among=held_languages(index) or None, plausible=plausible)
+    return detect(query.text, among=held_counts(index) or None, plausible=plausible)
 
 
 def lexical_languages(query_langs: frozenset[str] | None, index_langs: Iterable[str]) -> frozenset[str] | None:

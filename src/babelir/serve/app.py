@@ -106,6 +106,7 @@ def create_app(indexes: dict[str, str | Path], writable: bool = False, api_key: 
                lang: str | None = Query(None, max_length=16, pattern=r"^[A-Za-z_-]*$",
                                         description="the query's language (default: detected among the "
                                                     "index's languages)")) -> dict:
+        from babelir.retrieve.language_gate import held_counts
         from babelir.text.langid import detect, look_alikes, plausible_languages
         from babelir.types import normalize_lang
 
@@ -114,7 +115,7 @@ def create_app(indexes: dict[str, str | Path], writable: bool = False, api_key: 
             raise HTTPException(422, "q is blank")
         if not has_searchable_text(q):
             raise HTTPException(422, f"q has no searchable text ({NOT_SEARCHABLE})")
-        held = tuple(code for code in target.index.manifest.get("languages", {}) if code != "und")
+        held = held_counts(target.index)
         if lang:
             query_lang = normalize_lang(lang)
             written_in = frozenset({query_lang})
@@ -161,7 +162,12 @@ def create_app(indexes: dict[str, str | Path], writable: bool = False, api_key: 
         existing = sorted(target.documents(ids))
         if existing:
             raise HTTPException(409, f"already in the index: {', '.join(existing[:10])}")
-        docs = [Doc(d.id, d.text, title=d.title or "", lang=normalize_lang(d.lang) if d.lang else _detect(d.text),
+        held = dict(target.index.manifest.get("languages", {}))  # detection keeps to these where plausible,
+        for d in body.documents:                                  # and to the languages given beside
+            if d.lang:
+                held[normalize_lang(d.lang)] = held.get(normalize_lang(d.lang), 0) + 1
+        docs = [Doc(d.id, d.text, title=d.title or "",
+                    lang=normalize_lang(d.lang) if d.lang else _detect(d.text, held),
                     group=(d.group or "").strip()) for d in body.documents]
         return {"added": target.add(docs)}
 
@@ -187,10 +193,10 @@ def create_app(indexes: dict[str, str | Path], writable: bool = False, api_key: 
     return app
 
 
-def _detect(text: str) -> str | None:
-    from babelir.text.langid import detect
+def _detect(text: str, held: dict[str, int]) -> str | None:
+    from babelir.text.langid import detect_document
 
-    return detect(text)
+    return detect_document(text, held)
 
 
 def _version() -> str:

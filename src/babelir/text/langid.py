@@ -18,12 +18,11 @@
 
 from __future__ import annotations
 
-import threading
+import math
+from collections.abc import Mapping
 from functools import lru_cache
 
 from babelir.types import normalize_lang
-
-_LOCK = threading.Lock()
 
 # A language is plausible for a text when its probability is at least this share of the best
 # one's. Chosen on the questions and the (letter-bearing) answer spans of XQuAD-R's train articles
@@ -51,21 +50,6 @@ def ambiguity_note(code: str) -> str | None:
             f"{', '.join(others)}); give the language to decide")
 
 
-@lru_cache(maxsize=32)
-def _restricted(langs: tuple[str, ...]):
-    """An identifier limited to ``langs`` (those py3langid knows), or None when fewer than two."""
-    from pathlib import Path
-
-    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
-
-    identifier = LanguageIdentifier.from_modelpath(Path(MODEL_DIR) / MODEL_FILE)
-    known = [lang for lang in langs if lang in identifier.nb_classes]
-    if len(known) < 2:
-        return None
-    identifier.set_languages(known)
-    return identifier
-
-
 @lru_cache(maxsize=1)
 def _calibrated():
     """py3langid's identifier with normalised (calibrated) probabilities, over all its languages."""
@@ -80,39 +64,94 @@ def _has_letters(text: str) -> bool:
     return any(ch.isalpha() for ch in text)
 
 
-def detect(text: str, among: tuple[str, ...] | None = None, plausible: frozenset[str] | None = None) -> str:
-    """The most likely language of ``text`` (``und`` when it holds no letters and ``among`` does
-    not name exactly one language).
+def _evidence(text: str) -> bool:
+    """Whether the detector finds any of its features in ``text`` ("the", "ok", "x" hold none: its
+    answer for them is its prior, not evidence)."""
+    from py3langid.langid import visit_counts
 
-    With ``among`` (codes, e.g. an index's languages), always one of them: the only one when there
-    is one (a one-word query over an English-only index is English, however German "hospital"
-    looks); else the most likely of those that are plausible for the text
-    (:func:`plausible_languages`), or of all of them when none is (a Tibetan query over English
-    and Thai documents). ``plausible``: :func:`plausible_languages` of the text when the caller
-    has it already."""
-    among = tuple(sorted(set(among))) if among else None
+    identifier = _calibrated()
+    try:
+        return bool(visit_counts(identifier.tk_nextmove, identifier._rowbase, identifier.tk_output,
+                                 identifier._encode(text)))
+    except AttributeError:  # another py3langid: assume there is evidence
+        return True
+
+
+def detect(text: str, among: tuple[str, ...] | Mapping[str, int] | None = None,
+           plausible: frozenset[str] | None = None) -> str:
+    """The most likely language of ``text``; ``und`` when it holds no letters and ``among`` does
+    not name exactly one language, or, without ``among``, when the detector finds no evidence in it
+    (a one-word "the" or "ok" would otherwise get its prior's favourite, Afrikaans).
+
+    With ``among`` (codes, e.g. an index's languages, or ``code -> document count``), always one
+    of them: the only one when there is one (a one-word query over an English-only index is
+    English, however German "hospital" looks); else one whose script is the text's (a Latin-script
+    text never gets ar, th or zh when a Latin-script language is among them), of those the ones
+    plausible for the text (:func:`plausible_languages`), the most likely of them. Given document
+    counts, they are a prior beside the detector's (a query without evidence, "paris", is in the
+    language most documents are in; a long text's own evidence outweighs it). ``plausible``:
+    :func:`plausible_languages` of the text when the caller has it already."""
+    counts = {code: n for code, n in among.items() if code != "und"} if isinstance(among, Mapping) else None
+    among = tuple(sorted(set(among) - ({"und"} if counts is not None else set()))) if among else None
     if among and len(among) == 1:
         return among[0]
     if not _has_letters(text):
         return "und"
-    if among:
-        plausible = plausible if plausible is not None else plausible_languages(text)
-        candidates = tuple(sorted(set(among) & plausible)) if plausible else ()
-        among = candidates or among
-        if len(among) == 1:
-            return among[0]
-    identifier = _restricted(among) if among else None
-    if identifier is None:
+    if not among:
+        if not _evidence(text):
+            return "und"
         from py3langid.langid import classify  # loads its model on first use
 
         lang, _ = classify(text)
-    else:
-        with _LOCK:
-            lang, _ = identifier.classify(text)
-    code = normalize_lang(lang) or "und"
-    if among and code not in among:  # fewer than two of them are known to the detector
-        return next((alike for alike in look_alikes(code) if alike in among), among[0])
-    return code
+        return normalize_lang(lang) or "und"
+    return _choose(text, among, counts, plausible)
+
+
+def detect_document(text: str, held: Mapping[str, int] | None = None) -> str:
+    """The language of a document given without one, for an index that holds ``held`` (``code ->
+    document count``; languages already resolved in the same run count too): its detected language
+    when the index holds it or holds nothing; else the most likely held language that is plausible
+    for the text and written in its script ("hello there" is not Sesotho in an English index);
+    else, none being plausible, the detected language (a genuinely new language: a Thai document
+    in an English index)."""
+    code = detect(text)
+    held = {lang: n for lang, n in (held or {}).items() if lang != "und" and n > 0}
+    if not held or code in held or not _has_letters(text):
+        return code
+    from babelir.text.scripts import language_scripts, text_scripts
+
+    plausible = plausible_languages(text)
+    scripts = text_scripts(text)
+    fitting = {lang: n for lang, n in held.items()
+               if (plausible is None or lang in plausible) and language_scripts(lang) & scripts}
+    if not fitting:
+        return code
+    return detect(text, among=fitting, plausible=plausible)
+
+
+def _choose(text: str, among: tuple[str, ...], counts: dict[str, int] | None,
+            plausible: frozenset[str] | None) -> str:
+    """:func:`detect` among two or more languages (sorted) for a text with letters."""
+    from babelir.text.scripts import language_scripts, text_scripts
+
+    scripts = text_scripts(text)
+    candidates = tuple(code for code in among if language_scripts(code) & scripts) or among
+    plausible = plausible if plausible is not None else plausible_languages(text)
+    candidates = tuple(code for code in candidates if plausible and code in plausible) or candidates
+    if len(candidates) == 1:
+        return candidates[0]
+    probabilities = language_probabilities(text)
+    # the document counts as a prior under the detector's temperature (sqrt of the bytes)
+    temperature = math.sqrt(max(1, len(text.encode("utf-8", "surrogatepass"))))
+    total = sum(counts.values()) if counts else 0
+
+    def score(code: str) -> tuple[float, int]:
+        p = sum(prob for label, prob in probabilities.items() if code in look_alikes(label))
+        n = counts.get(code, 0) if counts else 0
+        prior = ((n + 1) / (total + len(candidates))) ** (1 / temperature) if counts else 1.0
+        return p * prior, n
+
+    return max(candidates, key=score)
 
 
 def language_probabilities(text: str) -> dict[str, float]:
@@ -120,11 +159,16 @@ def language_probabilities(text: str) -> dict[str, float]:
     canonical; ``{}`` for a text without letters."""
     if not _has_letters(text):
         return {}
+    return dict(_probabilities(text) if len(text) <= 1000 else _probabilities.__wrapped__(text))
+
+
+@lru_cache(maxsize=1024)
+def _probabilities(text: str) -> tuple[tuple[str, float], ...]:
     probabilities: dict[str, float] = {}
     for label, probability in _calibrated().rank(text):
         code = normalize_lang(label) or "und"
         probabilities[code] = probabilities.get(code, 0.0) + probability
-    return probabilities
+    return tuple(probabilities.items())
 
 
 def plausible_languages(text: str, ratio: float = PLAUSIBLE_RATIO) -> frozenset[str] | None:
