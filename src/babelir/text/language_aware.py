@@ -49,8 +49,9 @@ class LanguageAwareAnalyzer:
     name = "language-aware"
     # 4: pipelines for ka zu ig qu or ug bo dz ti; 5: the text is segmented as written and each word
     # normalised afterwards, numbers in unspaced scripts are words, İ folds to i outside Turkic
-    # languages. An index of an earlier version keeps its own analysis.
-    version = 5
+    # languages; 6: so does ı (dotless i) in the words. An index of an earlier version keeps its own
+    # analysis.
+    version = 6
 
     def __init__(self, stopwords: bool = False, segmenters: dict[str, str] | None = None, _notify: bool = True,
                  lemmatize: bool = True, pieces: bool = True):
@@ -144,10 +145,11 @@ class LanguageAwareAnalyzer:
             return self._words_v4(text, lang)
         pipeline = self._pipeline(lang)
         prepared = normalize.prepare(text)
+        dotless = self.version >= 6  # ı folds to i outside Turkic languages
         if pipeline is None:
-            norm = normalize.term_normalizer(normalize.default_for(lang))
+            norm = normalize.term_normalizer(normalize.default_for(lang), None, dotless)
             return segment.finalize([norm(w) for w in segment.icu(prepared)])
-        norm = normalize.term_normalizer(pipeline.normalizer, lang in normalize.TURKIC)
+        norm = normalize.term_normalizer(pipeline.normalizer, lang in normalize.TURKIC, dotless)
         name = self.segmenters.get(lang, pipeline.segmenter)
         if name != "icu":  # sudachi, kiwi, jieba and newmm cut Latin or Greek differently by case
             prepared = normalize.fold_case(prepared, lang in normalize.TURKIC)

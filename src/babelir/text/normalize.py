@@ -174,17 +174,22 @@ def fold_case(text: str, turkic: bool = False) -> str:
 
 
 @lru_cache(maxsize=None)
-def term_normalizer(name: str, turkic: bool | None = None):
+def term_normalizer(name: str, turkic: bool | None = None, dotless: bool = False):
     """The normaliser ``name`` (a key of NORMALIZERS) for one segmented word: NFKC, case folding,
     digits to ASCII and the language's folding, then Thai/Lao AM composed again; İ folds to i
-    unless the language is Turkic (``turkic``; default: the ``turkish`` normaliser is)."""
+    unless the language is Turkic (``turkic``; default: the ``turkish`` normaliser is), and with
+    ``dotless`` so does ı (as Lucene's ASCIIFolding: "hıstory" is history outside Turkic languages;
+    language-aware analysis version 6)."""
     fold = NORMALIZERS[name]
     turkic = name == "turkish" if turkic is None else turkic
+    dotless = dotless and not turkic
 
     @lru_cache(maxsize=500_000)
     def normalise(word: str) -> str:
         if not turkic and "\u0130" in word:
             word = word.replace("\u0130", "i")
+        if dotless and "\u0131" in word:
+            word = word.replace("\u0131", "i")
         word = fold(word)
         if "\u0e4d" in word or "\u0ecd" in word:
             word = _AM.sub(_compose_am, word)
