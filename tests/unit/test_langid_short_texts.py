@@ -42,6 +42,18 @@ def test_detection_among_held_languages_keeps_to_the_texts_script():
     assert detect("東京", among={"en": 100, "ja": 1, "zh": 1}) in ("ja", "zh")
 
 
+def test_short_latin_queries_over_the_demo_languages_are_english_not_arabic():
+    from collections import Counter
+
+    from babelir.io.demo import load_demo
+
+    counts = dict(Counter(d.lang for d in load_demo().docs))   # 12 languages, 20 documents each
+    for word in ("the", "a", "ok", "x", "paris"):
+        assert detect(word, among=counts) == "en", word
+    for word, lang in (("кофе", "ru"), ("咖啡", "zh"), ("커피", "ko"), ("قهوة", "ar"), ("กาแฟ", "th"), ("kahawa", "sw")):
+        assert detect(word, among=counts) == lang, word
+
+
 def test_a_query_that_says_little_is_in_the_language_most_documents_are_in():
     counts = {"de": 100, "en": 300, "th": 100}
     for word in ("the", "paris", "Hospital", "hospital", "school"):

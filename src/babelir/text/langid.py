@@ -1,9 +1,12 @@
 """Language identification, offline (py3langid), per document or per query.
 
 - ``detect(text)``: babelir's language code for ``text`` (``detect(text, among=…)`` always answers
-  one of the given languages, preferring those plausible for the text: search knows which
-  languages its index holds, and a one-word query such as "hospital" is otherwise easily taken for
-  another language, German here, and then analysed unlike the English documents it should find).
+  one of the given languages, preferring those of the text's script and plausible for it, with
+  the index's document counts as a prior: search knows which languages its index holds, and a
+  one-word query such as "hospital" is otherwise easily taken for another language, German here,
+  and then analysed unlike the English documents it should find).
+- ``detect_document(text, held)``: the language of a document indexed without one, kept to the
+  languages its index holds where one is plausible ("hello there" is not Sesotho in an English index).
 - ``language_probabilities(text)``: every language's probability (py3langid's naive Bayes
   posterior, softmax at temperature sqrt(bytes) so that short and long texts are comparably
   calibrated), codes merged through :func:`babelir.types.normalize_lang` (``zh``, ``wuu`` and
@@ -145,11 +148,11 @@ def _choose(text: str, among: tuple[str, ...], counts: dict[str, int] | None,
     temperature = math.sqrt(max(1, len(text.encode("utf-8", "surrogatepass"))))
     total = sum(counts.values()) if counts else 0
 
-    def score(code: str) -> tuple[float, int]:
+    def score(code: str) -> tuple[float, int, bool]:
         p = sum(prob for label, prob in probabilities.items() if code in look_alikes(label))
         n = counts.get(code, 0) if counts else 0
         prior = ((n + 1) / (total + len(candidates))) ** (1 / temperature) if counts else 1.0
-        return p * prior, n
+        return p * prior, n, code == "en"  # a tie (a word without evidence, languages alike): English
 
     return max(candidates, key=score)
 
