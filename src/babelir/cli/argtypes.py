@@ -129,7 +129,17 @@ def output_file(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{text}: is a directory; give a file name")
     if os.path.exists(text) and not os.path.isfile(text):  # a FIFO, a device, a socket (links followed)
         raise argparse.ArgumentTypeError(f"{text}: not a regular file; give a file name")
+    _check_parents(text)
     return text
+
+
+def _check_parents(text: str) -> None:
+    """Refuse a path below an existing file (``-o existing.run/sub.run``), naming that file."""
+    from babelir.io.atomic import file_above
+
+    above = file_above(text)
+    if above is not None:
+        raise argparse.ArgumentTypeError(f"{above}: not a directory")
 
 
 def output_dir(text: str) -> str:
@@ -138,6 +148,7 @@ def output_dir(text: str) -> str:
         raise argparse.ArgumentTypeError("is blank: give a directory")
     if os.path.exists(text) and not os.path.isdir(text):
         raise argparse.ArgumentTypeError(f"{text}: exists and is not a directory")
+    _check_parents(text)
     return text
 
 

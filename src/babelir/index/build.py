@@ -116,6 +116,9 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
             raise
     else:
         if analyzer in ("subword", "language-aware+subword"):
+            if str(corpus) == "-" or not (Path(corpus).is_file() or Path(corpus).is_dir()):
+                raise BabelirError(f"{corpus}: not a regular file (--analyzer {analyzer} reads the corpus "
+                                   f"twice; write the corpus to a file)")
             from babelir.text.analyzer import get_analyzer
             from babelir.text.subword import SubwordAnalyzer, WordsAndPiecesAnalyzer, train_subword_model
 

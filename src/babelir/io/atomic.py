@@ -62,9 +62,21 @@ def writable_target(path: str | Path) -> Path:
         mode = None  # unreadable: the write itself reports it, naming the path
     if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
         raise BabelirError(f"{path}: not a regular file; give a file name")
+    above = file_above(path)
+    if above is not None:
+        raise BabelirError(f"{above}: not a directory")
     if path.is_symlink():
         return Path(os.path.realpath(path))
     return path
+
+
+def file_above(path: str | Path) -> Path | None:
+    """The nearest existing parent of ``path`` when it is not a directory (``existing.run`` of
+    ``existing.run/sub.run``), else None."""
+    for parent in Path(path).parents:
+        if parent.exists():
+            return None if parent.is_dir() else parent
+    return None
 
 
 def atomic_write_json(path: str | Path, obj: Any) -> None:

@@ -13,10 +13,16 @@ from babelir.types import Doc, Qrel, Query
 
 
 def beir_file(directory: Path, stem: str) -> Path:
-    """The ``<stem>.jsonl`` or ``<stem>.jsonl.gz`` file of a BEIR directory."""
-    for name in (f"{stem}.jsonl", f"{stem}.jsonl.gz"):
-        if (directory / name).is_file():
-            return directory / name
+    """The ``<stem>.jsonl`` or ``<stem>.jsonl.gz`` file of a BEIR directory (both: refused, ambiguous)."""
+    names = (f"{stem}.jsonl", f"{stem}.jsonl.gz")
+    present = [directory / name for name in names if (directory / name).exists()]
+    if len(present) == 2:
+        raise InputError(str(directory), None, None, f"both {names[0]} and {names[1]}: which one? "
+                                                     f"remove or rename the other")
+    for path in present:
+        if path.is_dir():
+            raise InputError(str(path), None, None, "is a directory, expected a file")
+        return path
     raise InputError(str(directory), None, None, f"not a BEIR directory: no {stem}.jsonl or {stem}.jsonl.gz")
 
 

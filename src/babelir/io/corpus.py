@@ -27,11 +27,35 @@ def _first(record: dict, names: tuple[str, ...]):
     return None, None
 
 
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _no_duplicate_keys(pairs: list) -> dict:
+    """A JSON object as a dict; a key given twice (which json would silently resolve to the last
+    value) raises :class:`_DuplicateKey`."""
+    record = dict(pairs)
+    if len(record) != len(pairs):
+        seen = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return record
+
+
 def parse_json_line(path: Path, lineno: int, line: str) -> dict:
     """Parse one JSONL line into a dict, or raise an InputError naming the line (malformed JSON,
     nesting too deep for the parser, a number too long to convert, not an object)."""
+    if line.startswith("\ufeff"):  # json's own message is advice to Python programmers
+        raise InputError(str(path), lineno, None, "a byte-order mark (U+FEFF) in the middle of the file "
+                                                  "(files joined together?): remove it")
     try:
-        record = json.loads(line)
+        record = json.loads(line, object_pairs_hook=_no_duplicate_keys)
+    except _DuplicateKey as exc:
+        raise InputError(str(path), lineno, exc.key, "appears twice in the object: keep one") from None
     except json.JSONDecodeError as exc:
         # exc.msg may end in " at" ("Unterminated string starting at"): the column completes it
         message = exc.msg.removesuffix(" at")
@@ -49,7 +73,11 @@ def record_id(path: Path, lineno: int, record: dict, names: tuple[str, ...] = ID
     """The record's id (under the first of ``names`` present) as a string; raises an InputError when
     none is present, or it is not a string or number, or not a valid id (:func:`babelir.types.id_problem`:
     empty, whitespace, control characters, lone surrogates)."""
-    _, value = _first(record, names)
+    name, value = _first(record, names)
+    others = [n for n in names if n != name and record.get(n) is not None and str(record[n]) != str(value)]
+    if others:
+        raise InputError(str(path), lineno, others[0], f"a second id, {record[others[0]]!r}, beside "
+                         f"\"{name}\" {value!r}: keep one")
     if value is None:
         raise InputError(str(path), lineno, "id", "missing (expected one of " + ", ".join(names) + ")")
     if isinstance(value, (dict, list, bool)):
