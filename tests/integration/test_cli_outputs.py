@@ -101,8 +101,10 @@ def test_new_index_failing_on_bad_input_leaves_nothing(tmp_path, capsys):
 
 def test_failing_index_keeps_committed_documents(tmp_path, capsys):
     write(tmp_path / "c.jsonl", '{"id": "a", "text": "hello"}\n{"id": "b", "text": "bye"}\n{"id": "c"')
-    rc, _ = _cli(capsys, "index", tmp_path / "c.jsonl", "-o", tmp_path / "ix", "-q", "--batch-size", "1")
+    rc, err = _cli(capsys, "index", tmp_path / "c.jsonl", "-o", tmp_path / "ix", "-q", "--batch-size", "1")
     assert rc == 2 and (tmp_path / "ix" / "manifest.json").exists()
+    assert "c.jsonl:3: malformed JSON" in err and "2 documents before it are committed and kept" in err
+    assert "re-run to resume" in err
 
 
 # --- 3: datasets refuses a directory that is not an earlier output ---------------------------------

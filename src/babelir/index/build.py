@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from babelir.errors import BabelirError
+from babelir.errors import BabelirError, InputError
 from babelir.index.bm25 import BM25Params
 from babelir.index.core import Index
 from babelir.index.manifest import MANIFEST
@@ -140,7 +140,13 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
                 summary.ann = index.ensure_ann(quiet=quiet)
             summary.doc_count = index.doc_count
             summary.languages = index.manifest["languages"]
-    except BabelirError:  # bad input: a new index that holds no document is not left behind
+    except InputError as exc:  # bad input: a new index that holds no document is not left behind
+        nothing_committed = summary.created and _committed(index) == 0
+        if summary.added:  # say what stays, and that a re-run resumes
+            raise InputError(exc.path, exc.line, exc.field, f"{exc.reason} ({summary.added} documents before it "
+                             f"are committed and kept; fix it and re-run to resume)") from None
+        raise
+    except BabelirError:
         nothing_committed = summary.created and _committed(index) == 0
         raise
     finally:
