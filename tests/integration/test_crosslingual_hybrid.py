@@ -102,3 +102,20 @@ def test_tune_scores_the_ranking_hybrid_search_makes(tmp_path, encoder):
         for qid in ("q", "r"):
             assert [d for d, _ in tuned.ranking(qid)] == [d for d, _ in searched.ranking(qid)]
     index.close()
+
+
+def test_a_one_word_query_is_analysed_as_the_main_language_and_ranks_as_if_given(tmp_path, encoder):
+    """A fresh user's trial: over en 300 / de 100 / th 100 documents, "hospital" was detected as
+    German and ranked th-1 and de-1 above English documents about hospitals, unlike with --lang en;
+    the index's counts now make it English, so it ranks exactly as with --lang en."""
+    topics = ["river", "school", "market", "library", "station", "garden"]
+    docs = [Doc(f"en-{i}", f"The {topics[i % 6]} in town {i} was rebuilt last year.", lang="en") for i in range(27)]
+    docs += [Doc(f"en-h{i}", f"The hospital in town {i} now treats more patients.", lang="en") for i in range(3)]
+    docs += [Doc(f"de-{i}", f"Die Schule in Stadt {i} wurde letztes Jahr renoviert.", lang="de") for i in range(10)]
+    docs += [Doc(f"th-{i}", f"ตลาดในเมือง {i} เปิดเมื่อปีที่แล้ว", lang="th") for i in range(10)]
+    index = _index(tmp_path, "mixed", docs, encoder)
+    retriever = make_retriever(index, "hybrid")
+    detected = retriever.retrieve([Query("q", "hospital")], k=5).ranking("q")
+    given = retriever.retrieve([Query("q", "hospital", lang="en")], k=5).ranking("q")
+    assert [d for d, _ in detected] == [d for d, _ in given]
+    assert {d for d, _ in detected[:3]} == {"en-h0", "en-h1", "en-h2"}
