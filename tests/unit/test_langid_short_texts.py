@@ -160,3 +160,14 @@ def test_a_query_with_dotless_i_finds_the_document(tmp_path):
     run = retriever.retrieve([Query("1", "hospıtal"), Query("2", "HISTORY"), Query("3", "hıstory")], k=3)
     assert [run.ranking(q)[0][0] for q in ("1", "2", "3")] == ["h", "m", "m"]
     retriever.close()
+
+
+def test_analyze_says_when_a_text_is_too_short_to_tell(capsys):
+    from babelir.cli import main
+
+    for text in ("a", "ok"):
+        assert main(["analyze", "--no-pieces", text]) in (0, None)
+        out = capsys.readouterr().out
+        assert out.startswith("# detected language: und (too little text to tell"), out
+    assert main(["analyze", "--no-pieces", "Die Kinder spielten gestern im großen Garten"]) in (0, None)
+    assert capsys.readouterr().out.startswith("# detected language: de\n")

@@ -69,7 +69,7 @@ def _text(args) -> int:
         from babelir.text.langid import ambiguity_note, detect
 
         lang = detect(args.text)
-        note = ambiguity_note(lang)
+        note = ambiguity_note(lang) if lang != "und" else "too little text to tell; --lang to choose"
         print(f"# detected language: {lang}" + (f" ({note})" if note else ""))
     else:
         lang = normalize_lang(lang)
