@@ -40,6 +40,20 @@ def static_encoder(folder, dim=8, seed=0):
     return f"static:{folder}"
 
 
+def interrupt_commit(monkeypatch, nth: int) -> None:
+    """Make the store's ``nth`` commit raise KeyboardInterrupt (a Ctrl-C at that point)."""
+    real_commit = DocStore.commit
+    calls = {"n": 0}
+
+    def commit(self):
+        calls["n"] += 1
+        if calls["n"] == nth:
+            raise KeyboardInterrupt
+        real_commit(self)
+
+    monkeypatch.setattr(DocStore, "commit", commit)
+
+
 # --- one writer at a time -----------------------------------------------------------------------
 def test_a_second_writer_is_told_another_process_is_writing(tmp_path):
     ix = tmp_path / "ix"
@@ -250,16 +264,7 @@ def test_partial_dense_vectors_are_refused_then_finished(tmp_path, monkeypatch, 
     path = corpus(tmp_path / "a.jsonl", 0, 120)
     build_index(path, ix, quiet=True)
     encoder = get_encoder(static_encoder(tmp_path / "enc"))
-    calls = {"n": 0}
-    real_commit = DocStore.commit
-
-    def stop_after_two(self):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt
-        real_commit(self)
-
-    monkeypatch.setattr(DocStore, "commit", stop_after_two)
+    interrupt_commit(monkeypatch, 3)  # two chunks of vectors committed, then Ctrl-C
     with Index.open(ix, writable=True) as index, pytest.raises(KeyboardInterrupt):
         index.encode_missing(encoder, batch_size=25)
     monkeypatch.undo()
@@ -289,16 +294,7 @@ def test_finishing_vectors_with_another_encoder_is_refused(tmp_path, monkeypatch
     ix = tmp_path / "ix"
     build_index(corpus(tmp_path / "a.jsonl", 0, 60), ix, quiet=True)
     first = get_encoder(static_encoder(tmp_path / "one"))
-    real_commit = DocStore.commit
-    calls = {"n": 0}
-
-    def stop(self):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-        real_commit(self)
-
-    monkeypatch.setattr(DocStore, "commit", stop)
+    interrupt_commit(monkeypatch, 2)
     with Index.open(ix, writable=True) as index, pytest.raises(KeyboardInterrupt):
         index.encode_missing(first, batch_size=20)
     monkeypatch.undo()
