@@ -35,7 +35,9 @@ def print_hits(retriever, query: str, k: int, lang: str | None) -> None:
     run = retriever.retrieve([Query("q", query)], k, lang=lang)
     if lang in (None, "auto") and len(held_languages(retriever.index)) > 1:
         used = analysis_language(Query("q", query), retriever.index, lang)
-        print(f"query analysed as {used} (detected among the index's languages; --lang to choose)", file=sys.stderr)
+        why = ("no language of the index is written in its script, or it holds too little text to tell: "
+               "analysed by its script" if used == "und" else "detected among the index's languages")
+        print(f"query analysed as {used} ({why}; --lang to choose)", file=sys.stderr)
     ranking = run.ranking("q") if "q" in run else []
     if not ranking:
         print("no match")

@@ -171,3 +171,14 @@ def test_analyze_says_when_a_text_is_too_short_to_tell(capsys):
         assert out.startswith("# detected language: und (too little text to tell"), out
     assert main(["analyze", "--no-pieces", "Die Kinder spielten gestern im großen Garten"]) in (0, None)
     assert capsys.readouterr().out.startswith("# detected language: de\n")
+
+
+@pytest.mark.parametrize("text", ["東京", "ок", "мир во всём мире", "مرحبا", "Γειά σου"])
+def test_a_query_in_a_script_no_held_language_uses_is_und_not_another_scripts_language(text):
+    """A second trial: over an en/de/th index, 東京 and ок were analysed as Thai, مرحبا as English and
+    Γειά σου as German. None of the index's languages is written in their script: und (the
+    script's own analysis), never a language of another script."""
+    held = {"en": 18, "de": 4, "th": 3}
+    assert detect(text, among=held) == "und"
+    assert detect(text, among=tuple(held)) == "und"
+    assert detect("東京", among={**held, "ja": 1}) == "ja"  # once a language of the script is held, it is chosen

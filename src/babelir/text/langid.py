@@ -89,7 +89,8 @@ def detect(text: str, among: tuple[str, ...] | Mapping[str, int] | None = None,
     With ``among`` (codes, e.g. an index's languages, or ``code -> document count``), always one
     of them: the only one when there is one (a one-word query over an English-only index is
     English, however German "hospital" looks); else one whose script is the text's (a Latin-script
-    text never gets ar, th or zh when a Latin-script language is among them), of those the ones
+    text never gets ar, th or zh; ``und`` when none of them is written in that script, so that the
+    text is analysed by its script: a Han query over an en/de/th index), of those the ones
     plausible for the text (:func:`plausible_languages`), the most likely of them. Given document
     counts, they are a prior beside the detector's (a query without evidence, "paris", is in the
     language most documents are in; a long text's own evidence outweighs it). ``plausible``:
@@ -138,7 +139,9 @@ def _choose(text: str, among: tuple[str, ...], counts: dict[str, int] | None,
     from babelir.text.scripts import language_scripts, text_scripts
 
     scripts = text_scripts(text)
-    candidates = tuple(code for code in among if language_scripts(code) & scripts) or among
+    candidates = tuple(code for code in among if language_scripts(code) & scripts)
+    if not candidates:  # no language of ``among`` is written in the text's script: 東京 is not Thai
+        return "und"
     plausible = plausible if plausible is not None else plausible_languages(text)
     candidates = tuple(code for code in candidates if plausible and code in plausible) or candidates
     if len(candidates) == 1:
