@@ -133,3 +133,14 @@ def test_settings_equal_to_the_stored_ones_are_accepted(capsys, index_dir):
                          "--analyzer", "language-aware", "-q")
     assert code == 0, err
     assert "indexed 0 documents" in out and "(extended)" in out and "3 documents were already in the index" in out
+
+
+@pytest.mark.parametrize("args", [("index", "nofile\x1b[31mRED", "-o", "x"),
+                                  ("search", "INDEX", "--query", "x", "--mode", "a\x1b[2J"),
+                                  ("eval", "q\u202erels", "run")])
+def test_an_error_prints_what_the_user_gave_escaped(capsys, index_dir, tmp_path, args):
+    """A second trial: a path holding ESC[31m was echoed raw to the terminal in the error line."""
+    args = [str(index_dir) if a == "INDEX" else str(tmp_path / a) if a == "x" else a for a in args]
+    code, _, err = cli(capsys, *args)
+    assert code == 2 and "\x1b" not in err and "\u202e" not in err and len(err.strip().splitlines()) == 1
+    assert "\\x1b" in err or "\\u202e" in err

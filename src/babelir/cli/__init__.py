@@ -44,7 +44,9 @@ class OneLineErrors(argparse.ArgumentParser):
     def error(self, message: str):
         if "--query: expected one argument" in message:
             message += " (a query that begins with '-': write --query=-adapter)"
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        from babelir.present import shown
+
+        self.exit(2, f"{self.prog}: error: {shown(message)} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,20 +65,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from babelir.cli.analyze_cmd import route
-    from babelir.errors import BabelirError
-
     from babelir.cli.argtypes import check_argv
+    from babelir.errors import BabelirError
+    from babelir.present import shown  # an error quotes paths and values the user gave: print them escaped
 
     try:
         argv = route(check_argv(list(sys.argv[1:] if argv is None else argv)))
     except ValueError as exc:
-        print(f"babelir: error: {exc}", file=sys.stderr)
+        print(f"babelir: error: {shown(str(exc))}", file=sys.stderr)
         return 2
     args = build_parser().parse_args(argv)
     try:
         return args.func(args) or 0
     except BabelirError as exc:
-        print(f"babelir {args.command}: error: {exc}", file=sys.stderr)
+        print(f"babelir {args.command}: error: {shown(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"babelir {args.command}: {INTERRUPTED.get(args.command, 'interrupted')}", file=sys.stderr)
@@ -85,5 +87,5 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except OSError as exc:  # a path the user gave that cannot be read or written: one line, not a traceback
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"babelir {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(f"babelir {args.command}: error: {shown(f'{where}{exc.strerror or exc}')}", file=sys.stderr)
         return 2
