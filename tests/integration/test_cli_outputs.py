@@ -72,6 +72,82 @@ def test_search_o_on_a_symlink_and_a_fifo(index_dir, tmp_path, capsys):
     assert not (tmp_path / "ff.run").is_file()
 
 
+def _refused(capsys, *args) -> str:
+    with pytest.raises(SystemExit) as exit_:
+        main([str(a) for a in args])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and len(err.strip().splitlines()) == 1
+    return err
+
+
+def test_o_refuses_a_symlink_loop_and_keeps_the_link(index_dir, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "t.tsv", "q1\thello\n")
+    write(tmp_path / "corpus.jsonl", GOOD)
+    os.symlink("LB", "LA2")
+    os.symlink("LA2", "LB")
+    os.symlink("selfl", "selfl")
+    search = ("search", index_dir, "--topics", "t.tsv", "-o")
+    assert "LA2: a symlink loop" in _refused(capsys, *search, "LA2")
+    assert "selfl: a symlink loop" in _refused(capsys, *search, "selfl")
+    assert "selfl: a symlink loop" in _refused(capsys, *search, "selfl/x.run")  # a loop among the parents
+    assert "LA2: a symlink loop" in _refused(capsys, "index", "corpus.jsonl", "-o", "LA2", "-q")
+    assert "LB: a symlink loop" in _refused(capsys, "index", "corpus.jsonl", "-o", "LB/sub", "-q")
+    assert [os.readlink(n) for n in ("LA2", "LB", "selfl")] == ["LB", "LA2", "selfl"]
+    with pytest.raises(BabelirError, match="LA2: a symlink loop"):  # the library refuses it too
+        atomic_write_text("LA2", "x")
+    assert os.path.islink("LA2")
+
+
+def test_a_dangling_link_is_followed_by_file_and_directory_outputs(index_dir, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "corpus.jsonl", GOOD)
+    write(tmp_path / "t.tsv", "q1\thello\n")
+    write(tmp_path / "s.txt", "hello\nworld\n")
+    write(tmp_path / "t.txt", "hallo\nwelt\n")
+    os.symlink("nowhere", "link")
+    rc, _ = _cli(capsys, "index", "corpus.jsonl", "-o", "link", "-q")
+    assert rc == 0 and os.readlink("link") == "nowhere" and (tmp_path / "link" / "manifest.json").is_file()
+    os.symlink("far/deep", "link2")  # a missing parent of the target is created too
+    rc, _ = _cli(capsys, "datasets", "parallel", "s.txt", "t.txt", "-o", "link2",
+                 "--source-lang", "en", "--target-lang", "de")
+    assert rc == 0 and (tmp_path / "far" / "deep" / "corpus.jsonl").is_file() and os.path.islink("link2")
+    os.symlink("gone/a", "link3")  # a dangling link among the parents: the same for a file output
+    rc, _ = _cli(capsys, "search", index_dir, "--topics", "t.tsv", "-o", "link3/x.run", "-q")
+    assert rc == 0 and (tmp_path / "gone" / "a" / "x.run").is_file()
+    rc, _ = _cli(capsys, "index", "corpus.jsonl", "-o", "link3/ix", "-q")
+    assert rc == 0 and (tmp_path / "gone" / "a" / "ix" / "manifest.json").is_file()
+
+
+def test_a_link_into_a_file_names_the_file(index_dir, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "afile", "x\n")
+    write(tmp_path / "corpus.jsonl", GOOD)
+    write(tmp_path / "t.tsv", "q1\thello\n")
+    os.symlink("afile/x", "lnk")
+    search = ("search", index_dir, "--topics", "t.tsv", "-o")
+    for args in [(*search, "afile/y.run"), (*search, "lnk/y.run"), ("index", "corpus.jsonl", "-o", "lnk/ix"),
+                 ("index", "corpus.jsonl", "-o", "lnk")]:
+        err = _refused(capsys, *args)
+        assert "argument -o/--output: afile: not a directory" in err and str(tmp_path) not in err
+    assert (tmp_path / "afile").read_text() == "x\n"
+
+
+def test_atomic_directory_through_a_symlink(tmp_path):
+    from babelir.io.atomic import atomic_directory
+
+    (tmp_path / "real").mkdir()
+    write(tmp_path / "real" / "old.txt", "old")
+    (tmp_path / "link").symlink_to("real")
+    with atomic_directory(tmp_path / "link") as staging:
+        write(staging / "new.txt", "new")
+    assert (tmp_path / "link").is_symlink() and sorted(p.name for p in (tmp_path / "real").iterdir()) == ["new.txt"]
+    (tmp_path / "dangling").symlink_to("made/here")
+    with atomic_directory(tmp_path / "dangling") as staging:
+        write(staging / "a.txt", "a")
+    assert (tmp_path / "made" / "here" / "a.txt").is_file() and (tmp_path / "dangling").is_symlink()
+
+
 # --- 2: a refused index leaves the directory untouched --------------------------------------------
 
 def test_refused_index_leaves_no_lock(index_dir, tmp_path, capsys):

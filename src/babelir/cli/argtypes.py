@@ -7,6 +7,8 @@ Outputs (``-o``), the same rule for every command:
 
 - a file output (a run, a report) replaces an existing *file* (a symlink's target, the link kept);
   an existing *directory*, FIFO, device or socket is refused;
+- a symlink that points to nothing yet (the output or a parent) is followed, for files and
+  directories alike: its target is created; a symlink loop is refused;
 - a directory output refuses an existing *file* (``babelir index`` extends an existing index and
   refuses any other non-empty directory; ``babelir model`` replaces its directory);
 - missing parent directories are created.
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+from pathlib import Path
 
 
 def positive_int(text: str) -> int:
@@ -125,12 +128,24 @@ def output_file(text: str) -> str:
     """A file to write: replaced if it exists; an existing directory (or a path ending in ``/``) is refused."""
     if not text.strip():
         raise argparse.ArgumentTypeError("is blank: give a file name")
+    _check_loops(text)
     if os.path.isdir(text) or text.endswith(("/", os.sep)):
         raise argparse.ArgumentTypeError(f"{text}: is a directory; give a file name")
     if os.path.exists(text) and not os.path.isfile(text):  # a FIFO, a device, a socket (links followed)
         raise argparse.ArgumentTypeError(f"{text}: not a regular file; give a file name")
     _check_parents(text)
     return text
+
+
+def _check_loops(text: str) -> None:
+    """Refuse a symlink loop (``-o LA`` where ``LA`` → ``LB`` → ``LA``), naming the link."""
+    from babelir.errors import BabelirError
+    from babelir.io.atomic import check_no_loop
+
+    try:
+        check_no_loop(text)
+    except BabelirError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _check_parents(text: str) -> None:
@@ -143,13 +158,18 @@ def _check_parents(text: str) -> None:
 
 
 def output_dir(text: str) -> str:
-    """A directory to write: an existing file there is refused."""
+    """A directory to write: an existing file there is refused. A symlink that points to nothing
+    yet (the path or a parent) is followed: the path it points to is returned, to be created."""
+    from babelir.io.atomic import through_links
+
     if not text.strip():
         raise argparse.ArgumentTypeError("is blank: give a directory")
+    _check_loops(text)
     if os.path.exists(text) and not os.path.isdir(text):
         raise argparse.ArgumentTypeError(f"{text}: exists and is not a directory")
     _check_parents(text)
-    return text
+    followed = through_links(text)
+    return text if followed == Path(text) else str(followed)
 
 
 def _number(text: str, kind, what: str):

@@ -45,14 +45,17 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 
 
 def writable_target(path: str | Path) -> Path:
-    """The file an atomic write of ``path`` replaces: ``path``, or a symlink's resolved target.
+    """The file an atomic write of ``path`` replaces: ``path``, or a symlink's resolved target (a
+    link that points to nothing yet, here or among the parents, is followed: its target is made).
 
     Raises a BabelirError when ``path`` (followed) exists and is not a regular file: renaming over
-    a FIFO, a device or a socket would replace it with a file instead of writing to it."""
+    a FIFO, a device or a socket would replace it with a file instead of writing to it; and on a
+    symlink loop."""
     import stat
 
     from babelir.errors import BabelirError
 
+    check_no_loop(path)
     path = Path(path)
     try:
         mode = os.stat(path).st_mode
@@ -67,13 +70,55 @@ def writable_target(path: str | Path) -> Path:
         raise BabelirError(f"{above}: not a directory")
     if path.is_symlink():
         return Path(os.path.realpath(path))
-    return path
+    return through_links(path)
+
+
+def check_no_loop(path: str | Path) -> None:
+    """Raise a BabelirError naming the first part of ``path`` that is a symlink loop (``LA`` of
+    ``LA/x.run`` where ``LA`` → ``LB`` → ``LA``); ``os.path.realpath`` would not notice."""
+    import errno
+
+    from babelir.errors import BabelirError
+
+    path = Path(path)
+    try:
+        os.stat(path)
+        return
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            return
+    for part in (*reversed(path.parents), path):
+        try:
+            os.stat(part)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise BabelirError(f"{part}: a symlink loop") from None
+    raise BabelirError(f"{path}: a symlink loop")
+
+
+def through_links(path: str | Path, _depth: int = 0) -> Path:
+    """``path`` with each symlink in it that points to nothing yet (``path`` itself or a parent)
+    replaced by the path it points to, so that creating the result creates the link's target:
+    ``link/ix`` with ``link`` → ``nowhere`` is ``nowhere/ix``. Links to existing paths are kept."""
+    from babelir.errors import BabelirError
+
+    path = Path(path)
+    if _depth > 40:
+        raise BabelirError(f"{path}: a symlink loop")
+    current, parts = (Path(path.anchor), path.parts[1:]) if path.anchor else (Path(), path.parts)
+    for part in parts:
+        current = current / part
+        if os.path.islink(current) and not os.path.exists(current):
+            # relative to the link's directory; an absolute target replaces the whole path
+            current = through_links(current.parent / os.readlink(current), _depth + 1)
+    return current
 
 
 def file_above(path: str | Path) -> Path | None:
     """The nearest existing parent of ``path`` when it is not a directory (``existing.run`` of
-    ``existing.run/sub.run``), else None."""
-    for parent in Path(path).parents:
+    ``existing.run/sub.run``), else None. A link that points to nothing is followed: ``lnk/x.run``
+    with ``lnk`` → ``afile/sub`` names ``afile``."""
+    for parent in through_links(path).parents:
         if parent.exists():
             return None if parent.is_dir() else parent
     return None
@@ -101,7 +146,7 @@ def atomic_directory(path: str | Path) -> Iterator[Path]:
     ``path``. An error (or an interruption) leaves ``path`` as it was and removes the staging."""
     import shutil
 
-    path = Path(path)
+    path = writable_target(path)  # a symlink: its target is replaced, the link kept
     staging = path.with_name(path.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
