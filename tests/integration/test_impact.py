@@ -12,6 +12,7 @@ def test_cache_is_saved_and_reused(tmp_path):
         index.add(DOCS)
         first = index.search("apples")
     assert (tmp_path / "ix" / CACHE).exists()
+    assert (tmp_path / "ix" / CACHE).stat().st_mode & 0o777 == 0o644  # readable like the index's other files
     with Index.open(tmp_path / "ix") as index:
         loaded = ImpactCache.load(tmp_path / "ix", index.store.generation())
         assert loaded is not None and loaded.ids == ["a", "b", "c"]

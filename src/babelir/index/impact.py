@@ -80,6 +80,7 @@ class ImpactCache:
         vocab = sorted(self.vocab, key=self.vocab.__getitem__)
         fd, tmp = tempfile.mkstemp(prefix=".postings.", suffix=".npz", dir=directory)
         try:
+            os.fchmod(fd, 0o644)  # mkstemp's file is private; the index's other files are 0644
             with os.fdopen(fd, "wb") as handle:
                 np.savez(handle, offsets=self.offsets, docs=self.docs, tfs=self.tfs, lengths=self.lengths,
                          generation=np.int64(self.generation),
