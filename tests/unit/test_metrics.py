@@ -1,5 +1,7 @@
 """Evaluation against hand-checked values (inline TREC text), trec_eval -c semantics."""
 
+import re
+
 import pytest
 
 from babelir.errors import BabelirError
@@ -95,3 +97,31 @@ def test_a_rel_level_beyond_a_c_int_is_refused(files):
 def test_the_largest_cutoff_still_evaluates(files):
     qrels, run = files
     assert evaluate(Run.from_trec(run), read_qrels(qrels), ["P@2147483647"]).all["P@2147483647"] > 0
+
+
+@pytest.mark.parametrize("name, message", [
+    ("P@1.5", "cutoff must be a whole number"), ("nDCG@1e3", "cutoff must be a whole number"),
+    ("P@True", "cutoff must be a whole number"), ("AP(rel=1.5)", "rel must be a whole number"),
+    ("nDCG(gains={1:2.5})@5", "gains must map whole-number"), ("nDCG(gains={0:0,1:1e400})@10", "gains must map"),
+    ("nDCG(gains={0.5:1})@10", "gains must map"), ("RBP(p=1)", "invalid param p=1"),
+    ("nDCG(foo=1)@10", "unsupported params"), ("RBP(p=0.8)", "no installed ir_measures provider"),
+    ("NumRel(rel=2)", "no installed ir_measures provider"),
+    ("nDCG(gains={0:0,1:4294967296})@10", "gain out of range"),
+    ("nDCG(gains={0:0,1:-2147483649})@10", "gain out of range"),
+    ("nDCG(gains={4294967296:1})@10", "grade 4294967296 out of range"),
+    ("AP(rel=-2147483649)", "rel out of range"), ("AP(rel=2147483648)", "rel out of range"),
+    ("AP(rel=0)", "rel out of range"), ("P@-1", "cutoff must be 1 or more"),
+    ("P(rel=2)@0x10", "plain decimal, not '0x10'"), ("P@0o17", "plain decimal"), ("P@1_0", "plain decimal"),
+])
+def test_a_bad_measure_parameter_is_one_line_naming_the_measure(files, name, message):
+    qrels, run = files
+    with pytest.raises(BabelirError, match=re.escape(message)) as info:
+        evaluate(Run.from_trec(run), read_qrels(qrels), [name])
+    assert name in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["nDCG(gains={0:0,1:-1})@10", "nDCG(gains={0:0,1:1,2:3})@10", "AP(rel=+2)",
+                                  "nDCG(gains={0:0,1:2147483647})@10", "ERR@10"])
+def test_in_range_parameters_still_evaluate(files, name):
+    qrels, run = files
+    assert name in evaluate(Run.from_trec(run), read_qrels(qrels), [name]).all

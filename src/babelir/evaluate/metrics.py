@@ -40,29 +40,117 @@ class Evaluation:
         return out
 
 
+def _non_decimal_number(name: str, tree) -> str | None:
+    """The first number written other than in plain decimal (``0x10``, ``1_0``, ``1j``), else None."""
+    import ast
+    import re
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and type(node.value) in (int, float, complex):
+            text = ast.get_source_segment(name, node) or ""
+            if not re.fullmatch(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", text):
+                return text
+    return None
+
+
+def _literal(node):
+    """A parameter value: a number (signed), a string, True/False/None or a dict of them."""
+    import ast
+
+    if isinstance(node, ast.Constant):
+        return node.value
+    if (isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd))
+            and isinstance(node.operand, ast.Constant) and type(node.operand.value) in (int, float)):
+        return -node.operand.value if isinstance(node.op, ast.USub) else node.operand.value
+    if isinstance(node, ast.Dict) and None not in node.keys:
+        return dict(zip(map(_literal, node.keys), map(_literal, node.values)))
+    raise ValueError("values must be numbers, strings, True/False or {grade: gain} dicts")
+
+
+def _parse_one(tree):
+    """ir_measures' ``parse_measure`` of a parsed expression, but reading signed numbers (``rel=-1``),
+    so that they get the range check rather than "unknown measure"."""
+    import ast
+
+    import ir_measures
+
+    tree = tree.body
+    at_param = None
+    if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.MatMult):
+        at_param, tree = _literal(tree.right), tree.left
+    args = {}
+    if isinstance(tree, ast.Call):
+        if tree.args or any(k.arg is None for k in tree.keywords):
+            raise ValueError("parameters must be named")
+        args = {k.arg: _literal(k.value) for k in tree.keywords}
+        tree = tree.func
+    if not isinstance(tree, ast.Name) or tree.id not in ir_measures.measures.registry:
+        raise NameError("measure not found")
+    cls = ir_measures.measures.registry[tree.id]
+    if at_param is not None:
+        args[cls.AT_PARAM] = at_param
+    return cls(**args)
+
+
+def _check_params(name: str, measure) -> None:
+    """Refuse what pytrec_eval would crash on or silently wrap: integer parameters (cutoff, rel,
+    min_rel, max_rel, nDCG's gains) that are not whole numbers in a C int, a cutoff or rel below 1;
+    then anything else ir_measures' own validation refuses, or a measure no installed provider computes."""
+    import ir_measures
+
+    params = getattr(measure, "params", {})
+    supported = getattr(measure, "SUPPORTED_PARAMS", {})
+    for key, value in params.items():
+        info = supported.get(key)
+        if info is None or info.dtype is not int:
+            continue
+        low = 1 if key == "rel" else -_INT_MAX - 1  # pytrec_eval: "relevance_level should be positive"
+        if type(value) is not int:
+            raise BabelirError(f"measure {name!r}: {key} must be a whole number, not {value!r}")
+        if key == "cutoff" and value < 1:  # trec_eval aborts the process on a cutoff below 1
+            raise BabelirError(f"measure {name!r}: the cutoff must be 1 or more")
+        if key == "cutoff" and value > _INT_MAX:
+            raise BabelirError(f"measure {name!r}: cutoff too large (at most {_INT_MAX})")
+        if not low <= value <= _INT_MAX:
+            raise BabelirError(f"measure {name!r}: {key} out of range ({low} to {_INT_MAX})")
+    gains = params.get("gains")
+    if isinstance(gains, dict):
+        for grade, gain in gains.items():
+            if type(grade) is not int or type(gain) is not int:
+                raise BabelirError(f"measure {name!r}: gains must map whole-number grades to whole-number "
+                                   f"gains, not {grade!r}: {gain!r}")
+            if not -_INT_MAX - 1 <= grade <= _INT_MAX:
+                raise BabelirError(f"measure {name!r}: grade {grade} out of range ({-_INT_MAX - 1} to {_INT_MAX})")
+            if not -_INT_MAX - 1 <= gain <= _INT_MAX:
+                raise BabelirError(f"measure {name!r}: gain out of range: {gain} ({-_INT_MAX - 1} to {_INT_MAX})")
+    try:
+        measure.validate_params()
+    except Exception as exc:  # ir_measures asserts (AssertionError) on a parameter of the wrong type or name
+        raise BabelirError(f"measure {name!r}: {str(exc) or type(exc).__name__}") from None
+    if not ir_measures.DefaultPipeline.supports(measure):  # else iter_calc fails: "Unsupported measures"
+        raise BabelirError(f"measure {name!r}: no installed ir_measures provider computes it "
+                           "(pytrec_eval computes nDCG, P, R, RR, AP, ...)")
+
+
 def parse_measures(names: Iterable[str]):
     """ir_measures measure objects for names such as ``nDCG@10`` or ``R@100``.
 
-    Raises a BabelirError on an unknown measure, a cutoff below 1 or above 2**31-1, or a ``rel``
-    level outside a C int (pytrec_eval's limits)."""
-    import ir_measures
+    Raises a BabelirError on an unknown measure, a number not written in plain decimal, a cutoff or
+    ``rel`` level below 1 or above 2**31-1, a ``gains`` grade or gain that is not an integer in a C int,
+    or any other parameter ir_measures refuses (pytrec_eval's limits)."""
+    import ast
 
     parsed = []
     for name in names:
         try:
-            measure = ir_measures.parse_measure(name)
-        except (ValueError, NameError, SyntaxError, TypeError, AttributeError):
+            tree = ast.parse(name, mode="eval")
+            measure = _parse_one(tree)
+        except Exception:  # SyntaxError, ValueError, NameError, TypeError (unknown keyword), RecursionError...
             raise BabelirError(f"unknown measure {name!r} (examples: nDCG@10, R@100, RR@10, AP, P@5)") from None
-        params = measure.params if hasattr(measure, "params") else {}
-        cutoff = params.get("cutoff")
-        if cutoff is not None and cutoff < 1:  # trec_eval aborts the process on a cutoff below 1
-            raise BabelirError(f"measure {name!r}: the cutoff must be 1 or more")
-        # pytrec_eval keeps cutoffs and grades in C integers: beyond them it fails (KeyError, TypeError)
-        if cutoff is not None and cutoff > _INT_MAX:
-            raise BabelirError(f"measure {name!r}: cutoff too large (at most {_INT_MAX})")
-        rel = params.get("rel")
-        if isinstance(rel, int) and not -_INT_MAX - 1 <= rel <= _INT_MAX:
-            raise BabelirError(f"measure {name!r}: rel out of range ({-_INT_MAX - 1} to {_INT_MAX})")
+        odd = _non_decimal_number(name, tree)
+        if odd is not None:
+            raise BabelirError(f"measure {name!r}: write numbers in plain decimal, not {odd!r}")
+        _check_params(name, measure)
         parsed.append(measure)
     return parsed
 
