@@ -28,34 +28,22 @@ from pathlib import Path
 
 def positive_int(text: str) -> int:
     """A whole number of 1 or more (``--k``, ``--depth``, ``--batch-size``, …)."""
-    value = _number(text, int, "a whole number")
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {text!r}")
-    return value
+    return _within(text, int, "a whole number", lambda v: v >= 1, "1 or more")
 
 
 def non_negative_int(text: str) -> int:
     """A whole number of 0 or more (``--seed``, ``--freeze-layers``)."""
-    value = _number(text, int, "a whole number")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
-    return value
+    return _within(text, int, "a whole number", lambda v: v >= 0, "0 or more")
 
 
 def positive_float(text: str) -> float:
     """A finite number above 0 (``--lr``, ``--epochs``, ``--step``)."""
-    value = _number(text, float, "a number")
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, got {text!r}")
-    return value
+    return _within(text, float, "a number", lambda v: v > 0, "above 0")
 
 
 def non_negative_float(text: str) -> float:
     """A finite number of 0 or more (``--k1``, ``--wait``, weights)."""
-    value = _number(text, float, "a number")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
-    return value
+    return _within(text, float, "a number", lambda v: v >= 0, "0 or more")
 
 
 MAX_WEIGHT = 1000.0
@@ -85,28 +73,27 @@ def weights(text: str) -> list[float]:
     return values
 
 
+def _within(text: str, kind, what: str, inside, bounds: str):
+    """``text`` read as ``kind``; an argparse error unless ``inside(value)``."""
+    value = _number(text, kind, what)
+    if not inside(value):
+        raise argparse.ArgumentTypeError(f"must be {bounds}, got {text!r}")
+    return value
+
+
 def fraction(text: str) -> float:
     """A number from 0 to 1 (``--b``)."""
-    value = _number(text, float, "a number")
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text!r}")
-    return value
+    return _within(text, float, "a number", lambda v: 0 <= v <= 1, "between 0 and 1")
 
 
 def open_fraction(text: str) -> float:
     """A number strictly between 0 and 1 (``--dev-fraction``)."""
-    value = _number(text, float, "a number")
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {text!r}")
-    return value
+    return _within(text, float, "a number", lambda v: 0 < v < 1, "between 0 and 1 (exclusive)")
 
 
 def port(text: str) -> int:
     """A TCP port, 0 to 65535 (0: any free port)."""
-    value = _number(text, int, "a port number")
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must be a port from 0 to 65535, got {text!r}")
-    return value
+    return _within(text, int, "a port number", lambda v: 0 <= v <= 65535, "a port from 0 to 65535")
 
 
 def language(text: str) -> str:
