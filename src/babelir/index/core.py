@@ -267,7 +267,11 @@ class Index(IndexVectors):
             self.store.rollback()
             self.postings.rollback()
             raise
-        self._sync(reload_manifest=False)
+        # the writer lock excludes other writers: the counts follow by arithmetic, with no table scan
+        self._next_docno += len(docs)
+        self._doc_count += len(docs)
+        self._total_length += sum(row[6] for row in rows)
+        self._generation = self.store.generation()
         self._write_manifest()
 
     def delete(self, ids: list[str]) -> int:
