@@ -43,7 +43,7 @@ def read_qrels(path: str | Path) -> list[Qrel]:
 
         path = beir_qrels_file(path)
     qrels: list[Qrel] = []
-    judged: dict[tuple[str, str], int] = {}
+    judged: dict[tuple[str, str], tuple[int, int]] = {}  # (query, doc) -> (relevance, line)
     columns = None
     for lineno, line in open_lines(path):
         parts = line.split()
@@ -73,25 +73,15 @@ def read_qrels(path: str | Path) -> list[Qrel]:
                              f"out of range: {rel} (a grade must lie between {_REL_MIN} and {_REL_MAX})")
         before = judged.get((qid, did))
         if before is None:
-            judged[(qid, did)] = relevance
+            judged[(qid, did)] = relevance, lineno
             qrels.append(Qrel(qid, did, relevance))
-        elif before != relevance:
-            first = _first_line(path, columns, qid, did)
+        elif before[0] != relevance:
             raise InputError(str(path), lineno, "relevance",
                              f"conflicting judgments of document {did!r} for query {qid!r}: "
-                             f"{before} at line {first}, {relevance} at line {lineno}")
+                             f"{before[0]} at line {before[1]}, {relevance} at line {lineno}")
     if not qrels:
         raise InputError(str(path), None, None, "file is empty: no judgments")
     return qrels
-
-
-def _first_line(path: Path, columns: int, qid: str, did: str) -> int | None:
-    """The number of the first line that judges ``did`` for ``qid`` (read again: only for a message)."""
-    for lineno, line in open_lines(path):
-        parts = line.split()
-        if len(parts) == columns and parts[0] == qid and parts[columns - 2] == did:
-            return lineno
-    return None
 
 
 def qrels_dict(qrels: Iterable[Qrel]) -> dict[str, dict[str, int]]:
