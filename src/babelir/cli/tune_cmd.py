@@ -38,7 +38,6 @@ def search_fusion(index, modes, fusion: str, queries):
 
 
 def run(args) -> int:
-    from babelir.errors import BabelirError
     from babelir.evaluate.table import format_table
     from babelir.index.core import Index
     from babelir.io.qrels import read_qrels
@@ -47,8 +46,6 @@ def run(args) -> int:
     from babelir.retrieve.language_gate import held_languages
     from babelir.tune import tune_weights, weight_grid
 
-    if args.depth < 1:
-        raise BabelirError(f"--depth must be 1 or more; got {args.depth}")
     queries, qrels = read_topics(args.topics), read_qrels(args.qrels)
     with Index.open(args.index, writable=not args.dry_run) as index:
         modes = default_modes(index) if args.hybrid_of is None else parse_modes(args.hybrid_of)

@@ -94,10 +94,6 @@ def install(app, directories: dict[str, str | Path]) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request, exc: HTTPException):
-        if exc.status_code in (204, 304) or exc.status_code < 200:
-            from starlette.responses import Response
-
-            return Response(status_code=exc.status_code, headers=exc.headers)
         detail = exc.detail if isinstance(exc.detail, (str, list, dict)) else str(exc.detail)
         return answer(exc.status_code, detail, exc.headers)
 

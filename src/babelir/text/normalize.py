@@ -186,8 +186,8 @@ def term_normalizer(name: str, turkic: bool | None = None, dotless: bool = False
 
     @lru_cache(maxsize=500_000)
     def normalise(word: str) -> str:
-        if not turkic and "\u0130" in word:
-            word = word.replace("\u0130", "i")
+        if not turkic:
+            word = dotted_i(word)
         if dotless and "\u0131" in word:
             word = word.replace("\u0131", "i")
         word = fold(word)
