@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from babelir.errors import BabelirError
@@ -61,13 +61,14 @@ class LanguageWeights:
 
 def tune_weights(runs: Sequence[Run], queries: Sequence[Query], qrels: Sequence[Qrel], fusion: str = "linear",
                  measure: str = "nDCG@10", dev_fraction: float = 0.5, step: float = 0.1,
-                 fuse=None, among: tuple[str, ...] | None = None) -> list[LanguageWeights]:
+                 fuse=None, among: Mapping[str, int] | tuple[str, ...] | None = None) -> list[LanguageWeights]:
     """Per language: the grid weights that fuse ``runs`` best on the dev split, and how they do
     on the held-out split against equal weights. ``fuse(runs, weights) -> Run``: the fusion the
     weights are for (default: plain ``fusion``; ``babelir tune`` passes hybrid search's own,
     language-aware one, so that the weights are chosen for the ranking search will make).
-    ``among``: the index's languages, among which a query without a language is detected (as
-    search does, :func:`babelir.retrieve.language_gate.analysis_language`)."""
+    ``among``: the index's languages, among which a query without a language is detected; give
+    their document counts (``held_counts``) to detect as search does
+    (:func:`babelir.retrieve.language_gate.analysis_language`: the counts are a prior)."""
     from babelir.evaluate.metrics import per_query_values
     from babelir.fuse import linear, zscore
 

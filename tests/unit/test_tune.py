@@ -48,3 +48,18 @@ def test_a_language_without_dev_queries_keeps_equal_weights_and_bad_steps_are_re
     for step in (0, -0.1, float("nan"), 0.3):
         with pytest.raises(BabelirError, match="--step"):
             weight_grid(2, step)
+
+
+def test_queries_without_a_language_are_grouped_as_search_analyses_them():
+    """A review found tune detecting among the index's language codes while search weighs them by
+    their document counts: a query with little evidence ("hospital") was tuned as German and
+    searched as English. Given the counts, both agree."""
+    from babelir.text.langid import detect
+
+    held = {"en": 900, "de": 100}
+    queries = [Query(f"q{i}", "hospital") for i in range(8)]
+    qrels = [Qrel(q.id, "answer", 1) for q in queries]
+    run = Run({q.id: {"answer": 1.0, "other": 0.5} for q in queries})
+    outcome = tune_weights([run, run], queries, qrels, "linear", step=0.5, among=held)
+    assert [o.lang for o in outcome] == [detect("hospital", among=held)] == ["en"]
+    assert detect("hospital", among=tuple(held)) == "de"  # without the counts: what tune used to group by

@@ -43,7 +43,7 @@ def run(args) -> int:
     from babelir.io.qrels import read_qrels
     from babelir.io.topics import read_topics
     from babelir.retrieve.hybrid import default_modes, make_retriever, parse_modes
-    from babelir.retrieve.language_gate import held_languages
+    from babelir.retrieve.language_gate import held_counts
     from babelir.tune import tune_weights, weight_grid
 
     queries, qrels = read_topics(args.topics), read_qrels(args.qrels)
@@ -53,7 +53,7 @@ def run(args) -> int:
         runs = [make_retriever(index, mode, group_weight=0.0).retrieve(queries, args.depth) for mode in modes]
         outcome = tune_weights(runs, queries, qrels, args.fusion, args.measure, args.dev_fraction, args.step,
                                fuse=search_fusion(index, modes, args.fusion, queries),
-                               among=held_languages(index) or None)
+                               among=held_counts(index) or None)
         skipped = [o.lang for o in outcome if not o.tuned]
         if not args.dry_run:
             index.set_fusion_weights(modes, args.fusion, {o.lang: list(o.weights) for o in outcome if o.tuned},
