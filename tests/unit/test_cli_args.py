@@ -144,3 +144,35 @@ def test_an_error_prints_what_the_user_gave_escaped(capsys, index_dir, tmp_path,
     code, _, err = cli(capsys, *args)
     assert code == 2 and "\x1b" not in err and "\u202e" not in err and len(err.strip().splitlines()) == 1
     assert "\\x1b" in err or "\\u202e" in err
+
+
+def test_search_on_an_index_without_documents_says_so(capsys, tmp_path):
+    """A fresh user's trial: a first run killed before its first commit left an index that every
+    search answered "no match", exit 0."""
+    from babelir.index.core import Index
+
+    Index.create(tmp_path / "ix").close()
+    refused(capsys, "search", tmp_path / "ix", "--query", "hello", match="holds no documents yet")
+
+
+def test_eval_by_lang_says_when_no_query_has_a_language(capsys, tmp_path):
+    write(tmp_path / "q.trec", "q-en-1 0 d1 1\n")  # "q-…" is no language prefix
+    write(tmp_path / "r.trec", "q-en-1 Q0 d1 1 1.0 r\n")
+    code, out, err = cli(capsys, "eval", tmp_path / "q.trec", tmp_path / "r.trec", "--by-lang")
+    assert code == 0 and "no query has a language" in err and "und" in out
+    write(tmp_path / "q.trec", "en-1 0 d1 1\n")
+    write(tmp_path / "r.trec", "en-1 Q0 d1 1 1.0 r\n")
+    code, _, err = cli(capsys, "eval", tmp_path / "q.trec", tmp_path / "r.trec", "--by-lang")
+    assert code == 0 and "no query has a language" not in err
+
+
+def test_the_summary_says_vectors_were_encoded_for_the_documents_added(tmp_path):
+    """A fresh user's trial: extending a dense index said "every document already had one" while
+    it had just encoded vectors for every document added."""
+    from babelir.index.build import BuildSummary
+
+    lines = BuildSummary(tmp_path, added=370, encoded={"dense": 0}).lines()
+    assert "dense vectors: encoded for the 370 documents added" in lines and not any("already had" in x for x in lines)
+    assert "dense vectors: every document already had one" in BuildSummary(tmp_path, encoded={"dense": 0}).lines()
+    both = BuildSummary(tmp_path, added=5, encoded={"dense": 50}).lines()
+    assert "added dense vectors to 50 documents already in the index" in both

@@ -28,6 +28,11 @@ def run(args) -> int:
     if args.by_lang:
         topics = read_topics(args.topics) if args.topics else None
         langs = query_languages({q.query_id for q in qrels}, topics)
+        if set(langs.values()) <= {"und"}:  # nothing to break down by: say where languages come from
+            import sys
+
+            print("babelir eval: note: no query has a language (give --topics with a lang column, or query "
+                  "ids prefixed 'xx-'); every query is under und", file=sys.stderr)
     evaluation = evaluate(result, qrels, args.measures or DEFAULT_MEASURES, langs)
     if args.json:
         print(json.dumps(evaluation.to_json(), indent=2))

@@ -77,6 +77,9 @@ def run(args) -> int:
                                standardise=not args.no_standardise, doc_langs=args.doc_langs, exact=args.exact,
                                group_weight=args.group_weight, language_aware=not args.lexical_everywhere)
     try:
+        if retriever.index.doc_count == 0:  # "no match" would read as a search that found nothing
+            raise BabelirError(f"{args.index}: the index holds no documents yet (a first babelir index that was "
+                               "interrupted before its first commit? re-run it to resume)")
         if args.topics:
             if not args.output:
                 raise BabelirError("--topics needs -o RUN (the TREC run file to write)")

@@ -47,8 +47,12 @@ class BuildSummary:
         out = [f"indexed {self.added} documents into {self.index} ({verb}) in {self.seconds:.1f}s "
                f"({self.doc_count} in the index)"]
         for kind, count in self.encoded.items():
-            out.append(f"added {kind} vectors to {count} documents already in the index"
-                       if count else f"{kind} vectors: every document already had one")
+            if count:
+                out.append(f"added {kind} vectors to {count} documents already in the index")
+            if self.added:
+                out.append(f"{kind} vectors: encoded for the {self.added} documents added")
+            elif not count:
+                out.append(f"{kind} vectors: every document already had one")
         if self.already_indexed:
             out.append(f"{self.already_indexed} documents were already in the index (kept)")
         if self.detected:
