@@ -88,7 +88,8 @@ def test_hybrid_and_the_cli_modes(tmp_path, encoder):
 
 
 def test_dense_mode_on_an_index_without_vectors_is_a_user_error(tmp_path):
-    Index.create(tmp_path / "ix").close()
+    with Index.create(tmp_path / "ix") as index:  # BM25 only (an empty index is refused before the mode)
+        index.add([Doc("d1", "x marks the spot", lang="en")])
     result = run_cli("search", tmp_path / "ix", "--query", "x", "--mode", "dense")
     assert result.returncode == 2 and "no dense vectors" in result.stderr and "Traceback" not in result.stderr
 
