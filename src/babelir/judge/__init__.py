@@ -1,0 +1,1 @@
+"""Test-collection building: pooling, judging projects, the judging web app, agreement, qrels export."""
