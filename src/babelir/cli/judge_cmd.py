@@ -1,0 +1,26 @@
+"""``babelir judge SUBCOMMAND PROJECT …``: assessors, the judging page, status and agreement, qrels.
+
+Each subcommand is a thin module ``babelir.cli.judge_<name>_cmd`` (``register(parser)``, ``run(args)``).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+SUBCOMMANDS = {
+    "assessor": "add assessors (name, secret, languages), change their languages, list them",
+    "export": "write the judgments as TREC qrels that babelir eval reads",
+}
+
+
+def register(p) -> None:
+    sub = p.add_subparsers(dest="judge_command", metavar="SUBCOMMAND", required=True)
+    for name, help_text in SUBCOMMANDS.items():
+        module = importlib.import_module(f"babelir.cli.judge_{name.replace('-', '_')}_cmd")
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        module.register(command)
+        command.set_defaults(judge_run=module.run)
+
+
+def run(args) -> int:
+    return args.judge_run(args)
