@@ -8,6 +8,8 @@ from __future__ import annotations
 import importlib
 
 SUBCOMMANDS = {
+    "demo": "a judging project over the quickstart's runs, with demo assessors, ready to serve",
+    "status": "progress, each assessor's pace and grades, agreement per language, models against people",
     "assessor": "add assessors (name, secret, languages), change their languages, list them",
     "export": "write the judgments as TREC qrels that babelir eval reads",
 }
