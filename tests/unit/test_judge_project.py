@@ -1,0 +1,222 @@
+"""Judging projects: pooling (union, order, budget, adding runs), leases, judgments, undo, export,
+and the bad input named in the issue (a run for another index, a newer project, an unknown assessor,
+a grade outside the scale)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import pytest
+
+from babelir.errors import BabelirError, InputError
+from babelir.index.core import Index
+from babelir.judge import assign
+from babelir.judge.export import export_qrels, project_qrels
+from babelir.judge.pool import pool
+from babelir.judge.project import DATABASE, FORMAT, Project
+from babelir.io.qrels import read_qrels
+from babelir.run import Run
+from babelir.types import Doc
+
+DOCS = [Doc(f"th-{i}", f"แมว ตัวที่ {i} นอนบนเสื่อ", lang="th") for i in range(6)] + \
+       [Doc(f"ar-{i}", f"القطة رقم {i} تنام على الحصيرة", lang="ar") for i in range(6)]
+
+
+@pytest.fixture
+def collection(tmp_path):
+    index = tmp_path / "index"
+    with Index.create(index) as ix:
+        ix.add(DOCS)
+    topics = tmp_path / "topics.tsv"
+    topics.write_text("qid\ttext\tlang\nth-q\tแมว นอน\tth\nar-q\tالقطة تنام\tar\n", encoding="utf-8")
+    a = Run({"th-q": {f"th-{i}": 10 - i for i in range(6)}, "ar-q": {f"ar-{i}": 10 - i for i in range(6)}}, "a")
+    b = Run({"th-q": {f"th-{i}": i for i in range(6)}, "ar-q": {"ar-0": 5.0, "ar-5": 4.0}}, "b")
+    a.to_trec(tmp_path / "a.run")
+    b.to_trec(tmp_path / "b.run")
+    return tmp_path, index, topics
+
+
+def _pool(tmp, index, topics, runs=("a.run",), **kw):
+    return pool(tmp / "proj", [tmp / r for r in runs], topics=topics, index=index, **kw)
+
+
+def test_pool_is_the_union_of_each_runs_top_depth(collection):
+    tmp, index, topics = collection
+    stats = _pool(tmp, index, topics, ("a.run", "b.run"), depth=2, overlap=0.0)
+    with Project.open(tmp / "proj") as p:
+        pairs = set(p.db.execute("SELECT qid, docno FROM pairs").fetchall())
+    # a's top 2: th-0 th-1 / ar-0 ar-1; b's top 2: th-5 th-4 / ar-0 ar-5
+    assert pairs == {("th-q", "th-0"), ("th-q", "th-1"), ("th-q", "th-5"), ("th-q", "th-4"),
+                     ("ar-q", "ar-0"), ("ar-q", "ar-1"), ("ar-q", "ar-5")}
+    assert stats.by_lang["th"] == {"queries": 1, "pairs": 4, "single_run": 4, "new": 4}
+    assert stats.by_lang["ar"] == {"queries": 1, "pairs": 3, "single_run": 2, "new": 3}
+    assert "docs/query" in stats.table()
+
+
+def test_rrf_order_puts_documents_many_runs_rank_high_first_and_budget_cuts(collection):
+    tmp, index, topics = collection
+    _pool(tmp, index, topics, ("a.run", "b.run"), depth=6, overlap=0.0, max_per_query=2)
+    with Project.open(tmp / "proj") as p:
+        ar = p.db.execute("SELECT docno, needed FROM pairs WHERE qid = 'ar-q' ORDER BY position").fetchall()
+    assert ar[0] == ("ar-0", 1)  # ranked first by both runs
+    assert [needed for _, needed in ar] == [1, 1, 0, 0, 0, 0]  # the budget: two per query
+
+
+def test_adding_runs_keeps_judgments_and_counts_new_pairs(collection):
+    tmp, index, topics = collection
+    _pool(tmp, index, topics, ("a.run",), depth=2, overlap=0.0)
+    with Project.open(tmp / "proj") as p:
+        p.add_assessor("ann", None, "secret-ann")
+        first = assign.next_pair(p, "ann")
+        assign.record(p, "ann", first["id"], 3)
+    stats = pool(tmp / "proj", [tmp / "b.run"], depth=2)  # no --index, no --topics: remembered
+    assert sum(row["new"] for row in stats.by_lang.values()) == 3  # th-5, th-4, ar-5
+    with Project.open(tmp / "proj") as p:
+        assert project_qrels(p)[0].relevance == 3
+        assert p.db.execute("SELECT count(*) FROM pairs").fetchone()[0] == 7
+
+
+def test_two_assessors_never_hold_one_single_judged_pair_and_share_an_overlap_pair(collection):
+    tmp, index, topics = collection
+    _pool(tmp, index, topics, depth=6, overlap=0.0)
+    with Project.open(tmp / "proj") as p:
+        for name in ("ann", "bob"):
+            p.add_assessor(name, None, f"secret-{name}")
+        shown = {name: assign.next_pair(p, name)["id"] for name in ("ann", "bob")}
+        assert shown["ann"] != shown["bob"]
+        assert assign.next_pair(p, "ann")["id"] == shown["ann"]  # a reload gives the same pair back
+        p.db.execute("UPDATE pairs SET needed = 2")
+        assign.record(p, "ann", shown["ann"], 1)
+        assert assign.next_pair(p, "bob")["id"] == shown["bob"]
+        assign.record(p, "bob", shown["bob"], 1)
+        assert assign.next_pair(p, "bob")["id"] == shown["ann"]  # needs a second person
+
+
+def test_concurrent_assessors_in_threads_get_distinct_pairs(collection):
+    tmp, index, topics = collection
+    _pool(tmp, index, topics, ("a.run", "b.run"), depth=6, overlap=0.0)
+    names = [f"a{i}" for i in range(6)]
+    with Project.open(tmp / "proj") as p:
+        for name in names:
+            p.add_assessor(name, None, f"secret-{name}")
+    got, errors = {}, []
+
+    def judge(name):
+        try:
+            with Project.open(tmp / "proj") as mine:  # one connection per assessor: SQLite locking, not the RLock
+                while (pair := assign.next_pair(mine, name)) is not None:
+                    got.setdefault(pair["id"], []).append(name)
+                    assign.record(mine, name, pair["id"], 1)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=judge, args=(n,)) for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    assert len(got) == 12 and all(len(who) == 1 for who in got.values())
+
+
+def test_skip_and_cant_leave_the_pair_to_others_and_are_not_exported(collection):
+    tmp, index, topics = collection
+    _pool(tmp, index, topics, depth=1, overlap=0.0)
+    with Project.open(tmp / "proj") as p:
+        p.add_assessor("ann", None, "secret-ann")
+        p.add_assessor("bob", None, "secret-bob")
+        one = assign.next_pair(p, "ann")
+        assign.record(p, "ann", one["id"], None, "cant")
+        two = assign.next_pair(p, "ann")
+        assign.record(p, "ann", two["id"], None, "skip")
+        assert assign.next_pair(p, "ann") is None
+        assert {assign.next_pair(p, "bob")["id"]} <= {one["id"], two["id"]}
+        assert project_qrels(p) == []
+
+
+def test_undo_withdraws_the_last_judgment_and_shows_the_pair_again(collection, tmp_path):
+    tmp, index, topics = collection
+    _pool(tmp, index, topics, depth=2, overlap=0.0)
+    with Project.open(tmp / "proj") as p:
+        p.add_assessor("ann", None, "secret-ann")
+        first = assign.next_pair(p, "ann")
+        assign.record(p, "ann", first["id"], 0)
+        assign.next_pair(p, "ann")
+        again = assign.undo(p, "ann")
+        assert again["id"] == first["id"]
+        assert project_qrels(p) == []
+        assign.record(p, "ann", first["id"], 2)
+        assert [q.relevance for q in project_qrels(p)] == [2]
+        assert p.db.execute("SELECT sum(claimed) FROM pairs").fetchone()[0] == 1
+    export_qrels(tmp / "proj", tmp_path / "q.trec")
+    assert [(q.query_id, q.relevance) for q in read_qrels(tmp_path / "q.trec")] == [(first["query_id"], 2)]
+
+
+@pytest.mark.parametrize("how,expected", [("majority", 1), ("mean", 2), ("max", 3), ("first", 3)])
+def test_export_aggregates(collection, how, expected):
+    tmp, index, topics = collection
+    _pool(tmp, index, topics, depth=1, overlap=1.0)  # every pair for two people
+    with Project.open(tmp / "proj") as p:
+        for name in ("ann", "bob", "cat"):
+            p.add_assessor(name, None, f"secret-{name}")
+        pair = assign.next_pair(p, "ann")["id"]
+        assign.record(p, "ann", pair, 3)
+        for name, grade in (("bob", 1), ("cat", 1)):
+            assign.record(p, name, pair, grade)  # judging without being shown the pair is allowed
+        assert [q.relevance for q in project_qrels(p, how)] == [expected]
+        assert [q.relevance for q in project_qrels(p, "max", min_grade=3)] == [3]
+        assert [q.relevance for q in project_qrels(p, "majority", min_grade=2)] == [0]
+
+
+def test_a_run_for_another_index_names_the_file_and_line(collection):
+    tmp, index, topics = collection
+    (tmp / "other.run").write_text("th-q Q0 th-0 1 2.0 x\nth-q Q0 en-9 2 1.0 x\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"other\.run:2: field \"doc id\": document 'en-9' is not in the index"):
+        _pool(tmp, index, topics, ("other.run",))
+
+
+def test_a_query_without_text_is_named(collection):
+    tmp, index, topics = collection
+    (tmp / "q.run").write_text("th-q Q0 th-0 1 2.0 x\nzz-q Q0 th-1 1 1.0 x\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"q\.run:2: field \"query id\": query 'zz-q' is not in the topics"):
+        _pool(tmp, index, topics, ("q.run",))
+
+
+def test_a_project_made_by_a_newer_babelir_is_refused(collection):
+    tmp, index, topics = collection
+    _pool(tmp, index, topics)
+    db = sqlite3.connect(tmp / "proj" / DATABASE)
+    db.execute("UPDATE meta SET value = ? WHERE key = 'format'", (str(FORMAT + 1),))
+    db.commit()
+    db.close()
+    with pytest.raises(BabelirError, match="made by a newer babelir"):
+        Project.open(tmp / "proj")
+
+
+def test_unknown_assessor_and_grade_outside_the_scale(collection):
+    tmp, index, topics = collection
+    _pool(tmp, index, topics, scale="binary")
+    with Project.open(tmp / "proj") as p:
+        p.add_assessor("ann", ["th"], "secret-ann")
+        with pytest.raises(BabelirError, match="unknown assessor 'zoe'"):
+            assign.next_pair(p, "zoe")
+        pair = assign.next_pair(p, "ann")
+        assert pair["doc_lang"] == "th"  # ann judges Thai only
+        for bad in (2, -1, "1", True, None):
+            with pytest.raises(BabelirError, match="outside the project's binary scale"):
+                assign.record(p, "ann", pair["id"], bad)
+        with pytest.raises(BabelirError, match="takes no grade"):
+            assign.record(p, "ann", pair["id"], 1, "skip")
+        assert p.login("ann", "secret-ann") and p.login("ann", "wrong-secret") is None
+
+
+def test_secrets_are_hashed_and_sessions_stored_by_hash(collection):
+    tmp, index, topics = collection
+    _pool(tmp, index, topics)
+    with Project.open(tmp / "proj") as p:
+        p.add_assessor("ann", None, "secret-ann")
+        token = p.login("ann", "secret-ann")
+        assert p.session(token) == "ann" and p.session("forged") is None
+        dump = "\n".join(p.db.iterdump())
+    assert "secret-ann" not in dump and token not in dump
