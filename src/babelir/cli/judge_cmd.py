@@ -12,6 +12,8 @@ SUBCOMMANDS = {
     "status": "progress, each assessor's pace and grades, agreement per language, models against people",
     "assessor": "add assessors (name, secret, languages), change their languages, list them",
     "export": "write the judgments as TREC qrels that babelir eval reads",
+    "serve": "the judging web page for assessors",
+    "simulate": "answer the pool from known qrels with a given error rate, to check the loop without people",
 }
 
 
