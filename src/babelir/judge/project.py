@@ -239,7 +239,8 @@ class Project:
 
     def login(self, name: str, secret: str) -> str | None:
         """A session token for a person whose secret matches, else None."""
-        row = self.db.execute("SELECT secret FROM assessors WHERE name = ? AND kind = 'person'", (name,)).fetchone()
+        with self.lock:  # the web app's threads share the connection
+            row = self.db.execute("SELECT secret FROM assessors WHERE name = ? AND kind = 'person'", (name,)).fetchone()
         if row is None or not _verify_secret(secret, row[0]):
             return None
         token = secrets.token_urlsafe(24)

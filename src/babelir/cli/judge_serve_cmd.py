@@ -1,0 +1,34 @@
+"""``babelir judge serve PROJECT [--host 127.0.0.1] [--port 8081]``: the judging web page for assessors."""
+
+from __future__ import annotations
+
+from babelir.cli.argtypes import port
+
+
+def register(p) -> None:
+    p.add_argument("project", help="the judging project directory (made by babelir pool)")
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=port, default=8081, help="port (default 8081)")
+
+
+def run(args) -> int:
+    from babelir.errors import BabelirError
+
+    try:
+        import uvicorn
+
+        from babelir.judge.app import create_judge_app
+    except ImportError:
+        raise BabelirError("babelir judge serve needs fastapi and uvicorn: pip install 'babelir[serve]'") from None
+    app = create_judge_app(args.project)
+    project = app.state.project
+    with project.lock:
+        people = [name for name, kind, _ in project.assessors() if kind == "person"]
+    print(f"judging {args.project} on http://{args.host}:{args.port}/", flush=True)
+    if not people:
+        print(f"no assessors yet: add one with  babelir judge assessor add {args.project} NAME --langs th,ar\n"
+              "  (it prints the secret they log in with)", flush=True)
+    else:
+        print(f"{len(people)} assessor(s): {', '.join(people)}", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
