@@ -174,6 +174,7 @@ def create_judge_app(project_dir: str | Path) -> FastAPI:
     """The judging app over the project in ``project_dir`` (opened now: a directory that is not a
     project raises :class:`~babelir.errors.BabelirError`)."""
     project = Project.open(project_dir)
+    reader = _reader(project)  # progress reads a snapshot (WAL) on its own connection: no writer waits on it
     marker = _Marker(project)
     sessions: dict[str, str] = {}  # token -> assessor (sessions are never withdrawn)
     shared = {"at": 0.0, "progress": None}
@@ -251,12 +252,12 @@ def create_judge_app(project_dir: str | Path) -> FastAPI:
     def progress(name: str = Depends(assessor)) -> dict:
         with shared_lock:  # one caller recomputes; the others wait for it instead of recomputing too
             if shared["progress"] is None or time.monotonic() - shared["at"] > PROGRESS_SECONDS:
-                with project.lock:
-                    shared["progress"] = assign.progress(project)
+                with reader.lock:
+                    shared["progress"] = assign.progress(reader)
                 shared["at"] = time.monotonic()
             found = shared["progress"]
-        with project.lock:
-            rows = project.db.execute(
+        with reader.lock:
+            rows = reader.db.execute(
                 "SELECT p.lang, j.status, count(*), sum(j.seconds) FROM judgments j JOIN pairs p ON p.id = j.pair_id "
                 "WHERE j.assessor = ? AND j.undone = 0 GROUP BY p.lang, j.status", (name,)).fetchall()
         mine = {"name": name, "judged": 0, "skip": 0, "cant": 0, "seconds": 0.0, "by_lang": {}}
@@ -273,9 +274,20 @@ def create_judge_app(project_dir: str | Path) -> FastAPI:
         return {"markdown": project.guidelines()}
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.state.project = project
+    app.state.project, app.state.reader = project, reader
     threading.Thread(target=marker.warm, name="babelir-judge-warm", daemon=True).start()
     return app
+
+
+def _reader(project: Project) -> Project:
+    """A second, read-only connection to the project's database, with its own lock."""
+    from urllib.parse import quote
+
+    from babelir.judge.project import DATABASE
+
+    path = (project.directory / DATABASE).resolve()
+    db = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, check_same_thread=False, timeout=30.0)
+    return Project(project.directory, db)
 
 
 def _install_one_line_errors(app: FastAPI, forms) -> None:
