@@ -2,6 +2,11 @@
 
 Every query in the qrels counts: a query the run does not answer scores 0 (trec_eval ``-c``).
 Per-query values come from ir_measures (pytrec_eval underneath); babelir only averages them.
+
+Incomplete judgments (qrels pooled from other systems) are measured and worked around with
+ir_measures too: ``Judged@k`` says how much of each top k the qrels judge; ``Bpref`` (Buckley &
+Voorhees 2004) and the condensed lists of Sakai (2007, "Alternatives to Bpref": the run with its
+unjudged documents removed, what trec_eval ``-J`` / ``judged_only=True`` does) are robust to the rest.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from babelir.run import Run
 from babelir.types import Qrel, Query
 
 DEFAULT_MEASURES = ("nDCG@10", "R@100", "RR@10", "AP")
+CONDENSED = " (condensed)"  # the suffix naming a measure taken on the condensed run
 _INT_MAX = 2**31 - 1  # the largest cutoff or relevance level pytrec_eval handles (a C int)
 
 
@@ -27,6 +33,7 @@ class Evaluation:
     by_lang: dict[str, dict[str, float]]
     per_query: dict[str, dict[str, float]]
     counts: dict[str, int]
+    judged: "Judged | None" = None
 
     @property
     def query_count(self) -> int:
@@ -35,6 +42,29 @@ class Evaluation:
 
     def to_json(self) -> dict:
         out = {"all": self.all, "queries": self.query_count}
+        if self.by_lang:
+            out["by_lang"] = self.by_lang
+        if self.judged is not None:
+            out["judged"] = self.judged.to_json()
+        return out
+
+
+@dataclass
+class Judged:
+    """How much of the run the qrels judge: ir_measures' ``Judged@depth``, the share of each query's
+    top ``depth`` documents (of those retrieved, when fewer) that the qrels judge, averaged over
+    every query in the qrels (0 for a query the run does not answer); ``all`` and ``by_lang``."""
+
+    depth: int
+    all: float
+    by_lang: dict[str, float]
+
+    @property
+    def measure(self) -> str:
+        return f"Judged@{self.depth}"
+
+    def to_json(self) -> dict:
+        out = {"measure": self.measure, "all": self.all}
         if self.by_lang:
             out["by_lang"] = self.by_lang
         return out
@@ -161,7 +191,9 @@ def per_query_values(run: Run, qrels: Iterable[Qrel], measures: list[str]) -> di
 
     qrels = list(qrels)
     parsed = parse_measures(measures)
-    names = dict(zip(map(str, parsed), measures))
+    names: dict[str, list[str]] = {}  # two names of one measure ("NDCG@10", "nDCG@10") get its values
+    for measure, name in zip(parsed, measures):
+        names.setdefault(str(measure), []).append(name)
     values: dict[str, dict[str, float]] = {m: {} for m in measures}
     ir_qrels = [ir_measures.Qrel(q.query_id, q.doc_id, q.relevance) for q in qrels]
     # each document is scored by its place in the Run's ranking (ties broken by doc id descending, as
@@ -170,11 +202,31 @@ def per_query_values(run: Run, qrels: Iterable[Qrel], measures: list[str]) -> di
     run = run if isinstance(run, Run) else Run(run)
     ir_run = [ir_measures.ScoredDoc(q, d, float(-rank)) for q in run for rank, (d, _) in enumerate(run.ranking(q))]
     for metric in ir_measures.iter_calc(parsed, ir_qrels, ir_run):
-        values[names[str(metric.measure)]][metric.query_id] = float(metric.value)
+        for name in names[str(metric.measure)]:
+            values[name][metric.query_id] = float(metric.value)
     for q in {q.query_id for q in qrels}:
         for m in measures:
             values[m].setdefault(q, 0.0)
     return values
+
+
+def condensed_run(run: Run, qrels: Iterable[Qrel]) -> Run:
+    """The condensed run (Sakai 2007): each query's ranking without the documents the qrels do not
+    judge for it, the others in their order. A document judged with a negative grade is left out
+    too, as trec_eval's ``-J`` (pytrec_eval's ``judged_only``) leaves it out; a query left with no
+    document is dropped (and scores 0). The input is not changed.
+
+    >>> from babelir.types import Qrel
+    >>> condensed_run(Run({"q": {"a": 3.0, "u": 2.0, "b": 1.0}}), [Qrel("q", "a", 1), Qrel("q", "b", 0)]).ranking("q")
+    [('a', 3.0), ('b', 1.0)]
+    """
+    judged: dict[str, set[str]] = {}
+    for q in qrels:
+        if q.relevance >= 0:
+            judged.setdefault(q.query_id, set()).add(q.doc_id)
+    run = run if isinstance(run, Run) else Run(run)
+    kept = {q: {d: s for d, s in run[q].items() if d in judged.get(q, ())} for q in run}
+    return Run({q: docs for q, docs in kept.items() if docs}, name=run.name)
 
 
 def query_languages(query_ids: Iterable[str], topics: Iterable[Query] | None = None) -> dict[str, str]:
@@ -197,22 +249,41 @@ def query_languages(query_ids: Iterable[str], topics: Iterable[Query] | None = N
 
 
 def evaluate(run: Run, qrels: Iterable[Qrel], measures: Iterable[str] = DEFAULT_MEASURES,
-             langs: Mapping[str, str] | None = None) -> Evaluation:
-    """Evaluate ``run``; with ``langs`` (query id -> language) also break results down by language."""
+             langs: Mapping[str, str] | None = None, *, condensed: bool = False,
+             judged: int | None = None) -> Evaluation:
+    """Evaluate ``run``; with ``langs`` (query id -> language) also break results down by language.
+
+    ``condensed``: each measure is also taken on :func:`condensed_run` and reported next to it as
+    ``"<measure> (condensed)"`` (ir_measures computes both). ``judged``: a depth k; the result's
+    ``judged`` then holds ``Judged@k`` overall and per language (:class:`Judged`)."""
+    qrels = list(qrels)
     measures = list(dict.fromkeys(measures))
-    values = per_query_values(run, qrels, measures)
+    judged_name = f"Judged@{judged}" if judged is not None else None
+    asked = measures + [judged_name] if judged_name and judged_name not in measures else measures
+    values = per_query_values(run, qrels, asked)
+    if condensed:
+        run = run if isinstance(run, Run) else Run(run)
+        kept = per_query_values(condensed_run(run, qrels), qrels, measures)
+        values.update({m + CONDENSED: kept[m] for m in measures})
+        measures = [name for m in measures for name in (m, m + CONDENSED)]
     query_ids = sorted(next(iter(values.values())).keys()) if values else []
     if not query_ids:
         raise BabelirError("the qrels judge no query")
 
-    def mean(ids: list[str]) -> dict[str, float]:
-        return {m: sum(values[m][q] for q in ids) / len(ids) for m in measures}
+    def mean(ids: list[str], names: list[str]) -> dict[str, float]:
+        return {m: sum(values[m][q] for q in ids) / len(ids) for m in names}
 
+    groups: dict[str, list[str]] = {}
     by_lang, counts = {}, {}
     if langs is not None:
-        groups: dict[str, list[str]] = {}
         for q in query_ids:
             groups.setdefault(langs.get(q, "und"), []).append(q)
-        by_lang = {lang: mean(ids) for lang, ids in sorted(groups.items())}
-        counts = {lang: len(ids) for lang, ids in sorted(groups.items())}
-    return Evaluation(measures, mean(query_ids), by_lang, values, counts)
+        groups = dict(sorted(groups.items()))
+        by_lang = {lang: mean(ids, measures) for lang, ids in groups.items()}
+        counts = {lang: len(ids) for lang, ids in groups.items()}
+    share = None
+    if judged_name:
+        share = Judged(judged, mean(query_ids, [judged_name])[judged_name],
+                       {lang: mean(ids, [judged_name])[judged_name] for lang, ids in groups.items()})
+    per_query = {m: values[m] for m in measures}
+    return Evaluation(measures, mean(query_ids, measures), by_lang, per_query, counts, share)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from babelir.evaluate.metrics import Evaluation
+from babelir.evaluate.metrics import Evaluation, Judged
 
 
 def format_table(headers: list[str], rows: list[list[str]]) -> str:
@@ -20,6 +20,15 @@ def evaluation_table(evaluation: Evaluation, digits: int = 4) -> str:
             for lang, values in evaluation.by_lang.items()]
     rows.append(["all", str(evaluation.query_count), *(f"{evaluation.all[m]:.{digits}f}" for m in evaluation.measures)])
     return format_table(headers, rows)
+
+
+def judged_line(judged: Judged, digits: int = 4) -> str:
+    """``Judged@10: 0.8300 (share of the top 10 that the qrels judge)``, with the share per language
+    when the evaluation was broken down by language."""
+    text = f"{judged.measure}: {judged.all:.{digits}f} (share of the top {judged.depth} that the qrels judge"
+    if judged.by_lang:
+        text += "; " + ", ".join(f"{lang} {value:.{digits}f}" for lang, value in judged.by_lang.items())
+    return text + ")"
 
 
 def modes_table(evaluations: dict[str, Evaluation], measures: list[str], digits: int = 3) -> str:
