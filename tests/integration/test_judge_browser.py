@@ -2,7 +2,8 @@
 assessors at once judge Thai, Arabic and Chinese pairs from the keyboard, undo, reload and go on;
 Arabic renders right to left, the query's terms are marked, the two never hold one single-judged
 pair at once, and the exported qrels are exactly the judgments made. A screenshot of an Arabic pair
-goes to test-artifacts/judge-rtl.png and docs/img/judge-rtl.png.
+goes to test-artifacts/judge-rtl.png (docs/img/judge-rtl.png is made by docs/judge_screenshot.py,
+over the demo project: a test run leaves the tracked files alone).
 
 Under BABELIR_REQUIRE_BROWSER=1 (set by ``make test``) a missing browser fails instead of skipping.
 """
@@ -22,9 +23,6 @@ pytest.importorskip("selenium")
 
 from tests.integration.test_browser import ARTIFACTS, _browser_paths  # noqa: E402
 from tests.integration.test_judge_api import SECRETS, build_project  # noqa: E402
-
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
-
 
 @pytest.fixture()
 def served(tmp_path):
@@ -148,9 +146,7 @@ def test_two_assessors_judge_by_keyboard(served):
                     assert _direction(driver, "passage") == "rtl" and _direction(driver, "query") == "rtl"
                     assert driver.find_element(By.ID, "query").get_attribute("lang") == "ar"
                     ARTIFACTS.mkdir(exist_ok=True)
-                    DOCS_IMG.mkdir(parents=True, exist_ok=True)
                     assert driver.save_screenshot(str(ARTIFACTS / "judge-rtl.png"))
-                    shutil.copyfile(ARTIFACTS / "judge-rtl.png", DOCS_IMG / "judge-rtl.png")
                     checked_rtl = True
                 elif lang in ("th", "zh"):
                     assert _direction(driver, "passage") == "ltr"
