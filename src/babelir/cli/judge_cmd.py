@@ -12,6 +12,8 @@ SUBCOMMANDS = {
     "status": "progress, each assessor's pace and grades, agreement per language, models against people",
     "assessor": "add assessors (name, secret, languages), change their languages, list them",
     "export": "write the judgments as TREC qrels that babelir eval reads",
+    "prejudge": "label pairs with a model (an LLM endpoint, e5 similarity or a local cross-encoder) as a marked assessor",
+    "compare-qrels": "Kendall tau between system rankings under two qrels (e.g. a model's and the people's)",
     "serve": "the judging web page for assessors",
     "simulate": "answer the pool from known qrels with a given error rate, to check the loop without people",
 }
