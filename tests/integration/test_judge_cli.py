@@ -11,6 +11,8 @@ from babelir.judge import assign
 from babelir.judge.project import DATABASE, Project
 from tests.conftest import run_cli
 
+pytestmark = pytest.mark.slow  # the demo runs the quickstart (encoding the demo collection with mE5-small)
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
