@@ -29,7 +29,7 @@ def run(args) -> int:
 
     stats = pool(args.output, args.runs, depth=args.depth, topics=args.topics, index=args.index, order=args.order,
                  max_per_query=args.max_per_query, scale=args.scale, overlap=args.overlap, seed=args.seed)
-    print(f"pooled {len(args.runs)} run(s) at depth {args.depth} into {args.output}")
+    print(f"pooled {len(args.runs)} run(s) at depth {args.depth} into {args.output}; by query language:")
     print(stats.table())
     print(f"\nnext: babelir judge assessor add {args.output} NAME --langs xx,yy   (once per assessor)\n"
           f"      babelir judge serve {args.output}")

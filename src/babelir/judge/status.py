@@ -26,7 +26,8 @@ def status_report(project: Project) -> str:
     for lang, row in sorted(state["languages"].items()):
         share = 100.0 * row["complete"] / row["pairs"] if row["pairs"] else 0.0
         rows.append([lang, str(row["pairs"]), str(row["complete"]), f"{share:.1f}", str(row["judgments"])])
-    parts += ["", "progress (pairs in the budget; complete: judged by as many people as they need)",
+    parts += ["", "progress by passage language (pairs in the budget; complete: judged by as many people as "
+                  "they need)",
               format_table(["lang", "pairs", "complete", "complete %", "judgments"], rows) if rows else "  no pairs"]
 
     judgments = project.live_judgments()
