@@ -124,8 +124,12 @@ def _first_open(db, assessor: str, langs: str) -> int | None:
     """The open pair of the lowest position among ``langs`` ('*': all) not yet judged by ``assessor``."""
     not_mine = ("AND NOT EXISTS (SELECT 1 FROM judgments j WHERE j.pair_id = p.id AND j.assessor = ? "
                 "AND j.undone = 0)")
-    if langs == "*":
-        codes = [r[0] for r in db.execute("SELECT DISTINCT lang FROM pairs")]
+    if langs == "*":  # the languages with open pairs, one seek of pairs_open each (DISTINCT scans every pair)
+        seek = "SELECT lang FROM pairs INDEXED BY pairs_open WHERE claimed < needed AND lang {} ? ORDER BY lang LIMIT 1"
+        codes, row = [], db.execute(seek.format(">="), ("",)).fetchone()
+        while row is not None:
+            codes.append(row[0])
+            row = db.execute(seek.format(">"), (row[0],)).fetchone()
     else:
         codes = langs.split(",")
     best = None
