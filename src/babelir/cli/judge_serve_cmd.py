@@ -20,7 +20,8 @@ def run(args) -> int:
         from babelir.judge.app import create_judge_app
     except ImportError:
         raise BabelirError("babelir judge serve needs fastapi and uvicorn: pip install 'babelir[serve]'") from None
-    app = create_judge_app(args.project)
+    print(f"loading {args.project} and its languages' analyzers", flush=True)
+    app = create_judge_app(args.project, warm=True)
     project = app.state.project
     with project.lock:
         people = [name for name, kind, _ in project.assessors() if kind == "person"]

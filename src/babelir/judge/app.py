@@ -117,11 +117,16 @@ class _Marker:
         return self._analyzer
 
     def warm(self) -> None:
-        """Load the analyzer and the word breaker now (a second or so), not on the first pair shown."""
-        try:
-            self._segments("warm", "en", "warm up", "en")
-        except Exception:  # noqa: BLE001 - the first pair shown will say what fails
-            pass
+        """Load the analyzer and each of the project's languages' word breakers now (a second or more
+        for jieba, pythainlp, sudachi …), with one of its passages, not on the first pair shown."""
+        with self.project.lock:
+            samples = self.project.db.execute(
+                "SELECT lang, substr(min(text), 1, 200) FROM docs GROUP BY lang").fetchall()
+        for lang, text in samples or [("en", "warm up")]:
+            try:
+                self._segments(text, lang, text, lang)
+            except Exception:  # noqa: BLE001 - the first pair shown will say what fails
+                pass
 
     def marks(self, pair: dict) -> list[list]:
         found = self._cache.get(pair["id"])
@@ -170,9 +175,11 @@ class _Marker:
         return segments
 
 
-def create_judge_app(project_dir: str | Path) -> FastAPI:
+def create_judge_app(project_dir: str | Path, warm: bool = False) -> FastAPI:
     """The judging app over the project in ``project_dir`` (opened now: a directory that is not a
-    project raises :class:`~babelir.errors.BabelirError`)."""
+    project raises :class:`~babelir.errors.BabelirError`). The project languages' analyzers are
+    loaded now with ``warm`` (``babelir judge serve``: a few seconds before it listens, so that no
+    assessor's first pair waits on them), else in a background thread."""
     project = Project.open(project_dir)
     reader = _reader(project)  # progress reads a snapshot (WAL) on its own connection: no writer waits on it
     marker = _Marker(project)
@@ -275,7 +282,10 @@ def create_judge_app(project_dir: str | Path) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.state.project, app.state.reader = project, reader
-    threading.Thread(target=marker.warm, name="babelir-judge-warm", daemon=True).start()
+    if warm:
+        marker.warm()
+    else:
+        threading.Thread(target=marker.warm, name="babelir-judge-warm", daemon=True).start()
     return app
 
 
