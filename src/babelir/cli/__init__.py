@@ -57,13 +57,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = OneLineErrors(prog="babelir", description="Multilingual and cross-lingual search.")
     parser.add_argument("--version", action="version", version=f"babelir {babelir.__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, help_text in COMMANDS.items():
-        module = importlib.import_module(f"babelir.cli.{name}_cmd")
+    add_commands(parser, "command", COMMANDS, "babelir.cli.", "func")
+    return parser
+
+
+def add_commands(parser, dest: str, commands: dict[str, str], prefix: str, run_attribute: str) -> None:
+    """A subcommand per entry of ``commands`` (name -> help), each from the module
+    ``PREFIX<name>_cmd`` (``-`` read as ``_``) with ``register(parser)`` and ``run(args)``; the chosen
+    command's ``run`` is set as ``args.<run_attribute>``."""
+    sub = parser.add_subparsers(dest=dest, metavar=dest.split("_")[-1].upper(), required=True)
+    for name, help_text in commands.items():
+        module = importlib.import_module(f"{prefix}{name.replace('-', '_')}_cmd")
         command = sub.add_parser(name, help=help_text, description=help_text)
         module.register(command)
-        command.set_defaults(func=module.run)
-    return parser
+        command.set_defaults(**{run_attribute: module.run})
 
 
 def main(argv: list[str] | None = None) -> int:

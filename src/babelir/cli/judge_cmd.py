@@ -5,8 +5,6 @@ Each subcommand is a thin module ``babelir.cli.judge_<name>_cmd`` (``register(pa
 
 from __future__ import annotations
 
-import importlib
-
 SUBCOMMANDS = {  # in the order of the work: make a project, judge, follow, export, check
     "demo": "a judging project over the quickstart's runs, with demo assessors, ready to serve",
     "assessor": "add assessors (name, secret, languages), change their languages, list them",
@@ -20,12 +18,9 @@ SUBCOMMANDS = {  # in the order of the work: make a project, judge, follow, expo
 
 
 def register(p) -> None:
-    sub = p.add_subparsers(dest="judge_command", metavar="SUBCOMMAND", required=True)
-    for name, help_text in SUBCOMMANDS.items():
-        module = importlib.import_module(f"babelir.cli.judge_{name.replace('-', '_')}_cmd")
-        command = sub.add_parser(name, help=help_text, description=help_text)
-        module.register(command)
-        command.set_defaults(judge_run=module.run)
+    from babelir.cli import add_commands
+
+    add_commands(p, "judge_subcommand", SUBCOMMANDS, "babelir.cli.judge_", "judge_run")
 
 
 def run(args) -> int:
