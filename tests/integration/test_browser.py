@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +19,7 @@ selenium = pytest.importorskip("selenium")
 
 from babelir.index.core import Index  # noqa: E402
 from babelir.io.demo import load_demo  # noqa: E402
+from tests.conftest import served_in_thread  # noqa: E402
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -44,8 +42,6 @@ PAGING_DOCS = 153  # more than the 100 the page used to stop at, and not a multi
 def server(tmp_path_factory):
     """``babelir serve``'s app over the demo collection (BM25 + dense), and an index ``paging`` of
     153 documents that all match "coffee" (BM25), on a free loopback port."""
-    import uvicorn
-
     from babelir.encode.base import get_encoder
     from babelir.serve.app import create_app
     from babelir.types import Doc
@@ -57,21 +53,8 @@ def server(tmp_path_factory):
     with Index.create(paging) as index:
         index.add([Doc(f"cup-{i:03d}", f"Cup {i}: coffee {'and milk ' * (i % 7)}with {'sugar ' * (i % 5)}", lang="en")
                    for i in range(PAGING_DOCS)])
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app({"demo": directory, "paging": paging}), host="127.0.0.1", port=port,
-                            log_level="warning")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not uv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert uv.started, "the server did not start"
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with served_in_thread(create_app({"demo": directory, "paging": paging})) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

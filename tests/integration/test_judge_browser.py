@@ -10,11 +10,6 @@ Under BABELIR_REQUIRE_BROWSER=1 (set by ``make test``) a missing browser fails i
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
-from pathlib import Path
 
 import pytest
 
@@ -22,29 +17,16 @@ pytest.importorskip("fastapi")
 pytest.importorskip("selenium")
 
 from tests.integration.test_browser import ARTIFACTS, _browser_paths  # noqa: E402
+from tests.conftest import served_in_thread  # noqa: E402
 from tests.integration.test_judge_api import SECRETS, build_project  # noqa: E402
 
 @pytest.fixture()
 def served(tmp_path):
-    import uvicorn
-
     from babelir.judge.app import create_judge_app
 
     project = build_project(tmp_path, overlap=0.0)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_judge_app(project), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the server did not start"
-    yield f"http://127.0.0.1:{port}", project
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served_in_thread(create_judge_app(project)) as url:
+        yield url, project
 
 
 def _chrome():

@@ -68,27 +68,15 @@ def test_ids_added_over_http_write_run_lines_that_read_back(client, tmp_path):
 
 
 def test_ids_with_percent_escapes_on_a_real_server(tmp_path):
-    import socket
-    import threading
-    import time
-
     import httpx
-    import uvicorn
+
+    from tests.conftest import served_in_thread
 
     with Index.create(tmp_path / "ix") as index:
         index.add(load_demo().docs[:3])
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     app = create_app({"w": tmp_path / "ix"}, writable=True, api_key="s3cret")
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    try:
-        base = f"http://127.0.0.1:{port}/v1/docs/w"
+    with served_in_thread(app) as server:
+        base = f"{server}/v1/docs/w"
         for doc_id in ("a%2Fb", "100%25", "a/b%3Fc", "what?"):
             body = {"documents": [{"id": doc_id, "text": "Kahawa ni kinywaji", "lang": "sw"}]}
             assert httpx.post(base, json=body, headers=KEY).json() == {"added": 1}
@@ -96,6 +84,3 @@ def test_ids_with_percent_escapes_on_a_real_server(tmp_path):
             assert httpx.get(url).json()["id"] == doc_id
             assert httpx.delete(url, headers=KEY).json() == {"deleted": 1}
             assert httpx.get(url).status_code == 404
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)

@@ -6,18 +6,9 @@ import json
 
 import pytest
 
-from babelir.cli import main
-from tests.conftest import write
+from tests.conftest import cli_in_process as cli, write
 
 
-def cli(capsys, *args) -> tuple[int, str, str]:
-    """Run ``babelir ARGS`` in this process: (exit status, stdout, stderr)."""
-    try:
-        code = main([str(a) for a in args])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def refused(capsys, *args, match: str) -> str:

@@ -6,13 +6,12 @@ from math import log2
 
 import pytest
 
-from babelir.cli import main
 from babelir.errors import BabelirError
 from babelir.evaluate.metrics import condensed_run, evaluate, parse_measures, per_query_values
 from babelir.io.qrels import read_qrels
 from babelir.run import Run
 from babelir.types import Qrel
-from tests.conftest import write
+from tests.conftest import cli_in_process as cli, write
 
 QRELS = """\
 en-1 0 d1 1
@@ -174,13 +173,6 @@ def test_two_names_of_one_measure_both_get_its_values(loaded):
     assert result.judged.all == pytest.approx(0.5, abs=1e-12)
 
 
-def cli(capsys, *args) -> tuple[int, str, str]:
-    try:
-        code = main([str(a) for a in args])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_cli_default_table_keeps_its_columns_and_adds_the_judged_line(capsys, files):
