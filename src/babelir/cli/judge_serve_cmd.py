@@ -31,5 +31,8 @@ def run(args) -> int:
               "  (it prints the secret they log in with)", flush=True)
     else:
         print(f"{len(people)} assessor(s): {', '.join(people)}", flush=True)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print("note: this server speaks plain HTTP: over a network, put it behind a TLS proxy (caddy, nginx) "
+              "so that secrets and judgments are not sent in the clear", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
