@@ -26,16 +26,17 @@ SECRET = "secret-kill-1"
 
 
 def _project(root: Path) -> Path:
-    """600 single-judged pairs: 4 queries × 150 documents, one run."""
+    """3,000 single-judged pairs (20 queries × 150 documents, one run): more than three rounds of
+    judging at full speed (about 300 a second) until the kill can use."""
     from babelir.index.core import Index
     from babelir.judge.pool import pool
     from babelir.run import Run
     from babelir.types import Doc
 
     with Index.create(root / "index") as ix:
-        ix.add([Doc(f"d{i:04d}", f"document {i} about cats and dogs number {i % 7}", lang="en") for i in range(600)])
-    (root / "topics.tsv").write_text("".join(f"q{n}\tcats number {n}\ten\n" for n in range(4)), encoding="utf-8")
-    Run({f"q{n}": {f"d{i:04d}": float(-i) for i in range(n * 150, n * 150 + 150)} for n in range(4)}
+        ix.add([Doc(f"d{i:04d}", f"document {i} about cats and dogs number {i % 7}", lang="en") for i in range(3000)])
+    (root / "topics.tsv").write_text("".join(f"q{n}\tcats number {n}\ten\n" for n in range(20)), encoding="utf-8")
+    Run({f"q{n}": {f"d{i:04d}": float(-i) for i in range(n * 150, n * 150 + 150)} for n in range(20)}
         ).to_trec(root / "a.run")
     pool(root / "project", [root / "a.run"], depth=150, topics=root / "topics.tsv", index=root / "index", overlap=0.0)
     with Project.open(root / "project") as project:
@@ -61,6 +62,13 @@ def _start(project: Path, port: int) -> subprocess.Popen:
     raise AssertionError("the server did not start: " + log.read_text(errors="replace"))
 
 
+def _sigkill(proc: subprocess.Popen) -> None:
+    try:
+        os.kill(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:  # the test ended (and killed it) first
+        pass
+
+
 def test_sigkill_loses_no_acknowledged_judgment(tmp_path):
     started = time.time()
     project = _project(tmp_path)
@@ -72,12 +80,14 @@ def test_sigkill_loses_no_acknowledged_judgment(tmp_path):
     acknowledged: dict[int, tuple[int, int]] = {}  # judgment id -> (pair id, grade)
     proc = _start(project, port)
     before_kill = None
+    clients: list[httpx.Client] = []
     try:
         login = httpx.post(url + "/api/login", json={"name": "ana", "secret": SECRET}, timeout=10)
         assert login.status_code == 200
         auth = {"Authorization": "Bearer " + login.json()["token"]}  # the session outlives the restarts
         for kill in range(KILLS + 1):
             client = httpx.Client(base_url=url, headers=auth, timeout=10)
+            clients.append(client)  # closed at the end whatever happens (an open socket fails a later test)
             held = None  # the pair the last acknowledged /api/next showed, not yet acknowledged as judged
             if kill:  # after a restart: the session holds, and the held pair (unless judged) comes back
                 with Project.open(project) as p:
@@ -91,7 +101,7 @@ def test_sigkill_loses_no_acknowledged_judgment(tmp_path):
                     assert pair["id"] == before_kill, "the leased pair did not come back after the restart"
             if kill == KILLS:
                 break
-            killer = threading.Timer(rng.uniform(0.2, 1.0), os.kill, (proc.pid, signal.SIGKILL))
+            killer = threading.Timer(rng.uniform(0.2, 1.0), _sigkill, (proc,))
             count = 0
             try:
                 while True:
@@ -117,6 +127,8 @@ def test_sigkill_loses_no_acknowledged_judgment(tmp_path):
         assert r.status_code == 200  # judging resumes
         client.close()
     finally:
+        for client in clients:
+            client.close()
         proc.kill()
         proc.wait(timeout=10)
     with Project.open(project) as p:

@@ -160,10 +160,11 @@ def test_export_aggregates(collection, how, expected):
     with Project.open(tmp / "proj") as p:
         for name in ("ann", "bob", "cat"):
             p.add_assessor(name, None, f"secret-{name}")
+        p.db.execute("UPDATE pairs SET needed = 3")
         pair = assign.next_pair(p, "ann")["id"]
-        assign.record(p, "ann", pair, 3)
-        for name, grade in (("bob", 1), ("cat", 1)):
-            assign.record(p, name, pair, grade)  # judging without being shown the pair is allowed
+        for name, grade in (("ann", 3), ("bob", 1), ("cat", 1)):
+            assert assign.next_pair(p, name)["id"] == pair
+            assign.record(p, name, pair, grade)
         assert [q.relevance for q in project_qrels(p, how)] == [expected]
         assert [q.relevance for q in project_qrels(p, "max", min_grade=3)] == [3]
         assert [q.relevance for q in project_qrels(p, "majority", min_grade=2)] == [0]
@@ -220,3 +221,26 @@ def test_secrets_are_hashed_and_sessions_stored_by_hash(collection):
         assert p.session(token) == "ann" and p.session("forged") is None
         dump = "\n".join(p.db.iterdump())
     assert "secret-ann" not in dump and token not in dump
+
+
+def test_a_judgment_of_a_pair_not_held_is_refused(collection):
+    """A stale tab or a script: another assessor's pair, a pair outside one's languages, a pair one
+    judged already elsewhere. A pair whose lease ran out and that nobody took is still accepted."""
+    tmp, index, topics = collection
+    _pool(tmp, index, topics, depth=2, overlap=0.0)
+    with Project.open(tmp / "proj") as p:
+        p.add_assessor("ann", None, "secret-ann")
+        p.add_assessor("bob", ["th"], "secret-bob")
+        p.add_assessor("cat", ["ar"], "secret-cat")
+        held = assign.next_pair(p, "bob")
+        with pytest.raises(assign.PairNotYours, match="no longer yours"):
+            assign.record(p, "ann", held["id"], 1)
+        arabic = p.db.execute("SELECT id FROM pairs WHERE lang = 'ar' LIMIT 1").fetchone()[0]
+        with pytest.raises(assign.PairNotYours, match="not in your languages"):
+            assign.record(p, "bob", arabic, 1)
+        assign.record(p, "bob", held["id"], 2)
+        with pytest.raises(assign.PairNotYours, match="judged pair .* already"):
+            assign.record(p, "bob", held["id"], 0)  # the other tab: undo first
+        assign.record(p, "cat", arabic, 1)  # never shown, open, in cat's languages: accepted
+        assert sorted(q.relevance for q in project_qrels(p)) == [1, 2]
+        assert p.db.execute("SELECT sum(claimed) FROM pairs").fetchone()[0] == 2

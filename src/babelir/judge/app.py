@@ -317,6 +317,10 @@ def _install_one_line_errors(app: FastAPI, forms) -> None:
         detail = errors.scrub("; ".join(reasons)[:500] or "invalid request", forms)
         return errors.SafeJSONResponse({"detail": detail}, status_code=422)
 
+    @app.exception_handler(assign.PairNotYours)
+    async def not_yours(request, exc: assign.PairNotYours):
+        return errors.SafeJSONResponse({"detail": errors.scrub(str(exc), forms)}, status_code=409)
+
     @app.exception_handler(sqlite3.Error)
     async def busy(request, exc: sqlite3.Error):
         errors.log.error("%s %s: %s", request.method, request.url.path, exc)

@@ -20,6 +20,11 @@ from babelir.errors import BabelirError
 from babelir.judge.project import LEASE_SECONDS, Project
 
 
+class PairNotYours(BabelirError):
+    """A judgment of a pair the assessor does not hold: shown to someone else since, judged already
+    by them (another tab), or outside their languages (the HTTP API answers 409)."""
+
+
 def next_pair(project: Project, assessor: str, now: float | None = None) -> dict | None:
     """The pair ``assessor`` should judge now (their current lease when they hold one: a reload
     continues where they stopped), leased to them; None when nothing is left for them.
@@ -52,6 +57,9 @@ def record(project: Project, assessor: str, pair_id: int, grade: int | None, sta
     the assessor's earlier judgment of it. Returns the judgment's id once committed.
 
     ``seconds`` is the time spent (default: since the pair was shown to them).
+    The pair must be the one shown to the assessor (their lease), or one whose lease ran out that is
+    still open, in their languages and not judged by them: else :class:`PairNotYours` (a stale tab
+    or a script must not take another assessor's pair, nor judge one pair twice unseen; undo first).
     Raises a BabelirError for an unknown assessor or pair, a grade outside the scale, a grade given
     with skip / can't judge, or a model assessor (models record through :func:`record_model`)."""
     now = time.time() if now is None else now
@@ -75,7 +83,8 @@ def record(project: Project, assessor: str, pair_id: int, grade: int | None, sta
             db.execute("UPDATE pairs SET claimed = claimed - 1 WHERE id = ?", (pair_id,))
             if seconds is None:
                 seconds = max(0.0, now - lease[1])
-        _withdraw(db, assessor, pair_id)
+        else:
+            _check_unheld(db, project, assessor, pair_id)
         cursor = db.execute("INSERT INTO judgments(pair_id, assessor, grade, status, at, seconds) VALUES (?,?,?,?,?,?)",
                             (pair_id, assessor, grade if status == "judged" else None, status, now, seconds or 0.0))
         if status == "judged":
@@ -118,6 +127,20 @@ def record_model(project: Project, model: str, labels: list[tuple[int, int]], no
             db.execute("INSERT INTO judgments(pair_id, assessor, grade, status, at, seconds) VALUES (?,?,?,?,?,0)",
                        (pair_id, name, grade, "judged", now))
     return len(labels)
+
+
+def _check_unheld(db, project: Project, assessor: str, pair_id: int) -> None:
+    """Refuse a judgment of a pair ``assessor`` does not hold, unless it is open to them."""
+    if db.execute("SELECT 1 FROM judgments WHERE pair_id = ? AND assessor = ? AND undone = 0",
+                  (pair_id, assessor)).fetchone():
+        raise PairNotYours(f"you have judged pair {pair_id} already (in another tab?); undo it to change it")
+    lang, claimed, needed = db.execute("SELECT lang, claimed, needed FROM pairs WHERE id = ?", (pair_id,)).fetchone()
+    _, langs = project.require_assessor(assessor)
+    if langs != "*" and lang not in langs.split(","):
+        raise PairNotYours(f"pair {pair_id} is in {lang}, not in your languages ({langs})")
+    if claimed >= needed:
+        raise PairNotYours(f"pair {pair_id} is no longer yours (shown to another assessor, or judged by as many "
+                           "as it needs); take the next pair")
 
 
 def _first_open(db, assessor: str, langs: str) -> int | None:

@@ -28,7 +28,9 @@ async function api(method, path, body) {
   }
   if (!response.ok) {
     const detail = data && data.detail;
-    throw new Error(typeof detail === "string" ? detail : "the server answered " + response.status);
+    const error = new Error(typeof detail === "string" ? detail : "the server answered " + response.status);
+    error.status = response.status;
+    throw error;
   }
   return data;
 }
@@ -166,6 +168,9 @@ async function judge(grade, status) {
     refreshProgress();
   } catch (e) {
     if (session) say(e.message, true);
+    if (session && e.status === 409) {  // the pair is no longer this tab's: move on to the next one
+      try { show((await api("GET", "/api/next")).pair); } catch (again) { say(again.message, true); }
+    }
   } finally {
     busy = false;
   }
