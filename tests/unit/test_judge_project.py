@@ -244,3 +244,78 @@ def test_a_judgment_of_a_pair_not_held_is_refused(collection):
         assign.record(p, "cat", arabic, 1)  # never shown, open, in cat's languages: accepted
         assert sorted(q.relevance for q in project_qrels(p)) == [1, 2]
         assert p.db.execute("SELECT sum(claimed) FROM pairs").fetchone()[0] == 2
+
+
+@pytest.mark.parametrize("bad", ["topics", "index", "query"])
+def test_a_failed_first_pool_leaves_no_project(collection, bad):
+    """A retry with other settings (--scale) must not meet a half-made project."""
+    tmp, index, topics = collection
+    (tmp / "empty.tsv").write_text("q1\t\n", encoding="utf-8")
+    (tmp / "q.run").write_text("zz-q Q0 th-1 1 1.0 x\n", encoding="utf-8")
+    args = {"topics": {"runs": ("a.run",), "topics": tmp / "empty.tsv", "index": index},
+            "index": {"runs": ("a.run",), "topics": topics, "index": None},
+            "query": {"runs": ("q.run",), "topics": topics, "index": index}}[bad]
+    with pytest.raises(BabelirError):
+        pool(tmp / "proj", [tmp / r for r in args["runs"]], topics=args["topics"], index=args["index"])
+    assert not (tmp / "proj").exists()
+    (tmp / "made").mkdir()
+    with pytest.raises(BabelirError):
+        pool(tmp / "made", [tmp / r for r in args["runs"]], topics=args["topics"], index=args["index"])
+    assert list((tmp / "made").iterdir()) == []  # an empty directory the user made stays, empty
+    _pool(tmp, index, topics, scale="binary")
+    with Project.open(tmp / "proj") as p:
+        assert p.scale == "binary"
+
+
+def test_a_failed_pool_into_a_project_changes_nothing(collection):
+    tmp, index, topics = collection
+    _pool(tmp, index, topics, depth=2, overlap=0.0)
+    (tmp / "bad.run").write_text("th-q Q0 th-0 1 1.0 x\nth-q Q0 en-9 2 0.5 x\n", encoding="utf-8")
+    with pytest.raises(InputError):
+        pool(tmp / "proj", [tmp / "bad.run"], depth=2, overlap=0.5)
+    with Project.open(tmp / "proj") as p:
+        assert p.overlap == 0.0 and p.db.execute("SELECT count(*) FROM runs").fetchone()[0] == 1
+
+
+def test_runs_of_the_same_file_name_in_two_directories_are_two_runs(collection):
+    tmp, index, topics = collection
+    for name, doc in (("x", "th-3"), ("y", "th-4")):
+        (tmp / name).mkdir()
+        (tmp / name / "run.trec").write_text(f"th-q Q0 {doc} 1 9.0 {name}\n", encoding="utf-8")
+    pool(tmp / "proj", [tmp / "x" / "run.trec"], topics=topics, index=index)
+    stats = pool(tmp / "proj", [tmp / "y" / "run.trec"])
+    assert stats.by_lang["th"]["pairs"] == 2 and stats.by_lang["th"]["new"] == 1
+    with Project.open(tmp / "proj") as p:
+        assert p.db.execute("SELECT count(*) FROM runs").fetchone()[0] == 2
+        assert p.db.execute("SELECT count(DISTINCT pair_id) FROM contributions").fetchone()[0] == 2
+    stats = pool(tmp / "proj", [tmp / "y" / "run.trec"])  # the same file again: nothing new
+    assert stats.by_lang["th"]["new"] == 0 and stats.by_lang["th"]["pairs"] == 2
+
+
+def test_model_names_and_empty_languages_are_refused(collection):
+    tmp, index, topics = collection
+    _pool(tmp, index, topics)
+    with Project.open(tmp / "proj") as p:
+        with pytest.raises(BabelirError, match="are for models"):
+            p.add_assessor("model:me", None, "secret-me-x")
+        assert p.ensure_model_assessor("e5") == "model:e5"
+        with pytest.raises(BabelirError, match="grade null is outside"):
+            p.check_grade(None)
+
+
+def test_cli_refuses_empty_languages_and_a_port_in_use(collection, capsys):
+    import socket
+
+    from tests.conftest import cli_in_process
+
+    tmp, index, topics = collection
+    _pool(tmp, index, topics)
+    code, _, err = cli_in_process(capsys, "judge", "assessor", "add", tmp / "proj", "kim", "--langs", "")
+    assert code == 2 and "--langs is empty" in err
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        for args in (["judge", "serve", tmp / "proj"], ["serve", "--index", f"ix={index}"]):
+            code, out, err = cli_in_process(capsys, *args, "--port", port)
+            assert code == 2 and f"cannot listen on 127.0.0.1:{port}" in err and "judging" not in out

@@ -20,7 +20,11 @@ def run(args) -> int:
     from babelir.errors import BabelirError
     from babelir.judge.project import Project
 
-    langs = [code.strip() for code in args.langs.split(",") if code.strip()] if args.langs else None
+    langs = None
+    if args.langs is not None:
+        langs = [code.strip() for code in args.langs.split(",") if code.strip()]
+        if not langs:
+            raise BabelirError("--langs is empty: give languages (th,ar) or leave it out for every language")
     with Project.open(args.project) as project:
         if args.action == "list":
             for name, kind, codes in project.assessors():
@@ -34,9 +38,7 @@ def run(args) -> int:
             return 0
         given = os.environ.get("BABELIR_ASSESSOR_SECRET")
         secret = project.add_assessor(args.name, langs, given)
-    if args.name.startswith("model:"):
-        print(f"added model assessor {args.name}")
-    elif given:
+    if given:
         print(f"added {args.name} ({args.langs or 'every language'}); secret from $BABELIR_ASSESSOR_SECRET")
     else:
         print(f"added {args.name} ({args.langs or 'every language'}); secret: {secret}\n"

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from babelir.errors import BabelirError, InputError
-from babelir.judge.project import Project
+from babelir.judge.project import DATABASE, GUIDELINES, Project
 from babelir.run import Run
 from babelir.types import Query
 
@@ -67,9 +67,6 @@ def pool(project_dir: str | Path, runs: list[str | Path], depth: int = 10, topic
     run file and line for a document the index does not hold (a run for another index) or a query
     the topics lack; a BabelirError for an index other than the project's, or a new project without
     an index or topics."""
-    from babelir.index.core import Index
-    from babelir.io.topics import read_topics
-
     if order not in ORDERS:
         raise BabelirError(f"unknown order {order!r} ({', '.join(ORDERS)})")
     if overlap is not None and not 0.0 <= overlap <= 1.0:
@@ -77,47 +74,80 @@ def pool(project_dir: str | Path, runs: list[str | Path], depth: int = 10, topic
     if not runs:
         raise BabelirError("give at least one run to pool")
     project_dir = Path(project_dir)
-    fresh = not (project_dir / "project.sqlite").exists()
+    fresh = not (project_dir / DATABASE).exists()
     if fresh:
-        project = Project.create(project_dir, scale=scale or "graded", overlap=0.1 if overlap is None else overlap)
-    else:
-        project = Project.open(project_dir)
-    with project:
-        if scale is not None and scale != project.scale:
-            raise BabelirError(f"{project_dir}: the project judges on the {project.scale} scale; it cannot change "
-                               f"to {scale}")
-        if overlap is not None and overlap != project.overlap:
-            with project.transaction():
-                project.set_meta("overlap", overlap)
-        index_path = _index_path(project, index)
-        read = {}
-        for path in runs:
-            run = Run.from_trec(path)
-            read[_run_name(Path(path), read)] = (Path(path), run.cutoff(depth))
-        known = {r[0]: (r[1], r[2]) for r in project.db.execute("SELECT id, text, lang FROM queries")}
-        queries = {q.id: q for q in read_topics(topics)} if topics else {}
-        docs: dict[str, tuple[str, str, str]] = {}
-        with Index.open(index_path) as ix:
-            wanted = sorted({d for _, run in read.values() for q in run for d in run[q]})
-            found = ix.documents(wanted)
-            for name, (path, run) in read.items():
-                for q in run:
-                    if q not in queries and q not in known:
-                        raise InputError(str(path), _line_of(path, q), "query id",
-                                         f"query {q!r} is not in the topics" + (f" {topics}" if topics else
-                                                                                 " (give --topics with its text)"))
-                    for d in run[q]:
-                        if d not in found:
-                            raise InputError(str(path), _line_of(path, q, d), "doc id",
-                                             f"document {d!r} is not in the index {index_path} "
-                                             "(is this a run for another index?)")
-            for d, (lang, title, text) in found.items():
-                docs[d] = (title or "", text, lang or "und")
-        return _store(project, read, queries, docs, order, max_per_query, seed, index_path)
+        Project.check_new(project_dir)
+    existing = None if fresh else Project.open(project_dir)
+    try:
+        if existing is not None and scale is not None and scale != existing.scale:
+            raise BabelirError(f"{project_dir}: the project judges on the {existing.scale} scale; it cannot "
+                               f"change to {scale}")
+        index_path = _index_path(existing.meta("index") if existing else None, index)
+        known = {r[0] for r in existing.db.execute("SELECT id FROM queries")} if existing else set()
+        read, queries, docs = _read(runs, depth, topics, index_path, known)
+    except BaseException:
+        if existing is not None:
+            existing.close()
+        raise
+    if existing is not None:  # a failure from here on rolls the one transaction back
+        with existing:
+            return _store(existing, read, queries, docs, order, max_per_query, seed, index_path, overlap)
+    made = not project_dir.exists()
+    try:
+        with Project.create(project_dir, scale=scale or "graded", overlap=0.1 if overlap is None else overlap) as project:
+            return _store(project, read, queries, docs, order, max_per_query, seed, index_path, None)
+    except BaseException:  # Ctrl-C or a full disk while making a new project: leave no half-made one
+        _remove_new(project_dir, made)
+        raise
+
+
+def _read(runs: list, depth: int, topics, index_path: Path, known: set[str]) -> tuple[dict, dict, dict]:
+    """The runs cut at ``depth`` (by resolved path), the topics' queries, and the pooled documents'
+    ``(title, text, lang)`` from the index; an InputError for a query or document that is missing."""
+    from babelir.index.core import Index
+    from babelir.io.topics import read_topics
+
+    read = {}
+    for path in runs:
+        key = str(Path(path).resolve())  # two files named run.trec in different directories are two runs
+        read[key] = (Path(path), Run.from_trec(path).cutoff(depth))
+    queries = {q.id: q for q in read_topics(topics)} if topics else {}
+    docs: dict[str, tuple[str, str, str]] = {}
+    with Index.open(index_path) as ix:
+        wanted = sorted({d for _, run in read.values() for q in run for d in run[q]})
+        found = ix.documents(wanted)
+        for path, run in read.values():
+            for q in run:
+                if q not in queries and q not in known:
+                    raise InputError(str(path), _line_of(path, q), "query id",
+                                     f"query {q!r} is not in the topics" + (f" {topics}" if topics else
+                                                                             " (give --topics with its text)"))
+                for d in run[q]:
+                    if d not in found:
+                        raise InputError(str(path), _line_of(path, q, d), "doc id",
+                                         f"document {d!r} is not in the index {index_path} "
+                                         "(is this a run for another index?)")
+    for d, (lang, title, text) in found.items():
+        docs[d] = (title or "", text, lang or "und")
+    return read, queries, docs
+
+
+def _remove_new(project_dir: Path, made: bool) -> None:
+    """Remove what creating a project at ``project_dir`` wrote (the directory too when it made it)."""
+    import shutil
+
+    if made:
+        shutil.rmtree(project_dir, ignore_errors=True)
+        return
+    for name in (DATABASE, f"{DATABASE}-wal", f"{DATABASE}-shm", f"{DATABASE}-journal", GUIDELINES):
+        try:
+            (project_dir / name).unlink()
+        except OSError:
+            pass
 
 
 def _store(project: Project, read: dict, queries: Mapping[str, Query], docs: dict, order: str,
-           max_per_query: int | None, seed: int, index_path: Path) -> PoolStats:
+           max_per_query: int | None, seed: int, index_path: Path, overlap: float | None) -> PoolStats:
     from babelir.evaluate.metrics import query_languages
 
     db = project.db
@@ -128,6 +158,8 @@ def _store(project: Project, read: dict, queries: Mapping[str, Query], docs: dic
         project.set_meta("order", order)
         project.set_meta("max_per_query", max_per_query or 0)
         project.set_meta("seed", seed)
+        if overlap is not None:
+            project.set_meta("overlap", overlap)
         position = db.execute("SELECT coalesce(max(position), -1) + 1 FROM queries").fetchone()[0]
         for q in queries.values():  # new queries go after the known ones, in topic order
             if db.execute("UPDATE queries SET text = ?, lang = ? WHERE id = ?", (q.text, langs[q.id], q.id)).rowcount == 0:
@@ -194,8 +226,9 @@ def _fraction(text: str) -> float:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") / 2**64
 
 
-def _index_path(project: Project, index: str | Path | None) -> Path:
-    stored = project.meta("index")
+def _index_path(stored: str | None, index: str | Path | None) -> Path:
+    """The index to take documents from: ``index`` (resolved), which must be the project's when it
+    has one, else the project's."""
     if index is None:
         if stored is None:
             raise BabelirError("a new project needs --index: the documents' texts and languages come from it")
@@ -205,14 +238,6 @@ def _index_path(project: Project, index: str | Path | None) -> Path:
         raise BabelirError(f"{index}: the project was pooled from another index ({stored}); its runs would "
                            "name other documents")
     return index
-
-
-def _run_name(path: Path, taken: dict) -> str:
-    name, n = path.name, 1
-    while name in taken:
-        n += 1
-        name = f"{path.name}#{n}"
-    return name
 
 
 def _line_of(path: Path, qid: str, docno: str | None = None) -> int | None:

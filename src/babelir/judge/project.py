@@ -107,10 +107,7 @@ class Project:
         directory = Path(directory)
         if scale not in SCALES:
             raise BabelirError(f"unknown scale {scale!r} (graded or binary)")
-        if directory.exists() and not directory.is_dir():
-            raise BabelirError(f"{directory}: exists and is not a directory")
-        if directory.is_dir() and any(directory.iterdir()) and not (directory / DATABASE).exists():
-            raise BabelirError(f"{directory}: exists and is not a judging project; choose another with -o")
+        cls.check_new(directory)
         directory.mkdir(parents=True, exist_ok=True)
         project = cls(directory, _connect(directory / DATABASE))
         project.db.executescript(_SCHEMA)  # idempotent (IF NOT EXISTS); executescript commits by itself
@@ -122,6 +119,14 @@ class Project:
 
             atomic_write_text(directory / GUIDELINES, DEFAULT_GUIDELINES)
         return project
+
+    @staticmethod
+    def check_new(directory: Path) -> None:
+        """Refuse to make a project where a file is, or in a directory that holds anything else."""
+        if directory.exists() and not directory.is_dir():
+            raise BabelirError(f"{directory}: exists and is not a directory")
+        if directory.is_dir() and any(directory.iterdir()) and not (directory / DATABASE).exists():
+            raise BabelirError(f"{directory}: exists and is not a judging project; choose another with -o")
 
     @classmethod
     def open(cls, directory: str | Path) -> "Project":
@@ -136,10 +141,11 @@ class Project:
         except sqlite3.DatabaseError as exc:
             db.close()
             raise BabelirError(f"{path}: not a judging project database ({exc})") from None
-        found = int(row[0]) if row and row[0].isdigit() else None
-        if found is None:
+        if row is None or not row[0].isdigit():
             db.close()
-            raise BabelirError(f"{path}: not a judging project database (no format)")
+            what = "no format" if row is None else f"its format {row[0]!r} is not a number"
+            raise BabelirError(f"{path}: not a judging project database ({what})")
+        found = int(row[0])
         if found > FORMAT:
             db.close()
             raise BabelirError(f"{path}: made by a newer babelir (project format {found}; this babelir reads "
@@ -189,27 +195,28 @@ class Project:
     def check_grade(self, grade: object) -> int:
         """``grade`` as an int on the project's scale; a BabelirError naming the scale otherwise."""
         if type(grade) is not int or grade not in self.grades:
-            raise BabelirError(f"grade {grade!r} is outside the project's {self.scale} scale "
+            shown = "null" if grade is None else repr(grade)
+            raise BabelirError(f"grade {shown} is outside the project's {self.scale} scale "
                                f"({', '.join(map(str, self.grades))})")
         return grade
 
     # -- assessors ------------------------------------------------------------------------------
     def add_assessor(self, name: str, langs: list[str] | None, secret: str | None = None) -> str:
-        """Add a person (a secret is made when none is given) and return the secret; or, for a name
-        beginning ``model:``, a model assessor (no secret, cannot log in). Refuses an existing name."""
+        """Add a person (a secret is made when none is given) and return the secret. Refuses an
+        existing name, and a name beginning ``model:`` (model assessors come from ``judge prejudge``)."""
         _check_name(name)
-        is_model = name.startswith(MODEL_PREFIX)
-        if not is_model:
-            secret = secret or secrets.token_urlsafe(12)
-            if len(secret) < 8:
-                raise BabelirError("a secret needs at least 8 characters")
+        if name.startswith(MODEL_PREFIX):
+            raise BabelirError(f"assessor names beginning {MODEL_PREFIX!r} are for models (babelir judge prejudge "
+                               "adds them); choose another name")
+        secret = secret or secrets.token_urlsafe(12)
+        if len(secret) < 8:
+            raise BabelirError("a secret needs at least 8 characters")
         with self.transaction():
             if self.db.execute("SELECT 1 FROM assessors WHERE name = ?", (name,)).fetchone():
                 raise BabelirError(f"assessor {name!r} exists already (change languages with 'judge assessor langs')")
-            self.db.execute("INSERT INTO assessors VALUES (?, ?, ?, ?, ?)",
-                            (name, None if is_model else _hash_secret(secret), _langs_text(langs),
-                             "model" if is_model else "person", time.time()))
-        return secret or ""
+            self.db.execute("INSERT INTO assessors VALUES (?, ?, ?, 'person', ?)",
+                            (name, _hash_secret(secret), _langs_text(langs), time.time()))
+        return secret
 
     def ensure_model_assessor(self, name: str) -> str:
         """The model assessor ``model:NAME`` (added when new); returns its full name."""
