@@ -204,3 +204,24 @@ def _looks_like_option(arg: str) -> bool:
     from babelir.cli import search_cmd
 
     return arg.split("=", 1)[0] in search_cmd.option_names()
+
+
+def check_listen(host: str, port: int) -> None:
+    """Refuse, before a server says it is serving, an address it cannot listen on: a port in use, a
+    host that is not this machine's (uvicorn would fail after start-up with exit status 3)."""
+    import socket
+
+    from babelir.errors import BabelirError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise BabelirError(f"--host {host}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise BabelirError(f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+                               + (" (choose another with --port)" if exc.errno == 98 else "")) from None

@@ -20,6 +20,9 @@ def run(args) -> int:
         from babelir.judge.app import create_judge_app
     except ImportError:
         raise BabelirError("babelir judge serve needs fastapi and uvicorn: pip install 'babelir[serve]'") from None
+    from babelir.cli.argtypes import check_listen
+
+    check_listen(args.host, args.port)
     print(f"loading {args.project} and its languages' analyzers", flush=True)
     app = create_judge_app(args.project, warm=True)
     project = app.state.project

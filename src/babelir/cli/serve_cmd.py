@@ -44,6 +44,9 @@ def run(args) -> int:
         from babelir.serve.app import create_app
     except ImportError:
         raise BabelirError("babelir serve needs fastapi and uvicorn: pip install 'babelir[serve]'") from None
+    from babelir.cli.argtypes import check_listen
+
+    check_listen(args.host, args.port)
     app = create_app(parse_indexes(args.index), writable=args.writable,
                      api_key=args.api_key or os.environ.get("BABELIR_API_KEY"))
     print(f"serving {', '.join(app.state.services)} on http://{args.host}:{args.port}/ (OpenAPI at /openapi.json)")
