@@ -122,10 +122,15 @@ def test_per_language_split_and_pooled_row():
     assert sw.cohen_kappa == pytest.approx(cohen_kappa_score(cai, dee, labels=[0, 1, 2, 3]), abs=1e-12)
     yo = result.by_lang["yo"]
     assert (yo.pairs, yo.assessors, yo.raw_agreement, yo.cohen_kappa, yo.krippendorff_alpha) == (0, 0, None, None, None)
-    # all: pairs vary (ann/bob, cai/dee); rater 1 is the assessor whose id sorts first
+    # all: the pair of raters varies (ann/bob, cai/dee): no Cohen's kappa (one fixed pair of raters),
+    # Fleiss' kappa (which allows varying raters) as statsmodels computes it
+    from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
+
     everything = result.all
     assert (everything.pairs, everything.assessors) == (16, 4)
-    assert everything.cohen_kappa == pytest.approx(cohen_kappa_score(ANN + cai, BOB + dee), abs=1e-12)
+    assert everything.cohen_kappa is None and everything.weighted_kappa is None
+    table, _ = aggregate_raters(np.array([[a, b] for a, b in zip(ANN + cai, BOB + dee)]))
+    assert everything.fleiss_kappa == pytest.approx(fleiss_kappa(table, method="fleiss"), abs=1e-12)
     # the input order does not matter
     shuffled = list(judgments)
     random.Random(7).shuffle(shuffled)

@@ -186,8 +186,7 @@ def _lang_agreement(lang: str, ratings: list[dict[str, int]], scale: str,
         from sklearn.metrics import cohen_kappa_score
 
         counts = {len(r) for r in overlapping}
-        if counts == {2}:
-            # rater 1 / rater 2 = the item's two judgments ordered by assessor id (see agreement())
+        if counts == {2} and assessors == 2:  # Cohen's kappa is for one fixed pair of raters
             first = [r[min(r)] for r in overlapping]
             second = [r[max(r)] for r in overlapping]
             cohen = _defined(cohen_kappa_score(first, second, labels=list(labels)))
@@ -229,10 +228,9 @@ def agreement(judgments: Iterable, *, scale: str | None = None) -> Agreement:
 
         - ``raw_agreement``: the share of items on which all assessors gave the same grade;
         - ``cohen_kappa`` (and, on a graded scale, ``weighted_kappa`` with quadratic weights): only
-          when every overlapping item has exactly two judgments. When the pair of assessors varies
-          from item to item, rater 1 is the item's assessor whose id sorts first and rater 2 the
-          other, as is usual for "two ratings per item" data; with one fixed pair this is plain
-          Cohen's kappa between them. The order does not depend on the order of the input.
+          when the overlapping items were all judged by the same two assessors (Cohen's kappa is
+          defined for one fixed pair of raters). When the pair varies from item to item, Fleiss'
+          kappa (which allows that) and Krippendorff's alpha carry the agreement.
         - ``fleiss_kappa``: only when every overlapping item has the same number of judgments;
         - ``krippendorff_alpha``: always (it allows missing judgments and any number of assessors).
 
