@@ -184,7 +184,7 @@ def create_judge_app(project_dir: str | Path, warm: bool = False) -> FastAPI:
     reader = _reader(project)  # progress reads a snapshot (WAL) on its own connection: no writer waits on it
     marker = _Marker(project)
     sessions: dict[str, str] = {}  # token -> assessor (sessions are never withdrawn)
-    shared = {"at": 0.0, "progress": None}
+    shared = {"at": 0.0, "progress": None, "every": PROGRESS_SECONDS}
     shared_lock = threading.Lock()
     app = FastAPI(title="babelir judge", version=_version(), docs_url=None, redoc_url=None,
                   default_response_class=errors.SafeJSONResponse,
@@ -258,10 +258,13 @@ def create_judge_app(project_dir: str | Path, warm: bool = False) -> FastAPI:
     @app.get("/api/progress")
     def progress(name: str = Depends(assessor)) -> dict:
         with shared_lock:  # one caller recomputes; the others wait for it instead of recomputing too
-            if shared["progress"] is None or time.monotonic() - shared["at"] > PROGRESS_SECONDS:
+            if shared["progress"] is None or time.monotonic() - shared["at"] > shared["every"]:
+                began = time.monotonic()
                 with reader.lock:
                     shared["progress"] = assign.progress(reader)
                 shared["at"] = time.monotonic()
+                # a large project's progress costs seconds: never spend more than a tenth of the time on it
+                shared["every"] = max(PROGRESS_SECONDS, 10 * (shared["at"] - began))
             found = shared["progress"]
         with reader.lock:
             rows = reader.db.execute(

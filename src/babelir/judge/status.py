@@ -43,7 +43,8 @@ def status_report(project: Project) -> str:
         shares = distribution.get(name, Counter())
         total = sum(shares.values())
         rows.append([name, "model" if kind == "model" else ("all" if langs == "*" else langs), str(mine["judged"]),
-                     str(mine["skip"]), str(mine["cant"]), f"{mine['seconds']:.1f}" if kind == "person" else "-",
+                     str(mine["skip"]), str(mine["cant"]),
+                     f"{mine['seconds']:.1f}" if kind == "person" and name in state["assessors"] else "-",
                      *(f"{100 * shares[g] / total:.0f}%" if total else "-" for g in grades)])
     parts += ["", "assessors (s/judgment: mean seconds spent; grade shares of their judgments)",
               format_table(["assessor", "langs", "judged", "skipped", "can't", "s/judgment",
