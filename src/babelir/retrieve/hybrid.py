@@ -18,6 +18,7 @@ from babelir.types import Query
 
 
 FUSIONS = ("zscore", "linear", "rrf")
+SCOPED = ("bm25", "dense", "sparse")  # the modes language_gate.run_scopes knows; any other stage counts within languages
 DEFAULT_FUSION = "zscore"  # measured best on XQuAD-R (docs/benchmarks.md): .8638 against linear .8623, rrf .8508
 
 
@@ -66,12 +67,11 @@ class HybridRetriever:
     correction) interleave the languages (:mod:`babelir.retrieve.language_gate`); False fuses every
     run over every document."""
 
-    def __init__(self, index: Index, modes: tuple[str, ...] | None = None, fusion: str = DEFAULT_FUSION,
-                 weights: list[float] | None = None, depth: int = 100, k1: float | None = None,
-                 b: float | None = None, debias: bool | None = None, standardise: bool = True,
-                 doc_langs=None, exact: bool = False, language_aware: bool = True):
+    def __init__(self, index: Index, retrievers, modes: tuple[str, ...], fusion: str = DEFAULT_FUSION,
+                 weights: list[float] | None = None, depth: int = 100, debias: bool | None = None,
+                 standardise: bool = True, language_aware: bool = True):
         self.index = index
-        modes = tuple(modes) if modes else default_modes(index)
+        modes = tuple(modes)
         self._fuse = fusion_function(fusion)
         if weights is not None:
             if len(weights) != len(modes):
@@ -81,12 +81,12 @@ class HybridRetriever:
             largest = max(weights)  # only their ratios matter: scaled to sum 1 (1e308 would overflow)
             weights = [w / largest for w in weights]
             weights = [w / sum(weights) for w in weights]
-        self.retrievers = [make_retriever(index, mode, k1=k1, b=b, debias=debias, standardise=standardise,
-                                          doc_langs=doc_langs, exact=exact, group_weight=0.0) for mode in modes]
+        self.retrievers = list(retrievers)
         self.modes, self.fusion, self.weights, self.depth = modes, fusion, weights, depth
         self.debias, self.standardise, self.language_aware = debias, standardise, language_aware
 
     def retrieve(self, queries: Iterable[Query], k: int = 100, lang: str | None = "auto", quiet: bool = True) -> Run:
+        from babelir.fuse import WITHIN
         from babelir.retrieve.language_gate import dense_calibrated, fuse_runs, query_languages, run_scopes
 
         queries = list(queries)
@@ -96,7 +96,7 @@ class HybridRetriever:
         if self.language_aware:
             langs = {q.id: query_languages(q, lang) for q in queries}
             calibrated = "dense" in self.modes and dense_calibrated(self.index, self.debias, self.standardise)
-            where = run_scopes(self.modes, calibrated)
+            where = [run_scopes([m], calibrated)[0] if m in SCOPED else WITHIN for m in self.modes]
         fused: dict[str, dict[str, float]] = {}
         for ids, weights in self._weight_groups(queries, lang):
             subset = [Run({q: run[q] for q in ids if q in run}) for run in runs]
@@ -153,7 +153,9 @@ def make_retriever(index: str | Path | Index, mode: str = "bm25", fusion: str = 
     elif mode == "sparse":
         retriever = SparseRetriever(index, doc_langs=doc_langs)
     else:
-        retriever = HybridRetriever(index, hybrid_of, fusion=fusion, weights=weights, k1=k1, b=b, debias=debias,
-                                    standardise=standardise, doc_langs=doc_langs, exact=exact,
-                                    language_aware=language_aware)
+        modes = tuple(hybrid_of) if hybrid_of else default_modes(index)
+        children = [make_retriever(index, m, k1=k1, b=b, debias=debias, standardise=standardise,
+                                   doc_langs=doc_langs, exact=exact, group_weight=0.0) for m in modes]
+        retriever = HybridRetriever(index, children, modes, fusion=fusion, weights=weights, debias=debias,
+                                    standardise=standardise, language_aware=language_aware)
     return GroupEvidenceRetriever(retriever, group_weight) if group_weight > 0 else retriever
