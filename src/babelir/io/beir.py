@@ -1,4 +1,5 @@
-"""BEIR directory layout: ``corpus.jsonl``, ``queries.jsonl``, ``qrels/<split>.tsv``."""
+"""BEIR directory layout: ``corpus.jsonl``, ``queries.jsonl``, ``qrels/<split>.tsv`` (found by
+:func:`babelir.io.qrels.beir_qrels_file`, which reading qrels needs too)."""
 
 from __future__ import annotations
 
@@ -24,22 +25,6 @@ def beir_file(directory: Path, stem: str) -> Path:
             raise InputError(str(path), None, None, "is a directory, expected a file")
         return path
     raise InputError(str(directory), None, None, f"not a BEIR directory: no {stem}.jsonl or {stem}.jsonl.gz")
-
-
-def beir_qrels_file(directory: Path, split: str | None = None) -> Path:
-    """The qrels TSV of a BEIR directory: ``qrels/<split>.tsv``, default test, else the only one."""
-    qdir = directory / "qrels"
-    if split:
-        path = qdir / f"{split}.tsv"
-        if not path.is_file():
-            raise InputError(str(path), None, None, "no such qrels split")
-        return path
-    if (qdir / "test.tsv").is_file():
-        return qdir / "test.tsv"
-    found = sorted(qdir.glob("*.tsv")) if qdir.is_dir() else []
-    if len(found) == 1:
-        return found[0]
-    raise InputError(str(qdir), None, None, "expected qrels/test.tsv (or exactly one qrels/*.tsv)")
 
 
 def write_beir(directory: str | Path, docs: Iterable[Doc], queries: Iterable[Query], qrels: Iterable[Qrel],

@@ -24,6 +24,22 @@ _REL_MIN, _REL_MAX = -2**31, 2**31 - 1
 _FORMS = {4: "'qid 0 docid rel' (TREC)", 3: "'qid<TAB>docid<TAB>rel' (BEIR TSV)"}
 
 
+def beir_qrels_file(directory: Path, split: str | None = None) -> Path:
+    """The qrels TSV of a BEIR directory: ``qrels/<split>.tsv``, default test, else the only one."""
+    qdir = directory / "qrels"
+    if split:
+        path = qdir / f"{split}.tsv"
+        if not path.is_file():
+            raise InputError(str(path), None, None, "no such qrels split")
+        return path
+    if (qdir / "test.tsv").is_file():
+        return qdir / "test.tsv"
+    found = sorted(qdir.glob("*.tsv")) if qdir.is_dir() else []
+    if len(found) == 1:
+        return found[0]
+    raise InputError(str(qdir), None, None, "expected qrels/test.tsv (or exactly one qrels/*.tsv)")
+
+
 def read_qrels(path: str | Path) -> list[Qrel]:
     """Read qrels from a TREC or BEIR TSV file, or from a BEIR directory (qrels/test.tsv).
 
@@ -39,8 +55,6 @@ def read_qrels(path: str | Path) -> list[Qrel]:
     """
     path = Path(path)
     if path.is_dir():
-        from babelir.io.beir import beir_qrels_file
-
         path = beir_qrels_file(path)
     qrels: list[Qrel] = []
     judged: dict[tuple[str, str], tuple[int, int]] = {}  # (query, doc) -> (relevance, line)
