@@ -87,7 +87,8 @@ def analyzer_from_config(config: dict[str, Any], directory=None) -> Analyzer:
     if config.get("name") == "language-aware+subword" and config.get("version") == 1:
         from babelir.text.subword import WordsAndPiecesAnalyzer
 
-        return WordsAndPiecesAnalyzer.from_config(config, directory)
+        return WordsAndPiecesAnalyzer.from_config(config, directory,
+                                                  words=analyzer_from_config(config["words"], directory))
     if config.get("name") == "subword" and config.get("version") == 1:
         from babelir.text.subword import SubwordAnalyzer
 

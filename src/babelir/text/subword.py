@@ -107,7 +107,8 @@ class WordsAndPiecesAnalyzer:
         self.pieces.save(directory)
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], directory: Path | None) -> "WordsAndPiecesAnalyzer":
-        from babelir.text.analyzer import analyzer_from_config
-
-        return cls(analyzer_from_config(config["words"], directory), SubwordAnalyzer.from_config(config["pieces"], directory))
+    def from_config(cls, config: dict[str, Any], directory: Path | None, words) -> "WordsAndPiecesAnalyzer":
+        """Rebuild from a manifest's ``config``; ``words`` is the words analyzer, which the caller
+        rebuilds from ``config["words"]`` (:func:`babelir.text.analyzer.analyzer_from_config`: this
+        module sits below the analyzer registry and does not import it)."""
+        return cls(words, SubwordAnalyzer.from_config(config["pieces"], directory))
