@@ -248,9 +248,9 @@ def test_compare_qrels_identical_and_reversed(tmp_path):
     assert expected.statistic == pytest.approx(-1.0)
     assert f"= {expected.statistic:.3f}, p = {expected.pvalue:.4f}, 3 systems" in result.stdout
     lines = result.stdout.splitlines()
-    assert lines[4].split() == ["good", f"{a[0]:.4f}", "1", f"{b[0]:.4f}", "3"]
+    assert lines[5].split() == ["good", f"{a[0]:.4f}", "1", f"{b[0]:.4f}", "3"]
     assert [ln.split()[0] for ln in lines if ln[:3] in ("de ", "en ")] == ["de", "en"]
-    assert all(ln.split()[3] == "-1.000" for ln in lines if ln[:3] in ("de ", "en "))
+    assert all(ln.split()[2] == "-1.000" for ln in lines if ln[:3] in ("de ", "en "))
 
 
 def test_compare_qrels_needs_two_runs(tmp_path):
@@ -279,3 +279,33 @@ def test_compare_qrels_from_a_project(project, demo):
     assert "\nar " in result.stdout and "\nzh " in result.stdout  # per language
     missing = run_cli("judge", "compare-qrels", "--project", project, "--model", "model:nobody", *runs)
     assert missing.returncode == 2 and "unknown assessor 'model:nobody'" in missing.stderr
+
+
+def test_an_endpoint_failing_mid_batch_keeps_what_was_labelled(project):
+    """Five replies, then HTTP 500 for good: the five are stored, the error says so, a rerun asks the rest."""
+    with FakeLLM() as fake:
+        fake.plan = ["ok"] * 5
+        fake.default = "500"
+        with pytest.raises(BabelirError, match=r"HTTP 500.*\(5 pairs labelled and stored before it; run again"):
+            prejudge(project, f"llm:{fake.url}", llm_model="m", limit=20, quiet=True, retries=0)
+        assert len(stored(project, "model:llm-m")) == 5
+        fake.default = "ok"
+        again = prejudge(project, f"llm:{fake.url}", llm_model="m", limit=20, quiet=True)
+        assert (again.already, again.asked) == (5, 15)
+    assert stored(project, "model:llm-m") == expected_grades(project, 20)
+
+
+def test_compare_qrels_uses_the_queries_both_judge_and_refuses_none_in_common():
+    from babelir.judge.compare import compare_qrels, format_comparison
+    from babelir.run import Run
+    from babelir.types import Qrel
+
+    runs = {"x": Run({"q1": {"d1": 2.0, "d2": 1.0}, "q2": {"d3": 1.0}}), "y": Run({"q1": {"d2": 2.0, "d1": 1.0}})}
+    a = [Qrel("q1", "d1", 1), Qrel("q2", "d3", 1)]
+    b = [Qrel("q1", "d1", 1)]
+    result = compare_qrels(a, b, runs, "nDCG@10")
+    assert result.overall.scores_a == result.overall.scores_b  # q2, which only A judges, is left out
+    text = format_comparison(result)
+    assert "(2 queries)" in text and "(1 query)" in text and "over the 1 query both judge" in text
+    with pytest.raises(BabelirError, match="judge no query in common"):
+        compare_qrels(a, [Qrel("q9", "d1", 1)], runs, "nDCG@10")

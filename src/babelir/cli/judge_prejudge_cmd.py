@@ -24,7 +24,9 @@ def register(p) -> None:
     p.add_argument("--model", required=True,
                    help="llm:URL (an OpenAI-compatible endpoint, e.g. llm:http://localhost:8000/v1), "
                         "e5 (multilingual-e5-small similarity) or ce:DIR (a local cross-encoder)")
-    p.add_argument("--llm-model", default=None, help="with llm:URL, the endpoint's model name")
+    p.add_argument("--llm-model", default=None,
+                   help="with llm:URL, the endpoint's model name (default 'default': llama.cpp's server takes "
+                        "any name; vLLM needs the served model's)")
     p.add_argument("--api-key-env", default=None,
                    help="with llm:URL, the environment variable holding the API key (default BABELIR_LLM_API_KEY)")
     p.add_argument("--name", default=None,

@@ -200,6 +200,8 @@ def prejudge(project_dir: str | Path, model: str, *, llm_model: str | None = Non
 
     if batch_size < 1:
         raise BabelirError("--batch-size must be at least 1")
+    if name is not None and not name.strip():
+        raise BabelirError("--name is empty: give the model assessor a name, or leave it out for the default")
     full = name or default_name(model, llm_model)
     if not full.startswith("model:"):
         full = "model:" + full
@@ -221,18 +223,23 @@ def prejudge(project_dir: str | Path, model: str, *, llm_model: str | None = Non
             for start in range(0, len(todo), batch_size):
                 batch = todo[start:start + batch_size]
                 labels = []
-                for pair, (grade, why) in zip(batch, labeller.label(batch)):
-                    report.asked += 1
-                    if grade is None:
-                        report.failures += 1
-                        if len(report.examples) < 5:
-                            report.examples.append(f"{pair['query_id']}/{pair['doc_id']}: {why}")
-                    else:
-                        labels.append((pair["id"], grade))
-                        report.grades[grade] = report.grades.get(grade, 0) + 1
-                if labels:
-                    report.stored += record_model(project, full, labels)
-                bar.update(len(batch))
+                try:
+                    for pair, (grade, why) in zip(batch, labeller.label(batch)):
+                        report.asked += 1
+                        if grade is None:
+                            report.failures += 1
+                            if len(report.examples) < 5:
+                                report.examples.append(f"{pair['query_id']}/{pair['doc_id']}: {why}")
+                        else:
+                            labels.append((pair["id"], grade))
+                            report.grades[grade] = report.grades.get(grade, 0) + 1
+                finally:  # an endpoint that fails mid-batch, or Ctrl-C: what was labelled is kept
+                    if labels:
+                        report.stored += record_model(project, full, labels)
+                    bar.update(len(batch))
+        except BabelirError as exc:
+            raise BabelirError(f"{exc} ({report.stored} pairs labelled and stored before it; run again to "
+                               "continue)") from None
         finally:
             bar.close()
             labeller.close()
