@@ -164,3 +164,35 @@ def test_two_assessors_judge_by_keyboard(served):
     finally:
         for driver in drivers.values():
             driver.quit()
+
+
+def test_a_stale_tab_of_the_same_assessor_is_told_and_moves_on(served):
+    """Two tabs of one assessor show the same leased pair; judged in one, the other's key is refused
+    (409), the page says so and shows the next pair; a grade key while the keys panel is open only
+    closes it."""
+    from selenium.webdriver.common.by import By
+
+    from babelir.judge.project import Project
+
+    url, project_dir = served
+    tabs = [_chrome(), _chrome()]
+    try:
+        for tab in tabs:
+            _login(tab, url, "layla")
+        first = _current(tabs[0])
+        assert first is not None and _current(tabs[1]) == first
+        tabs[1].find_element(By.TAG_NAME, "body").send_keys("?")
+        tabs[1].find_element(By.TAG_NAME, "body").send_keys("2")  # closes the panel, judges nothing
+        assert tabs[1].find_element(By.ID, "help").get_attribute("hidden") is not None
+        assert _current(tabs[1]) == first
+        _press(tabs[0], "3")
+        moved = _press(tabs[1], "1")
+        assert moved is not None and moved != first
+        status = tabs[1].find_element(By.ID, "status").text
+        assert "judged pair" in status and "not recorded" in status
+        with Project.open(project_dir) as project:
+            grades = [row[5] for row in project.live_judgments() if row[4] == "layla"]
+        assert grades == [3]
+    finally:
+        for tab in tabs:
+            tab.quit()

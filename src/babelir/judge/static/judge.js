@@ -169,7 +169,8 @@ async function judge(grade, status) {
   } catch (e) {
     if (session) say(e.message, true);
     if (session && e.status === 409) {  // the pair is no longer this tab's: move on to the next one
-      try { show((await api("GET", "/api/next")).pair); } catch (again) { say(again.message, true); }
+      try { show((await api("GET", "/api/next")).pair); } catch (again) { say(again.message, true); return; }
+      say(e.message + " (your key was not recorded: this is the next pair)", true);  // show() replaced it
     }
   } finally {
     busy = false;
@@ -288,6 +289,13 @@ function onKey(event) {
   if (target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA")) return;
   const key = event.key;
   if (key === "Escape") { $("guidelines").hidden = true; $("help").hidden = true; return; }
+  const panelOpen = !$("guidelines").hidden || !$("help").hidden;
+  if (panelOpen && key !== "g" && key !== "?") {  // a panel covers the passage: a key closes it, judges nothing
+    $("guidelines").hidden = true;
+    $("help").hidden = true;
+    event.preventDefault();
+    return;
+  }
   if (key === "g") { toggleGuidelines(); }
   else if (key === "?") { $("guidelines").hidden = true; $("help").hidden = !$("help").hidden; }
   else if (key === "u") { undo(); }
