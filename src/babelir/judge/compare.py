@@ -26,7 +26,8 @@ from babelir.errors import BabelirError
 @dataclass
 class Correlation:
     """Systems' scores under qrels A and B, and Kendall's tau between them (``tau``/``p`` None when
-    undefined); ``queries_a`` / ``queries_b``: how many queries each qrels judges."""
+    undefined); ``queries_a`` / ``queries_b``: how many queries each qrels judges (the scores are
+    over the queries both judge: ``queries``)."""
 
     scores_a: dict[str, float]
     scores_b: dict[str, float]
@@ -34,6 +35,7 @@ class Correlation:
     p: float | None
     queries_a: int = 0
     queries_b: int = 0
+    queries: int = 0
 
 
 @dataclass
@@ -75,7 +77,13 @@ def compare_qrels(qrels_a, qrels_b, runs: dict, measure: str = "nDCG@10") -> Qre
     for label, qrels in (("A", qrels_a), ("B", qrels_b)):
         if not qrels:
             raise BabelirError(f"qrels {label} judge nothing")
-    ids = {q.query_id for q in qrels_a} | {q.query_id for q in qrels_b}
+    judged_a, judged_b = {q.query_id for q in qrels_a}, {q.query_id for q in qrels_b}
+    ids = judged_a & judged_b  # rankings are compared over the same topics: those both qrels judge
+    if not ids:
+        raise BabelirError(f"qrels A ({len(judged_a)} queries) and B ({len(judged_b)} queries) judge no query "
+                           "in common: nothing to compare")
+    qrels_a = [q for q in qrels_a if q.query_id in ids]
+    qrels_b = [q for q in qrels_b if q.query_id in ids]
     langs = query_languages(sorted(ids))
     by_id = any(lang != "und" for lang in langs.values())
     results = {}
@@ -87,9 +95,11 @@ def compare_qrels(qrels_a, qrels_b, runs: dict, measure: str = "nDCG@10") -> Qre
         a = {s: pick(results["a"][s]) for s in systems}
         b = {s: pick(results["b"][s]) for s in systems}
         tau, p = kendall([a[s] for s in systems], [b[s] for s in systems])
-        return Correlation(a, b, tau, p, count(results["a"][systems[0]]), count(results["b"][systems[0]]))
+        shared = count(results["a"][systems[0]])
+        return Correlation(a, b, tau, p, shared, shared, shared)
 
     overall = correlation(lambda e: e.all[measure], lambda e: e.query_count)
+    overall.queries_a, overall.queries_b = len(judged_a), len(judged_b)
     by_lang = {}
     if by_id:
         shared = sorted(set(results["a"][systems[0]].by_lang) & set(results["b"][systems[0]].by_lang))
@@ -110,22 +120,25 @@ def format_comparison(result: QrelsComparison, label_a: str = "A", label_b: str 
     def num(x: float | None, digits: int = 3) -> str:
         return "n/a" if x is None else f"{x:.{digits}f}"
 
-    def ranks(scores: dict[str, float]) -> dict[str, int]:
-        order = sorted(scores, key=lambda s: -scores[s])
-        return {s: order.index(s) + 1 for s in scores}
+    def ranks(scores: dict[str, float]) -> dict[str, int]:  # equal scores share a rank (1, 2, 2, 4)
+        return {s: 1 + sum(other > scores[s] for other in scores.values()) for s in scores}
 
     o = result.overall
     ra, rb = ranks(o.scores_a), ranks(o.scores_b)
     width = max(len("system"), *(len(s) for s in result.systems))
     head_a, head_b = f"{result.measure} A", f"{result.measure} B"
-    lines = [f"A = {label_a} ({o.queries_a} queries)", f"B = {label_b} ({o.queries_b} queries)", "",
+    def queries(n: int) -> str:
+        return f"{n} query" if n == 1 else f"{n} queries"
+
+    lines = [f"A = {label_a} ({queries(o.queries_a)})", f"B = {label_b} ({queries(o.queries_b)})",
+             f"scores over the {queries(o.queries)} both judge", "",
              f"{'system':<{width}}  {head_a:>{len(head_a)}}  rank A  {head_b:>{len(head_b)}}  rank B"]
     for s in sorted(result.systems, key=lambda s: (ra[s], s)):
         lines.append(f"{s:<{width}}  {o.scores_a[s]:>{len(head_a)}.4f}  {ra[s]:>6}  {o.scores_b[s]:>{len(head_b)}.4f}  "
                      f"{rb[s]:>6}")
     lines += ["", f"Kendall tau (scipy tau-b) = {num(o.tau)}, p = {num(o.p, 4)}, {len(result.systems)} systems"]
     if result.by_lang:
-        lines += ["", "lang  queries A  queries B     tau       p"]
+        lines += ["", "lang  queries     tau       p"]
         for lang, c in result.by_lang.items():
-            lines.append(f"{lang:<4}  {c.queries_a:>9}  {c.queries_b:>9}  {num(c.tau):>6}  {num(c.p, 4):>6}")
+            lines.append(f"{lang:<4}  {c.queries:>7}  {num(c.tau):>6}  {num(c.p, 4):>6}")
     return "\n".join(lines)
