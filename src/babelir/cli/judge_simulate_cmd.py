@@ -25,7 +25,7 @@ def register(p) -> None:
     p.add_argument("--assessors", type=positive_int, default=2,
                    help="simulated assessors, judging in turn (default 2: the agreement sample gets two)")
     p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the error draws (default 0)")
-    p.add_argument("--limit", type=non_negative_int, default=None,
+    p.add_argument("--limit", type=positive_int, default=None,
                    help="make at most N judgments (default: until no pair is left)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -38,6 +38,6 @@ def run(args) -> int:
     qrels = read_qrels(args.qrels)
     with Project.open(args.project) as project:
         result = simulate(project, qrels, noise=args.noise, assessors=args.assessors, seed=args.seed,
-                          limit=args.limit, quiet=args.quiet)
+                          limit=args.limit, quiet=args.quiet, source=args.qrels)
     print(result.summary())
     return 0

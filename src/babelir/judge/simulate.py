@@ -76,7 +76,7 @@ def true_grade(relevance: int, grades: tuple[int, ...]) -> int:
 
 
 def simulate(project: Project, qrels: Iterable[Qrel], noise: float = 0.1, assessors: int = 2, seed: int = 0,
-             limit: int | None = None, quiet: bool = True) -> Simulation:
+             limit: int | None = None, quiet: bool = True, source: str | None = None) -> Simulation:
     """Judge ``project``'s open pairs with ``assessors`` simulated people answering from ``qrels``.
 
     Inputs: an open :class:`Project`; ``qrels`` (e.g. :func:`babelir.io.qrels.read_qrels`); ``noise``
@@ -102,7 +102,8 @@ def simulate(project: Project, qrels: Iterable[Qrel], noise: float = 0.1, assess
     project_queries = {r[0] for r in project.db.execute("SELECT id FROM queries")}
     named = {qid for qid, _ in truth}
     if project_queries and not named & project_queries:
-        raise BabelirError("the qrels name none of the project's queries (qrels of another collection?)")
+        raise BabelirError(f"{source or 'the qrels'}: they name none of the project's "
+                           "queries (qrels of another collection?)")
     grades = project.grades
     names = _assessors(project, assessors)
     rng = np.random.default_rng(seed)
