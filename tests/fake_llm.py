@@ -8,6 +8,13 @@ Misbehaviour, per request: ``fake.plan`` is a list of behaviours taken one per r
 ``fake.default``): ``"ok"``, ``"malformed"`` (not JSON), ``"nochoices"`` (JSON without choices),
 ``"500"``, ``"429"``, ``"401"``, ``"slow"`` (sleeps ``fake.delay`` seconds, then answers).
 ``fake.requests`` holds the decoded request bodies, ``fake.headers`` their headers.
+
+For the rerankers: a yes/no prompt ("Answer Yes or No.") is answered ``Yes`` (grade >= 2) or ``No``,
+with log-probabilities giving P(yes) = (grade + 0.5) / 4 between Yes and No; a RankGPT listwise
+conversation ("Search Query: …" last) is answered with the passages ``[i]`` ordered by overlap with the
+query, most first (ties by number), e.g. ``[2] > [1] > [3]``. ``fake.logprobs = False``: never any
+log-probabilities. A plan entry ``"text:…"`` answers that text as the content; ``"close"`` drops the
+connection without a reply; ``fake.replies`` counts the replies sent.
 """
 
 from __future__ import annotations
@@ -25,11 +32,34 @@ def grade_for(prompt: str) -> int | None:
     passage = re.search(r"^Passage: (.*)", prompt, re.M | re.S)
     if not query or not passage:
         return 0
-    text = passage.group(1).split("\n\nSplit this problem")[0]
+    text = re.split(r"\n\n(?:Split this problem|Does the passage)", passage.group(1))[0]
     if "NOGRADE" in text:
         return None
-    words = {w for w in re.findall(r"\w+", query.group(1).lower()) if len(w) >= 3}
-    return min(3, sum(1 for w in words if w in text.lower()))
+    return min(3, overlap(query.group(1), text))
+
+
+def overlap(query: str, text: str) -> int:
+    """Distinct query words of three or more letters found in ``text``."""
+    words = {w for w in re.findall(r"\w+", query.lower()) if len(w) >= 3}
+    return sum(1 for w in words if w in text.lower())
+
+
+def listwise_reply(messages: list[dict]) -> str:
+    """The fake's RankGPT answer: passage numbers by overlap with the query, most first."""
+    query = re.search(r"Search Query: (.*?)\. \nRank the", messages[-1]["content"], re.S).group(1)
+    passages = [re.match(r"\[(\d+)\] (.*)", m["content"], re.S) for m in messages[:-1] if m["role"] == "user"]
+    found = [(int(m.group(1)), overlap(query, m.group(2))) for m in passages if m]
+    return " > ".join(f"[{i}]" for i, _ in sorted(found, key=lambda item: (-item[1], item[0])))
+
+
+def yes_no(prompt: str) -> tuple[str, list[dict]]:
+    """The fake's yes/no answer and its top log-probabilities."""
+    import math
+
+    grade = grade_for(prompt) or 0
+    p = (grade + 0.5) / 4
+    text = "Yes" if grade >= 2 else "No"
+    return text, [{"token": "Yes", "logprob": math.log(p)}, {"token": "No", "logprob": math.log(1 - p)}]
 
 
 class FakeLLM:
@@ -39,6 +69,8 @@ class FakeLLM:
         self.delay = 2.0
         self.requests: list[dict] = []
         self.headers: list[dict] = []
+        self.logprobs = True
+        self.replies = 0
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -59,19 +91,35 @@ class FakeLLM:
                     return self._send(int(how), json.dumps({"error": {"message": f"fake {how}"}}).encode())
                 if how == "malformed":
                     return self._send(200, b"{not json")
+                if how == "close":
+                    self.close_connection = True
+                    return
                 if how == "nochoices":
                     return self._send(200, json.dumps({"id": "x", "object": "chat.completion"}).encode())
                 prompt = body["messages"][-1]["content"]
-                grade = grade_for(prompt)
-                text = "I cannot tell." if grade is None else f"M: 2, T: 2\n##final score: {grade}"
+                top = None
+                if how.startswith("text:"):
+                    text = how[5:]
+                elif prompt.startswith("Search Query:"):
+                    text = listwise_reply(body["messages"])
+                elif "Answer Yes or No." in prompt:
+                    text, top = yes_no(prompt)
+                else:
+                    grade = grade_for(prompt)
+                    text = "I cannot tell." if grade is None else f"M: 2, T: 2\n##final score: {grade}"
                 reply = {"id": "fake", "object": "chat.completion", "model": body.get("model"),
                          "choices": [{"index": 0, "finish_reason": "stop",
                                       "message": {"role": "assistant", "content": text}}]}
-                if body.get("logprobs"):
+                if body.get("logprobs") and fake.logprobs and top is not None:
+                    first = next(t for t in top if t["token"] == text)
+                    reply["choices"][0]["logprobs"] = {"content": [dict(first, top_logprobs=top)]}
+                elif body.get("logprobs") and fake.logprobs:
                     reply["choices"][0]["logprobs"] = {"content": [
                         {"token": text[-1], "logprob": -0.1, "top_logprobs": [{"token": text[-1], "logprob": -0.1},
                                                                               {"token": "0", "logprob": -2.5}]}]}
                 self._send(200, json.dumps(reply).encode())
+                with fake._lock:
+                    fake.replies += 1
 
             def _send(self, status, payload):
                 try:
