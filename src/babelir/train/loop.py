@@ -167,21 +167,7 @@ def train(config: TrainConfig, examples: list[Example], quiet: bool = False, sto
     checkpoints = output / "checkpoints"
     checkpoints.mkdir(parents=True, exist_ok=True)
     fingerprint = _settings_hash(config, examples)
-    step, losses = 0, []
-    latest = _latest_checkpoint(checkpoints)
-    if latest is not None:
-        state = torch.load(latest, map_location=device, weights_only=False)
-        if state["fingerprint"] != fingerprint:
-            raise BabelirError(f"{latest} was made with other settings or data; use the same ones to resume, "
-                               f"or remove {checkpoints}")
-        model.load_state_dict(state["model"], strict=False)
-        optimiser.load_state_dict(state["optimizer"])
-        schedule.load_state_dict(state["scheduler"])
-        torch.set_rng_state(state["rng"])
-        if state.get("cuda_rng") is not None and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state["cuda_rng"])
-        step, losses = state["step"], state["losses"]
-        log(f"resuming from {latest} (step {step} of {total_steps})")
+    step, losses = restore_checkpoint(checkpoints, fingerprint, model, optimiser, schedule, device, total_steps, log)
     resumed_from = step
     max_length = min(config.max_length, getattr(model.config, "max_position_embeddings", config.max_length))
     encode = _Encoder(model, tokenizer, settings, max_length, device)
@@ -204,7 +190,7 @@ def train(config: TrainConfig, examples: list[Example], quiet: bool = False, sto
         bar.update(1)
         bar.set_postfix(loss=f"{value:.4f}")
         if step % config.checkpoint_every == 0 or step == total_steps or step == stop_after:
-            _save_checkpoint(checkpoints, step, model, trainable, optimiser, schedule, losses, fingerprint)
+            save_checkpoint(checkpoints, step, model, trainable, optimiser, schedule, losses, fingerprint)
     bar.close()
     result = TrainResult(output, step, resumed_from, losses, time.time() - started, step >= total_steps)
     if result.finished:
@@ -213,7 +199,33 @@ def train(config: TrainConfig, examples: list[Example], quiet: bool = False, sto
     return result
 
 
-def _save_checkpoint(directory, step, model, trainable, optimiser, schedule, losses, fingerprint) -> None:
+def restore_checkpoint(checkpoints: Path, fingerprint: str, model, optimiser, schedule, device: str, total_steps: int,
+                       log=print) -> tuple[int, list[float]]:
+    """Load the latest checkpoint in ``checkpoints`` into model, optimiser, schedule and RNG; ``(step, losses)``.
+
+    ``(0, [])`` when there is none; a checkpoint whose ``fingerprint`` differs is a :class:`BabelirError`.
+    Shared by the bi-encoder loop and :mod:`babelir.train.cross_encoder`.
+    """
+    import torch
+
+    latest = _latest_checkpoint(checkpoints)
+    if latest is None:
+        return 0, []
+    state = torch.load(latest, map_location=device, weights_only=False)
+    if state["fingerprint"] != fingerprint:
+        raise BabelirError(f"{latest} was made with other settings or data; use the same ones to resume, "
+                           f"or remove {checkpoints}")
+    model.load_state_dict(state["model"], strict=False)
+    optimiser.load_state_dict(state["optimizer"])
+    schedule.load_state_dict(state["scheduler"])
+    torch.set_rng_state(state["rng"])
+    if state.get("cuda_rng") is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda_rng"])
+    log(f"resuming from {latest} (step {state['step']} of {total_steps})")
+    return state["step"], state["losses"]
+
+
+def save_checkpoint(directory, step, model, trainable, optimiser, schedule, losses, fingerprint) -> None:
     import torch
 
     names = {n for n, _ in trainable}
