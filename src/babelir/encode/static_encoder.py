@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from babelir.encode.base import normalise_rows
+from babelir.encode.base import normalise_rows, register_encoder
 from babelir.errors import BabelirError
 
 SETTINGS = "babelir_static.json"
@@ -79,3 +79,7 @@ class StaticEncoder:
         return {"name": self.name, "impl": "static", "dim": self.dim, "teacher": self.settings.get("teacher"),
                 "weights": f"embeddings.npy:{stat.st_size}:{int(stat.st_mtime)}",
                 "token_map": self.settings.get("token_map")}
+
+
+# never cached: averaging token vectors is cheaper than a cache lookup
+register_encoder("static:", StaticEncoder, cacheable=False)
