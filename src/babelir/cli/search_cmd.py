@@ -1,4 +1,5 @@
-"""``babelir search INDEX --topics TOPICS -o RUN [--k 100]`` or ``babelir search INDEX --query "…" [--k 10]``"""
+"""``babelir search INDEX --topics TOPICS -o RUN [--k 100]`` or ``babelir search INDEX --query "…" [--k 10]``,
+with ``--pipeline SPEC`` (:mod:`babelir.retrieve.pipeline`) or ``--mode`` (a shorthand for one)."""
 
 from __future__ import annotations
 
@@ -27,8 +28,13 @@ def register(p) -> None:
     p.add_argument("--k", type=positive_int, default=None, help="documents per query (default 100 with --topics, 10 with --query)")
     p.add_argument("--lang", default="auto", type=language,
                    help="query language when a topic has none: a code (th, tha) or 'auto' to detect (default)")
-    p.add_argument("--mode", default="bm25", choices=["bm25", "dense", "sparse", "hybrid"],
-                   help="bm25 (default); dense / sparse (an index built with --dense / --sparse); hybrid (fused)")
+    p.add_argument("--pipeline", default=None, metavar="SPEC",
+                   help="the stages of the search, e.g. 'hybrid(bm25,dense,fusion=zscore) >> rerank(ce:DIR,depth=100)' "
+                        "(replaces --mode and its options; recorded beside the run as RUN.pipeline)")
+    p.add_argument("--mode", default=None, choices=["bm25", "dense", "sparse", "hybrid"],
+                   help="shorthand for a pipeline: bm25 (default); dense / sparse (an index built with --dense / "
+                        "--sparse); hybrid (the z-score fusion of the index's modes); each with group evidence "
+                        "when the index's documents have groups")
     p.add_argument("--hybrid-of", default=None,
                    help="modes a hybrid fuses, comma-separated (default: bm25,dense, and sparse when the index has it)")
     p.add_argument("--fusion", default="zscore", choices=["zscore", "linear", "rrf"],
@@ -55,9 +61,40 @@ def register(p) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
+MODE_OPTIONS = ("mode", "hybrid_of", "weights", "k1", "b", "doc_langs", "group_weight")
+MODE_FLAGS = ("lexical_everywhere", "no_debias", "no_standardise", "exact")
+
+
+def pipeline_spec(args, index) -> str:
+    """The pipeline spec of ``args``: ``--pipeline`` as given, else what ``--mode`` and its options
+    stand for (:func:`babelir.retrieve.pipeline.mode_spec`)."""
+    from babelir.errors import BabelirError
+    from babelir.retrieve.hybrid import parse_modes
+    from babelir.retrieve.pipeline import mode_spec
+
+    if args.pipeline is not None:
+        given = [o for o in MODE_OPTIONS if getattr(args, o) is not None] + [o for o in MODE_FLAGS if getattr(args, o)]
+        if args.fusion != "zscore":
+            given.append("fusion")
+        if given:
+            raise BabelirError(f"--pipeline replaces --mode and its options; drop --{given[0].replace('_', '-')} "
+                               "(write it in the pipeline)")
+        return args.pipeline
+    mode = args.mode or "bm25"
+    if args.weights is not None and (mode != "hybrid" or args.fusion == "rrf"):
+        raise BabelirError("--weights applies to --mode hybrid with --fusion zscore or linear "
+                           "(rrf fuses ranks, unweighted)")
+    modes = None if args.hybrid_of is None else parse_modes(args.hybrid_of)
+    return mode_spec(index, mode, hybrid_of=modes, fusion=args.fusion, weights=args.weights, k1=args.k1, b=args.b,
+                     debias=False if args.no_debias else None, standardise=not args.no_standardise,
+                     doc_langs=args.doc_langs, exact=args.exact, group_weight=args.group_weight,
+                     language_aware=not args.lexical_everywhere)
+
+
 def run(args) -> int:
     from babelir.errors import BabelirError
-    from babelir.retrieve.hybrid import make_retriever, parse_modes
+    from babelir.index.core import Index
+    from babelir.retrieve.pipeline import parse_pipeline, run_tag
 
     if args.query is not None and not args.query.strip():
         raise BabelirError("--query is blank")
@@ -67,17 +104,11 @@ def run(args) -> int:
         raise BabelirError(f"--query has no searchable text ({NOT_SEARCHABLE})")  # as the HTTP API
     if args.output and not args.topics:
         raise BabelirError("-o needs --topics (--query prints its results)")
-    if args.weights is not None and (args.mode != "hybrid" or args.fusion == "rrf"):
-        raise BabelirError("--weights applies to --mode hybrid with --fusion zscore or linear "
-                           "(rrf fuses ranks, unweighted)")
-    modes = None if args.hybrid_of is None else parse_modes(args.hybrid_of)
-    weights = args.weights
-    retriever = make_retriever(args.index, args.mode, fusion=args.fusion, weights=weights, k1=args.k1, b=args.b,
-                               debias=False if args.no_debias else None, hybrid_of=modes,
-                               standardise=not args.no_standardise, doc_langs=args.doc_langs, exact=args.exact,
-                               group_weight=args.group_weight, language_aware=not args.lexical_everywhere)
+    index = Index.open(args.index)
+    pipeline = None
     try:
-        if retriever.index.doc_count == 0:  # "no match" would read as a search that found nothing
+        pipeline = parse_pipeline(pipeline_spec(args, index), index)
+        if index.doc_count == 0:  # "no match" would read as a search that found nothing
             raise BabelirError(f"{args.index}: the index holds no documents yet (a first babelir index that was "
                                "interrupted before its first commit? re-run it to resume)")
         if args.topics:
@@ -86,14 +117,28 @@ def run(args) -> int:
             from babelir.io.topics import read_topics
 
             queries = read_topics(args.topics)
-            result = retriever.retrieve(queries, args.k or 100, lang=args.lang, quiet=args.quiet)
-            result.to_trec(args.output)
-            print(f"wrote {args.output}: {len(queries)} queries, {sum(len(v) for v in result.values())} results",
-                  file=sys.stderr)
+            result = pipeline.retrieve(queries, args.k or 100, lang=args.lang, quiet=args.quiet)
+            result.to_trec(args.output, name=run_tag(pipeline))
+            write_pipeline(args.output, pipeline)
+            print(f"wrote {args.output}: {len(queries)} queries, {sum(len(v) for v in result.values())} results "
+                  f"({pipeline.describe()})", file=sys.stderr)
         else:
             from babelir.present import print_hits
 
-            print_hits(retriever, args.query, args.k or 10, args.lang)
+            print_hits(pipeline, args.query, args.k or 10, args.lang)
     finally:
-        retriever.close()
+        if pipeline is not None:
+            pipeline.close()
+        index.close()
     return 0
+
+
+def write_pipeline(run_path, pipeline) -> None:
+    """The pipeline's spec, one line, beside the run: ``RUN.pipeline`` (written atomically)."""
+    import os
+    from pathlib import Path
+
+    path = Path(f"{run_path}.pipeline")
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(pipeline.describe() + "\n", encoding="utf-8")
+    os.replace(partial, path)

@@ -143,27 +143,43 @@ class Stage:
         return hash((type(self).__name__, self.describe()))
 
 
+def is_stage(value) -> bool:
+    """Whether ``value`` keeps the stage contract (a :class:`Stage`, or any object with
+    ``transform`` and ``describe``)."""
+    return isinstance(value, Stage) or (callable(getattr(value, "transform", None))
+                                        and callable(getattr(value, "describe", None)))
+
+
+def input_depth(stage, k: int) -> int:
+    """``stage.input_depth(k)``; a stage without the method needs ``k`` (a reranker of the top
+    ``depth`` documents needs ``max(k, depth)``)."""
+    needs = getattr(stage, "input_depth", None)
+    if needs is not None:
+        return needs(k)
+    return max(k, stage.depth) if isinstance(getattr(stage, "depth", None), int) else k
+
+
 class Then(Stage):
     """``first >> second``: ``second`` transforms ``first``'s Run."""
 
     def __init__(self, first: Stage, second: Stage):
         for stage in (first, second):
-            if not isinstance(stage, Stage):
+            if not is_stage(stage):
                 raise BabelirError(f">> joins stages, not {type(stage).__name__}")
             if isinstance(stage, Union):
                 raise BabelirError(f"{stage.describe()}: a union of runs must be fused first: (a | b).fuse('zscore')")
-        if second.index is None:
+        if getattr(second, "index", None) is None:
             second.index = first.index
         self.first, self.second = first, second
         self.index = first.index
 
     def transform(self, queries, run=None):
-        with asking(self.second.input_depth(requested_k())):
+        with asking(input_depth(self.second, requested_k())):
             first = self.first.transform(queries, run)
         return self.second.transform(queries, first)
 
     def input_depth(self, k):
-        return self.first.input_depth(self.second.input_depth(k))
+        return input_depth(self.first, input_depth(self.second, k))
 
     def stages(self) -> list[Stage]:
         """The stages in order (nested ``>>`` flattened)."""
@@ -175,7 +191,8 @@ class Then(Stage):
 
     def close(self):
         for stage in self.stages():
-            stage.close()
+            if callable(getattr(stage, "close", None)):
+                stage.close()
 
 
 class Union(Stage):
@@ -412,4 +429,8 @@ class GroupEvidence(Stage):
         return with_group_evidence(self.index, run, weight, self.input_depth(k)).cutoff(k)
 
     def describe(self):
-        return call("group", weight=self.weight)
+        """``group(weight=W)``: the weight given, else the default it takes over its index (plain
+        ``group`` before it has one)."""
+        if self.weight is None and self.index is None:
+            return "group"
+        return call("group", weight=float(self.effective_weight()))
