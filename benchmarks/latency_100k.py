@@ -85,7 +85,7 @@ def build(data: str, work: Path, copies: int, queries: int) -> None:
 def child_babelir(work: Path) -> dict:
     from babelir.index.core import Index
     from babelir.io.topics import read_topics
-    from babelir.retrieve.hybrid import make_retriever
+    from babelir.retrieve.pipeline import from_mode
 
     os.environ["BABELIR_CACHE_DIR"] = str(work / "fresh-cache")  # queries are encoded, not looked up
     queries = read_topics(work / "topics.tsv")
@@ -95,11 +95,11 @@ def child_babelir(work: Path) -> dict:
     index.search_sparse(["warm"], 1), index._ann_for(True, None)
     loaded = rss_mb()
     modes = {
-        "bm25": make_retriever(index, "bm25"),
-        "dense (exact)": make_retriever(index, "dense", exact=True),
-        "dense (HNSW)": make_retriever(index, "dense"),
-        "sparse": make_retriever(index, "sparse"),
-        "hybrid (default: bm25+dense+sparse, zscore)": make_retriever(index, "hybrid"),
+        "bm25": from_mode(index, "bm25"),
+        "dense (exact)": from_mode(index, "dense", exact=True),
+        "dense (HNSW)": from_mode(index, "dense"),
+        "sparse": from_mode(index, "sparse"),
+        "hybrid (default: bm25+dense+sparse, zscore)": from_mode(index, "hybrid"),
     }
     result = {name: timed(lambda q, r=r: r.retrieve([q], k=K), queries) for name, r in modes.items()}
     encoder = index.encoder

@@ -23,7 +23,7 @@ from babelir.evaluate.metrics import evaluate
 from babelir.evaluate.table import format_table
 from babelir.index.core import Index
 from babelir.io.xquadr import load_language
-from babelir.retrieve.hybrid import make_retriever
+from babelir.retrieve.pipeline import from_mode
 from babelir.train.data import xquadr_part
 
 
@@ -39,7 +39,7 @@ def measure(spec: str, collection, directory: Path) -> tuple[float, float, float
     index = Index.create(directory, encoder=encoder)
     index.add(collection.docs)
     indexing = time.perf_counter() - started
-    run = make_retriever(index, "dense").retrieve(collection.queries, k=100)
+    run = from_mode(index, "dense").retrieve(collection.queries, k=100)
     index.close()
     return indexing, encoding, evaluate(run, collection.qrels, ["nDCG@10"]).all["nDCG@10"]
 

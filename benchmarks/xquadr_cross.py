@@ -35,7 +35,7 @@ from babelir.evaluate.metrics import evaluate
 from babelir.evaluate.table import format_table
 from babelir.index.core import Index
 from babelir.io.xquadr import load_cross, load_xquadr, paragraph_articles, parse_pairs, query_parts
-from babelir.retrieve.hybrid import make_retriever
+from babelir.retrieve.pipeline import from_mode
 
 DEFAULT_PAIRS = ["en:*", "*:en", "ar:zh", "zh:ar", "de:ru", "ru:de", "th:zh", "zh:th", "hi:el", "el:hi", "tr:vi",
                  "vi:tr", "es:de", "de:es", "ar:hi", "hi:ar", "ru:th", "th:ru", "el:tr", "es:zh", "vi:es", "tr:el"]
@@ -52,7 +52,7 @@ MEASURES = ["nDCG@10", "P@1"]
 def run_variant(index, name, queries, k, group_weight):
     options = dict(VARIANTS[name])
     mode = options.pop("mode")
-    retriever = make_retriever(index, mode, group_weight=group_weight, **options)
+    retriever = from_mode(index, mode, group_weight=group_weight, **options)
     return retriever.retrieve(queries, k=k)
 
 

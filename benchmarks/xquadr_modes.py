@@ -27,7 +27,7 @@ from babelir.evaluate.metrics import evaluate
 from babelir.evaluate.table import format_table
 from babelir.index.core import Index
 from babelir.io.xquadr import XQUADR_LANGS, load_language, paragraph_articles, query_parts
-from babelir.retrieve.hybrid import make_retriever
+from babelir.retrieve.pipeline import from_mode
 from benchmarks.xquadr_bm25 import make_analyzer
 
 MODES = [("bm25", {}), ("dense", {}), ("sparse", {}),
@@ -61,7 +61,7 @@ def main(argv=None) -> None:
             for weight in args.group_weights:
                 values = []
                 for name, options in MODES:
-                    run = make_retriever(index, name.split()[0], group_weight=weight, **options).retrieve(collection.queries, k=100)
+                    run = from_mode(index, name.split()[0], group_weight=weight, **options).retrieve(collection.queries, k=100)
                     result = evaluate(run, collection.qrels, ["nDCG@10"], langs=part)
                     scores[weight][name][lang] = {"all": result.all["nDCG@10"],
                                                   **{p: result.by_lang[p]["nDCG@10"] for p in ("train", "test")}}

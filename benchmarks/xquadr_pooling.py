@@ -45,7 +45,7 @@ from babelir.index.core import Index
 from babelir.io.qrels import write_qrels_trec
 from babelir.io.topics import write_topics_tsv
 from babelir.io.xquadr import XQUADR_LANGS, load_language
-from babelir.retrieve.hybrid import make_retriever
+from babelir.retrieve.pipeline import from_mode
 from babelir.run import Run
 from benchmarks.xquadr_bm25 import make_analyzer
 
@@ -69,7 +69,7 @@ def build_runs(data: str, langs: list[str], per_lang: int, workdir: Path):
                              analyzer=make_analyzer("language-aware", collection))
         index.add(collection.docs)
         for name in SYSTEMS:
-            run = make_retriever(index, name).retrieve(chosen, k=100)
+            run = from_mode(index, name).retrieve(chosen, k=100)
             runs[name].update({q: run[q] for q in run})
         index.close()
         queries += chosen

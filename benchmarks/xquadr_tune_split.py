@@ -17,7 +17,7 @@ from babelir.encode.base import get_encoder
 from babelir.evaluate.table import format_table
 from babelir.index.core import Index
 from babelir.io.xquadr import XQUADR_LANGS, load_language
-from babelir.retrieve.hybrid import make_retriever
+from babelir.retrieve.pipeline import from_mode
 from babelir.tune import tune_weights
 
 MODES = ("bm25", "dense", "sparse")
@@ -37,7 +37,7 @@ def main(argv=None) -> None:
             collection, _ = load_language(args.data, lang)
             index = Index.create(Path(tmp) / lang, encoder=encoder, sparse=True)
             index.add(collection.docs)
-            runs = [make_retriever(index, mode).retrieve(collection.queries, 100) for mode in MODES]
+            runs = [from_mode(index, mode).retrieve(collection.queries, 100) for mode in MODES]
             index.close()
             row = [lang]
             for fusion in args.fusion:

@@ -24,7 +24,8 @@ def quickstart(out: str | Path = "babelir-quickstart", quiet: bool = False, echo
     from babelir.index.build import build_index
     from babelir.index.manifest import MANIFEST, read_manifest
     from babelir.io.demo import DEMO_LANGS, is_cross_lingual, load_demo
-    from babelir.retrieve.hybrid import make_retriever
+    from babelir.index.core import Index
+    from babelir.retrieve.pipeline import from_mode
 
     out = Path(out)
     if out.exists() and not (out / "collection" / "topics.tsv").exists() and any(out.iterdir()):
@@ -43,11 +44,8 @@ def quickstart(out: str | Path = "babelir-quickstart", quiet: bool = False, echo
     echo(summary.lines()[0] + " with BM25 terms, dense vectors and sparse latent terms (multilingual-e5-small)")
     runs = {}
     for mode in ("bm25", "dense", "sparse", "hybrid"):
-        retriever = make_retriever(out / "index", mode)  # the defaults of babelir search --mode MODE
-        try:
-            runs[mode] = retriever.retrieve(demo.queries, k=100)
-        finally:
-            retriever.close()
+        with Index.open(out / "index") as index:  # the pipeline of babelir search --mode MODE
+            runs[mode] = from_mode(index, mode).retrieve(demo.queries, k=100)
         runs[mode].to_trec(out / f"{mode}.run")
     langs = {q.id: q.lang for q in demo.queries}
     for title, chosen in (("monolingual queries: the relevant passage is in the query's language", False),
@@ -60,11 +58,8 @@ def quickstart(out: str | Path = "babelir-quickstart", quiet: bool = False, echo
     from babelir.present import print_hits
 
     echo("\nA Thai query in dense mode: the answer in Thai, then in other languages")
-    retriever = make_retriever(out / "index", "dense")
-    try:
-        print_hits(retriever, "ภูเขาที่สูงที่สุดในแอฟริกา", 5, None)
-    finally:
-        retriever.close()
+    with Index.open(out / "index") as index:
+        print_hits(from_mode(index, "dense"), "ภูเขาที่สูงที่สุดในแอฟริกา", 5, None)
     echo(f"\ndone in {time.perf_counter() - started:.1f}s. Try it yourself:\n"
          f"  babelir search {out / 'index'} --query \"the highest mountain in Africa\"\n"
          f"  babelir search {out / 'index'} --query \"la montaña más alta de África\" --mode hybrid\n"

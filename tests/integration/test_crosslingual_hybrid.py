@@ -5,7 +5,7 @@ import pytest
 
 from babelir.encode.base import get_encoder
 from babelir.index.core import Index
-from babelir.retrieve.hybrid import make_retriever
+from babelir.retrieve.pipeline import from_mode
 from babelir.types import Doc, Query
 
 # Arabic sentences; two non-answers carry English words of the query (a band's name, a hotel's).
@@ -46,7 +46,7 @@ def _index(tmp_path, name, docs, encoder):
 
 def _top(index, query, **options):
     mode = options.pop("mode", "hybrid")
-    ranking = make_retriever(index, mode, **options).retrieve([query], k=5).ranking(query.id)
+    ranking = from_mode(index, mode, **options).retrieve([query], k=5).ranking(query.id)
     return ranking[0][0] if ranking else None
 
 
@@ -81,8 +81,8 @@ def test_a_query_in_the_documents_language_keeps_its_lexical_evidence(tmp_path, 
     """Same language: the default hybrid is the plain z-score fusion of every run."""
     index = _index(tmp_path, "et", FINNIC, encoder)
     query = Query("q", "Eesti pealinn Tallinn", "et")
-    runs = make_retriever(index, "hybrid").retrieve([query], k=10)
-    blind = make_retriever(index, "hybrid", language_aware=False).retrieve([query], k=10)
+    runs = from_mode(index, "hybrid").retrieve([query], k=10)
+    blind = from_mode(index, "hybrid", language_aware=False).retrieve([query], k=10)
     estonian = [d for d, _ in runs.ranking("q") if d.startswith("et-")]
     assert estonian == [d for d, _ in blind.ranking("q") if d.startswith("et-")]
     assert runs.ranking("q")[0][0] == "et-capital"
@@ -95,10 +95,10 @@ def test_tune_scores_the_ranking_hybrid_search_makes(tmp_path, encoder):
 
     index = _index(tmp_path, "ar", ARABIC, encoder)
     queries = [Query("q", "What is the capital of France?", "en"), Query("r", "Which river is the longest in Africa?", "en")]
-    runs = [make_retriever(index, mode, group_weight=0.0).retrieve(queries, 100) for mode in ("bm25", "dense")]
+    runs = [from_mode(index, mode, group_weight=0.0).retrieve(queries, 100) for mode in ("bm25", "dense")]
     for weights in ([0.5, 0.5], [0.9, 0.1]):
         tuned = search_fusion(index, ("bm25", "dense"), "zscore", queries)(runs, weights)
-        searched = make_retriever(index, "hybrid", weights=weights, group_weight=0.0).retrieve(queries, k=100)
+        searched = from_mode(index, "hybrid", weights=weights, group_weight=0.0).retrieve(queries, k=100)
         for qid in ("q", "r"):
             assert [d for d, _ in tuned.ranking(qid)] == [d for d, _ in searched.ranking(qid)]
     index.close()
@@ -114,7 +114,7 @@ def test_a_one_word_query_is_analysed_as_the_main_language_and_ranks_as_if_given
     docs += [Doc(f"de-{i}", f"Die Schule in Stadt {i} wurde letztes Jahr renoviert.", lang="de") for i in range(10)]
     docs += [Doc(f"th-{i}", f"ตลาดในเมือง {i} เปิดเมื่อปีที่แล้ว", lang="th") for i in range(10)]
     index = _index(tmp_path, "mixed", docs, encoder)
-    retriever = make_retriever(index, "hybrid")
+    retriever = from_mode(index, "hybrid")
     detected = retriever.retrieve([Query("q", "hospital")], k=5).ranking("q")
     given = retriever.retrieve([Query("q", "hospital", lang="en")], k=5).ranking("q")
     assert [d for d, _ in detected] == [d for d, _ in given]

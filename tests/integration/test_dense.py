@@ -10,7 +10,7 @@ from babelir.errors import BabelirError
 from babelir.index.build import build_index
 from babelir.index.core import Index
 from babelir.index.docstore import DocStore
-from babelir.retrieve.hybrid import make_retriever
+from babelir.retrieve.pipeline import from_mode
 from babelir.types import Doc, Query
 from tests.conftest import run_cli, write
 
@@ -77,7 +77,7 @@ def test_hybrid_and_the_cli_modes(tmp_path, encoder):
         index.add(DOCS)
         queries = [Query("q1", "ocean tides Moon", "en"), Query("q2", "首都", "zh")]
         for mode in ("bm25", "dense", "hybrid"):
-            run = make_retriever(index, mode).retrieve(queries, k=3)
+            run = from_mode(index, mode).retrieve(queries, k=3)
             assert run.ranking("q1")[0][0] == "en-moon", mode
             assert run.ranking("q2")[0][0] == "zh-capital", mode
     result = run_cli("search", tmp_path / "ix", "--query", "grande animal terrestre", "--mode", "dense", "--k", "1",
@@ -122,12 +122,12 @@ def test_doc_langs_filter_in_every_mode(tmp_path):
     queries = [Query("q1", "Moon ocean tides Mond Vulkan 月球 首都", "en")]
     with Index.open(tmp_path / "ix") as index:
         for mode in ("bm25", "dense", "sparse", "hybrid"):
-            everything = make_retriever(index, mode).retrieve(queries, k=5)["q1"]
+            everything = from_mode(index, mode).retrieve(queries, k=5)["q1"]
             assert "en-moon" in everything, mode
-            kept = make_retriever(index, mode, doc_langs="de,zh").retrieve(queries, k=5)["q1"]
+            kept = from_mode(index, mode, doc_langs="de,zh").retrieve(queries, k=5)["q1"]
             assert kept and {doc[:2] for doc in kept} <= {"de", "zh"}, (mode, kept)
         with pytest.raises(BabelirError, match="no documents in fr .*the index holds: de, en, sw, th, zh"):
-            make_retriever(index, "bm25", doc_langs=["fra"])
+            from_mode(index, "bm25", doc_langs=["fra"])
     result = run_cli("search", tmp_path / "ix", "--query", "Moon tides", "--mode", "dense", "--doc-langs", "th",
                      "--k", "3", check=True)
     assert "th-elephant" in result.stdout and "en-moon" not in result.stdout
@@ -177,8 +177,10 @@ def test_tune_stores_per_language_weights_that_hybrid_search_uses(tmp_path):
     # by default tune picks the weights of the default hybrid: z-score fusion of the index's modes
     assert stored["modes"] == ["bm25", "dense"] and stored["fusion"] == "zscore" and list(stored["by_lang"]) == ["en"]
     with Index.open(tmp_path / "ix") as index:
-        retriever = make_retriever(index, "hybrid")
-        assert retriever._tuned_weights() == stored["by_lang"]
+        from babelir.retrieve.stage import Hybrid
+
+        assert Hybrid(index)._hybrid._tuned_weights() == stored["by_lang"]
+        retriever = from_mode(index, "hybrid")
         run = retriever.retrieve([Query("a", "volcano magma", "en"), Query("b", "首都", "zh")], k=2)
         assert run.ranking("a")[0][0] == "de-volcano" and run.ranking("b")  # zh: no tuned weights, equal ones
     bad = run_cli("tune", tmp_path / "ix", "--topics", topics, "--qrels", qrels, "--hybrid-of", "bm25")

@@ -4,7 +4,7 @@ import json
 import sqlite3
 
 from babelir.index.core import Index
-from babelir.retrieve.hybrid import make_retriever
+from babelir.retrieve.pipeline import from_mode
 from babelir.types import Doc, Query
 from tests.conftest import run_cli, write
 
@@ -27,7 +27,7 @@ def build(tmp_path):
 
 
 def ranking(index, **options):
-    run = make_retriever(index, "bm25", **options).retrieve([Query("q", QUERY, "en")], k=5)
+    run = from_mode(index, "bm25", **options).retrieve([Query("q", QUERY, "en")], k=5)
     return [doc_id for doc_id, _ in run.ranking("q")]
 
 
@@ -63,7 +63,7 @@ def test_deleting_a_document_deletes_its_group_and_old_stores_have_none(tmp_path
     db.close()
     with Index.open(path) as index:
         assert not index.has_groups and index.groups(["p1-0"]) == {}
-        assert make_retriever(index, "bm25").__class__.__name__ == "BM25Retriever"  # no group evidence
+        assert str(from_mode(index, "bm25")) == "bm25"  # no group evidence
     with Index.open(path, writable=True) as index:  # a writer adds the table; new documents get groups
         index.add([Doc("p4-0", "Another sentence.", lang="en", group="p4")])
         assert index.groups(["p4-0"]) == {"p4-0": "p4"}
@@ -79,14 +79,17 @@ def test_the_search_service_uses_group_evidence_too(tmp_path):
 
 
 def test_no_group_evidence_by_default_in_a_multilingual_pool(tmp_path):
-    from babelir.retrieve.grouped import GroupEvidenceRetriever, default_group_weight
+    from babelir.retrieve.grouped import default_group_weight
 
     docs = [Doc(f"{lang}-{i}", f"{word} number {i}", lang=lang, group=f"{lang}-{i // 5}")
             for lang, word in (("en", "sentence"), ("de", "Satz")) for i in range(100)]
     with Index.create(tmp_path / "pool") as index:
         index.add(docs)
         assert index.has_groups and default_group_weight(index) == 0.0
-        assert not isinstance(make_retriever(index, "bm25"), GroupEvidenceRetriever)
-        assert isinstance(make_retriever(index, "bm25", group_weight=1.0), GroupEvidenceRetriever)
+        assert str(from_mode(index, "bm25")) == "bm25 >> group(weight=0.0)"  # the stage's default: off
+        assert str(from_mode(index, "bm25", group_weight=1.0)) == "bm25 >> group(weight=1.0)"
+        plain = from_mode(index, "bm25", group_weight=0.0).retrieve([Query("q", "sentence number 7", "en")], 10)
+        assert from_mode(index, "bm25").retrieve([Query("q", "sentence number 7", "en")], 10).ranking("q") \
+            == plain.ranking("q")
         index.delete([f"de-{i}" for i in range(10)])  # German below 100 documents: one large language
         assert default_group_weight(index) == 1.0

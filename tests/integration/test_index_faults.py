@@ -41,10 +41,10 @@ def check_committed(ix, expected_ids: set[str], modes: tuple[str, ...]) -> int:
         assert len(set(docnos)) == len(docnos)
         index.search("word7", 5)  # BM25 answers from the commit
         if "dense" in modes and count:
-            from babelir.retrieve.hybrid import make_retriever
+            from babelir.retrieve.pipeline import from_mode
 
             try:  # complete, or refused with the count: never silently partial
-                run = make_retriever(index, "dense").retrieve([Query("q", "word7", "en")], 5)
+                run = from_mode(index, "dense").retrieve([Query("q", "word7", "en")], 5)
                 assert index.coverage("dense") == (count, count) and run["q"]
             except BabelirError as exc:
                 assert ("dense vectors cover" in str(exc) and "re-run babelir index --dense" in str(exc)

@@ -257,7 +257,7 @@ def test_a_foreign_directory_is_still_refused(tmp_path):
 @pytest.mark.parametrize("kind_of_stop", ["interrupt", "old-manifest"])
 def test_partial_dense_vectors_are_refused_then_finished(tmp_path, monkeypatch, kind_of_stop):
     from babelir.encode.base import get_encoder
-    from babelir.retrieve.hybrid import make_retriever
+    from babelir.retrieve.pipeline import from_mode
     from babelir.types import Query
 
     ix = tmp_path / "ix"
@@ -276,7 +276,7 @@ def test_partial_dense_vectors_are_refused_then_finished(tmp_path, monkeypatch, 
         for mode in ("dense", "hybrid"):
             with pytest.raises(BabelirError, match="dense vectors cover 50 of 120 documents; re-run babelir "
                                                    "index --dense to finish"):
-                make_retriever(index, mode).retrieve([Query("q", "word5", "en")], 10)
+                from_mode(index, mode).retrieve([Query("q", "word5", "en")], 10)
     result = run_cli("search", ix, "--query", "word5", "--mode", "dense")
     assert result.returncode == 2 and "cover 50 of 120" in result.stderr
     summary = build_index(path, ix, quiet=True, encoder=encoder if kind_of_stop == "interrupt" else None, dense=True)
@@ -285,7 +285,7 @@ def test_partial_dense_vectors_are_refused_then_finished(tmp_path, monkeypatch, 
     with Index.open(ix) as index:
         assert index.coverage("dense") == (120, 120) and index.manifest["encoder"]["name"] == encoder.name
         assert len(index.dense_vectors()) == 120
-        assert make_retriever(index, "dense").retrieve([Query("q", "word5", "en")], 10)["q"]
+        assert from_mode(index, "dense").retrieve([Query("q", "word5", "en")], 10)["q"]
 
 
 def test_finishing_vectors_with_another_encoder_is_refused(tmp_path, monkeypatch):

@@ -198,13 +198,13 @@ def test_a_long_encode_does_not_hold_back_bm25_requests(client):
 ])
 def test_the_service_hybrid_is_the_search_commands_default_hybrid(client, demo_index, query, lang, langs):
     """The web page, the API and `babelir search --mode hybrid` rank alike (language-aware z-score fusion)."""
-    from babelir.retrieve.hybrid import make_retriever
+    from babelir.retrieve.pipeline import from_mode
     from babelir.types import Query
 
     params = {"index": "demo", "q": query, "lang": lang, "k": 10, **({"langs": langs} if langs else {})}
     served = [r["id"] for r in client.get("/v1/search", params=params).json()["results"]]
     with Index.open(demo_index) as index:
-        run = make_retriever(index, "hybrid", doc_langs=langs).retrieve([Query("q", query, lang)], k=10)
+        run = from_mode(index, "hybrid", doc_langs=langs).retrieve([Query("q", query, lang)], k=10)
     assert served == [d for d, _ in run.ranking("q")]
 
 

@@ -151,12 +151,12 @@ def test_an_index_of_version_5_keeps_its_dotless_i():
 
 
 def test_a_query_with_dotless_i_finds_the_document(tmp_path):
-    from babelir.retrieve.hybrid import make_retriever
+    from babelir.retrieve.pipeline import from_mode
 
     with Index.create(tmp_path / "ix", analyzer=LanguageAwareAnalyzer(pieces=False)) as index:
         index.add([Doc("h", "The hospital opened a new wing.", lang="en"),
                    Doc("m", "A history of the city museum.", lang="en")])
-    retriever = make_retriever(tmp_path / "ix", "bm25")
+    retriever = from_mode(tmp_path / "ix", "bm25")
     run = retriever.retrieve([Query("1", "hospıtal"), Query("2", "HISTORY"), Query("3", "hıstory")], k=3)
     assert [run.ranking(q)[0][0] for q in ("1", "2", "3")] == ["h", "m", "m"]
     retriever.close()

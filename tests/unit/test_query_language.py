@@ -48,9 +48,9 @@ def test_the_library_function_uses_the_index_languages(english):
 
 @pytest.mark.parametrize("mode", ["bm25"])
 def test_one_word_queries_find_their_documents_through_the_retriever(english, mode):
-    from babelir.retrieve.hybrid import make_retriever
+    from babelir.retrieve.pipeline import from_mode
 
-    retriever = make_retriever(english, mode)
+    retriever = from_mode(english, mode)
     run = retriever.retrieve([Query(str(i), word) for i, (word, _) in enumerate(ONE_WORD)], k=3)
     for i, (_, doc) in enumerate(ONE_WORD):
         assert run.ranking(str(i))[0][0] == doc

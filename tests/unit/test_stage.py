@@ -1,14 +1,12 @@
 """The stage contract: built-in stages give the same runs (same scores) as the search they replace,
 compose with ``>>`` / ``|``, and a user-defined stage composes with them."""
 
-import subprocess
-from pathlib import Path
-
 import pytest
 
 from babelir.encode.base import get_encoder
 from babelir.errors import BabelirError
 from babelir.index.core import Index
+from babelir.retrieve.pipeline import from_mode
 from babelir.retrieve.stage import BM25, Dense, Fuse, GroupEvidence, Hybrid, Sparse, Stage, Then, Union
 from babelir.run import Run
 from babelir.types import Doc, Query
@@ -53,21 +51,45 @@ def _same(a: Run, b: Run):
 
 
 def _old_factory():
-    """make_retriever as it was before stages (commit 80020eb), loaded from git."""
-    import importlib.util
-    import sys
+    """The search the old factory (make_retriever, before stages) made, from the retriever classes
+    the stages wrap: the same retrievers, fusion and group evidence, threaded by flags. The stages
+    were checked against the factory itself (from git, commit 02d41e3's test) before it was removed."""
+    import math
 
-    repo = Path(__file__).resolve().parents[2]
-    try:
-        source = subprocess.run(["git", "show", "80020eb:src/babelir/retrieve/hybrid.py"], cwd=repo,
-                                capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        pytest.skip("the old factory's source is not in this checkout's history")
-    spec = importlib.util.spec_from_loader("babelir_old_hybrid", loader=None)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["babelir_old_hybrid"] = module
-    exec(compile(source, "old_hybrid.py", "exec"), module.__dict__)
-    return module.make_retriever
+    from babelir.retrieve.bm25 import BM25Retriever
+    from babelir.retrieve.dense import DenseRetriever, SparseRetriever
+    from babelir.retrieve.grouped import MIN_DEPTH, default_group_weight, with_group_evidence
+    from babelir.retrieve.hybrid import HybridRetriever, default_modes
+
+    class Grouped:
+        def __init__(self, retriever, weight):
+            self.retriever, self.weight, self.index = retriever, weight, retriever.index
+
+        def retrieve(self, queries, k=100, lang="auto", quiet=True):
+            depth = max(k, MIN_DEPTH)
+            run = self.retriever.retrieve(queries, depth, lang, quiet)
+            return with_group_evidence(self.index, run, self.weight, depth).cutoff(k)
+
+    def make_retriever(index, mode="bm25", fusion="zscore", weights=None, k1=None, b=None, debias=None,
+                       hybrid_of=None, standardise=True, doc_langs=None, exact=False, group_weight=None,
+                       language_aware=True):
+        group_weight = default_group_weight(index) if group_weight is None else group_weight
+        assert math.isfinite(group_weight)
+        if mode == "bm25":
+            retriever = BM25Retriever(index, k1=k1, b=b, doc_langs=doc_langs)
+        elif mode == "dense":
+            retriever = DenseRetriever(index, debias=debias, standardise=standardise, doc_langs=doc_langs, exact=exact)
+        elif mode == "sparse":
+            retriever = SparseRetriever(index, doc_langs=doc_langs)
+        else:
+            modes = tuple(hybrid_of) if hybrid_of else default_modes(index)
+            children = [make_retriever(index, m, k1=k1, b=b, debias=debias, standardise=standardise,
+                                       doc_langs=doc_langs, exact=exact, group_weight=0.0) for m in modes]
+            retriever = HybridRetriever(index, children, modes, fusion=fusion, weights=weights, debias=debias,
+                                        standardise=standardise, language_aware=language_aware)
+        return Grouped(retriever, group_weight) if group_weight > 0 else retriever
+
+    return make_retriever
 
 
 CASES = [  # (make_retriever arguments, the same search as stages)
@@ -103,8 +125,10 @@ def test_stages_give_the_old_factorys_runs(indexes, which, k):
             old = make_retriever(index, **options).retrieve(QUERIES, k, lang="auto")
         with Index.open(indexes[which]) as index:
             new = stages(index).retrieve(QUERIES, k, lang="auto")
+            mode = from_mode(index, **options).retrieve(QUERIES, k, lang="auto")  # babelir search --mode …
         assert any(old.values()), options
         _same(old, new)
+        _same(old, mode)
 
 
 def test_the_lang_option_fills_queries_without_a_language(indexes):

@@ -42,7 +42,8 @@ def run(args) -> int:
     from babelir.index.core import Index
     from babelir.io.qrels import read_qrels
     from babelir.io.topics import read_topics
-    from babelir.retrieve.hybrid import default_modes, make_retriever, parse_modes
+    from babelir.retrieve.hybrid import default_modes, parse_modes
+    from babelir.retrieve.stage import BM25, Dense, Sparse
     from babelir.retrieve.language_gate import held_counts
     from babelir.tune import tune_weights, weight_grid
 
@@ -50,7 +51,8 @@ def run(args) -> int:
     with Index.open(args.index, writable=not args.dry_run) as index:
         modes = default_modes(index) if args.hybrid_of is None else parse_modes(args.hybrid_of)
         weight_grid(len(modes), args.step)  # a bad --step fails before the runs are made
-        runs = [make_retriever(index, mode, group_weight=0.0).retrieve(queries, args.depth) for mode in modes]
+        first = {"bm25": BM25, "dense": Dense, "sparse": Sparse}  # the stages hybrid(...) fuses, with their defaults
+        runs = [first[mode](index).retrieve(queries, args.depth) for mode in modes]
         outcome = tune_weights(runs, queries, qrels, args.fusion, args.measure, args.dev_fraction, args.step,
                                fuse=search_fusion(index, modes, args.fusion, queries),
                                among=held_counts(index) or None)

@@ -21,12 +21,12 @@ def evaluate_dense(model_spec: str, collection, workdir: Path, measure: str = ME
     from babelir.encode.base import get_encoder
     from babelir.evaluate.metrics import evaluate
     from babelir.index.core import Index
-    from babelir.retrieve.hybrid import make_retriever
+    from babelir.retrieve.stage import Dense
 
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         index = Index.create(Path(tmp) / "index", encoder=get_encoder(model_spec))
         index.add(collection.docs)
-        run = make_retriever(index, "dense", group_weight=0.0).retrieve(collection.queries, k=100)
+        run = Dense(index).retrieve(collection.queries, k=100)
         index.close()
     return evaluate(run, collection.qrels, [measure]).all[measure]
 

@@ -1,4 +1,4 @@
-"""Group evidence on top of any retriever: a document's score gains its group's best score.
+"""Group evidence (:class:`babelir.retrieve.stage.GroupEvidence`): a document's score gains its group's best score.
 
 Used when an index's documents carry groups (:attr:`babelir.types.Doc.group`, e.g. the paragraph
 of each sentence): on XQuAD-R it adds about .015 nDCG@10 to every mode (docs/benchmarks.md).
@@ -6,11 +6,8 @@ of each sentence): on XQuAD-R it adds about .015 nDCG@10 to every mode (docs/ben
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from babelir.fuse import group_evidence
 from babelir.run import Run
-from babelir.types import Query
 
 DEFAULT_GROUP_WEIGHT = 1.0  # chosen on XQuAD-R's train articles (benchmarks.xquadr_modes --group-weights)
 MIN_DEPTH = 100  # the group statistics are taken over at least this many documents per query
@@ -36,20 +33,3 @@ def with_group_evidence(index, run: Run, weight: float, depth: int) -> Run:
     its documents (each query's top ``depth``)."""
     candidates = sorted({doc_id for qid in run for doc_id in run[qid]})
     return group_evidence(run, index.groups(candidates), weight, depth)
-
-
-class GroupEvidenceRetriever:
-    """Wraps a retriever: each query's top ``max(k, 100)`` documents are rescored by
-    :func:`babelir.fuse.group_evidence` with the groups stored in the index, then cut at ``k``."""
-
-    def __init__(self, retriever, weight: float):
-        self.retriever, self.weight = retriever, weight
-        self.index = retriever.index
-
-    def retrieve(self, queries: Iterable[Query], k: int = 100, lang: str | None = "auto", quiet: bool = True) -> Run:
-        depth = max(k, MIN_DEPTH)
-        run = self.retriever.retrieve(queries, depth, lang, quiet)
-        return with_group_evidence(self.index, run, self.weight, depth).cutoff(k)
-
-    def close(self) -> None:
-        self.retriever.close()

@@ -1,18 +1,14 @@
-"""Hybrid retrieval (any of BM25, dense and sparse, fused, language-aware by default), and the factory
-the CLI uses for every mode."""
+"""Hybrid retrieval: runs of several retrievers fused (language-aware by default); the maths behind
+:class:`babelir.retrieve.stage.Fuse`."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from pathlib import Path
 
 from babelir.errors import BabelirError
 from babelir.fuse import linear, rrf, zscore
 from babelir.index.core import Index
-from babelir.retrieve.bm25 import BM25Retriever
-from babelir.retrieve.dense import DenseRetriever, SparseRetriever
-from babelir.retrieve.grouped import GroupEvidenceRetriever, default_group_weight
 from babelir.run import Run
 from babelir.types import Query
 
@@ -59,7 +55,8 @@ class HybridRetriever:
     """Runs of several modes (each to ``depth``) fused by a weighted sum of z-scores (``zscore``,
     the default), by min-max normalised linear interpolation (``linear``) or by RRF.
 
-    ``modes``: the modes to fuse (default: :func:`default_modes`). ``weights``: linear / zscore
+    ``retrievers``: objects with ``retrieve(queries, k, lang, quiet) -> Run`` (stages); ``modes``: their
+    names (bm25, dense, sparse set where their evidence holds; any other counts within languages). ``weights``: linear / zscore
     fusion weights, one per mode (finite, 0 or more; scaled to sum 1); without them, the per-language weights ``babelir tune`` stored
     in the index for these modes and this fusion, else equal weights. ``language_aware`` (default):
     BM25's evidence counts only for documents in a language the query may be written in, the
@@ -125,37 +122,3 @@ class HybridRetriever:
 
     def close(self) -> None:
         self.index.close()
-
-
-def make_retriever(index: str | Path | Index, mode: str = "bm25", fusion: str = DEFAULT_FUSION,
-                   weights: list[float] | None = None, k1: float | None = None, b: float | None = None,
-                   debias: bool | None = None, hybrid_of: tuple[str, ...] | None = None,
-                   standardise: bool = True, doc_langs=None, exact: bool = False, group_weight: float | None = None,
-                   language_aware: bool = True):
-    """The retriever for ``mode`` (bm25, dense, sparse or hybrid of ``hybrid_of``, by default
-    :func:`default_modes`) over ``index``; ``fusion`` and ``language_aware``: see HybridRetriever.
-
-    ``debias`` and ``standardise``: the dense language-bias correction (see DenseRetriever).
-    ``doc_langs``: only documents of these languages (codes, or a comma-separated string).
-    ``exact``: dense search never uses the ANN graphs. ``group_weight``: the weight of each
-    document's group evidence (:mod:`babelir.retrieve.grouped`; a hybrid adds it after fusion);
-    None: 1.0 when the index's documents have groups and one language, else none (see
-    :func:`babelir.retrieve.grouped.default_group_weight`); 0 turns it off."""
-    index = index if isinstance(index, Index) else Index.open(index)
-    if group_weight is None:
-        group_weight = default_group_weight(index)
-    if not math.isfinite(group_weight) or group_weight < 0:
-        raise BabelirError(f"the group weight must be a number, 0 or more, not {group_weight}")
-    if mode == "bm25":
-        retriever = BM25Retriever(index, k1=k1, b=b, doc_langs=doc_langs)
-    elif mode == "dense":
-        retriever = DenseRetriever(index, debias=debias, standardise=standardise, doc_langs=doc_langs, exact=exact)
-    elif mode == "sparse":
-        retriever = SparseRetriever(index, doc_langs=doc_langs)
-    else:
-        modes = tuple(hybrid_of) if hybrid_of else default_modes(index)
-        children = [make_retriever(index, m, k1=k1, b=b, debias=debias, standardise=standardise,
-                                   doc_langs=doc_langs, exact=exact, group_weight=0.0) for m in modes]
-        retriever = HybridRetriever(index, children, modes, fusion=fusion, weights=weights, debias=debias,
-                                    standardise=standardise, language_aware=language_aware)
-    return GroupEvidenceRetriever(retriever, group_weight) if group_weight > 0 else retriever

@@ -353,3 +353,24 @@ def mode_spec(index, mode: str = "bm25", hybrid_of=None, fusion: str = "zscore",
     if group_weight is None:
         return spec + " >> group" if index.has_groups else spec
     return spec + f" >> group(weight={group_weight})" if group_weight > 0 else spec
+
+
+def from_mode(index, mode: str = "bm25", **options):
+    """The pipeline of ``babelir search --mode MODE`` with ``options`` (those of :func:`mode_spec`)
+    over ``index`` (a :class:`babelir.index.core.Index`, or a directory the pipeline opens and
+    closes)."""
+    from babelir.retrieve.stage import Fuse, Retriever, Then, open_index
+
+    index, opened = open_index(index)
+    try:
+        stage = parse_pipeline(mode_spec(index, mode, **options), index)
+    except BaseException:
+        if opened:
+            index.close()
+        raise
+    if opened:  # the first retriever closes the index it shares with the others
+        first = stage.stages()[0] if isinstance(stage, Then) else stage
+        first = first.stages[0] if isinstance(first, Fuse) else first
+        if isinstance(first, Retriever):
+            first._owns = True
+    return stage

@@ -7,7 +7,7 @@ a Run. Retrievers, fusion, rerankers, group evidence and filters are all stages:
 
     pipeline = (BM25(ix) | Dense(ix)).fuse("zscore") >> GroupEvidence()
     run = pipeline.retrieve(queries, k=100)          # query id -> {doc id: score}, top 100
-    print(pipeline)                                  # hybrid(bm25,dense,fusion=zscore) >> group
+    print(pipeline)          # hybrid(bm25,dense,fusion=zscore) >> group(weight=1.0) (the default for ix)
 
 - ``a >> b`` (:class:`Then`): ``b`` transforms ``a``'s Run; when ``b.index`` is None it takes ``a``'s.
 - ``a | b`` (:class:`Union`) gathers runs; ``.fuse("zscore" | "linear" | "rrf", weights=None)``

@@ -29,7 +29,7 @@ def mine_negatives(examples: list[Example], count: int, source: str = "bm25", co
                    encoder=None) -> list[Example]:
     """Fill each example's negatives up to ``count`` from the top ``DEPTH`` of BM25 (or dense) search."""
     from babelir.index.core import Index
-    from babelir.retrieve.hybrid import make_retriever
+    from babelir.retrieve.stage import BM25, Dense
 
     if count == 0 or source == "none" or all(len(ex.negatives) >= count for ex in examples):
         return examples
@@ -44,7 +44,7 @@ def mine_negatives(examples: list[Example], count: int, source: str = "bm25", co
     with tempfile.TemporaryDirectory() as tmp:
         index = Index.create(Path(tmp) / "mine", encoder=encoder if source == "model" else None)
         index.add(corpus)
-        run = make_retriever(index, "dense" if source == "model" else "bm25", group_weight=0.0).retrieve(list(queries.values()), DEPTH)
+        run = (Dense(index) if source == "model" else BM25(index)).retrieve(list(queries.values()), DEPTH)
         index.close()
     mined = []
     for ex in examples:
