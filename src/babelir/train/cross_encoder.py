@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -55,7 +54,7 @@ class CETrainConfig:
     negatives_per_query: int = 7
     distill: str | None = None       # None | kl | mse
     distill_weight: float = 1.0
-    teacher: str | None = None       # bi-encoder for distillation (default: model as hf:)
+    teacher: str | None = None       # bi-encoder for dense negatives and distillation (default: model as hf:)
     teacher_temperature: float = 0.05
     epochs: float = 1.0
     batch_size: int = 8              # groups per step
@@ -256,7 +255,3 @@ def write_ce_model(output: Path, model, tokenizer, max_length: int, source, reco
     staging.rmdir()
     return output
 
-
-def steps_for(examples: int, batch_size: int, epochs: float) -> int:
-    """Optimiser steps of a run: ``round(ceil(examples / batch_size) · epochs)`` (about; a lone leftover waits)."""
-    return max(1, round(math.ceil(examples / batch_size) * epochs))
