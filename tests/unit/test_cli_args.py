@@ -101,6 +101,17 @@ def test_a_real_option_after_query_is_still_an_option_with_a_hint(capsys, index_
     refused(capsys, "search", index_dir / "ix", "--query", "--k", "3", match="--query=-adapter")
 
 
+def test_argtypes_knows_every_option_of_search():
+    """argtypes lists babelir search's option strings itself (it imports no command module): the
+    list must be the parser's, or a new option after --query would be read as the query."""
+    from babelir.cli import search_cmd
+    from babelir.cli.argtypes import SEARCH_OPTIONS, check_argv
+
+    assert SEARCH_OPTIONS == search_cmd.option_names()
+    assert check_argv(["search", "ix", "--query", "--pipeline", "bm25"]) == ["search", "ix", "--query", "--pipeline", "bm25"]
+    assert check_argv(["search", "ix", "--query", "--pipelines"]) == ["search", "ix", "--query=--pipelines"]
+
+
 @pytest.mark.parametrize("value", ["", "  ", "xx1"])
 def test_a_blank_or_unknown_language_is_refused(capsys, index_dir, value):
     refused(capsys, "index", index_dir / "c.jsonl", "-o", index_dir / "new", "--lang", value, match="--lang")

@@ -22,15 +22,6 @@ ROOT = Path(babelir.__file__).parent
 # Cycles that remain, each (as a set of modules) with the reason it is still allowed. Keep this
 # empty where possible; an entry here is a debt, not a design.
 ALLOWED: dict[frozenset[str], str] = {
-    # argtypes._looks_like_option asks search_cmd for its option names, and search_cmd imports its
-    # argument types from argtypes; search_cmd is being rewritten for the pipeline syntax (issue 20),
-    # which is where this circle is to be cut.
-    frozenset({"babelir.cli.argtypes", "babelir.cli.search_cmd"}): "search_cmd is under rewrite",
-    # the rerankers package's get_reranker imports its implementations, which import the package's
-    # helpers back (the pattern encode/base had); added with the Rerank stage (f4996bb), its owner's
-    # to cut, e.g. helpers in a module of their own below both.
-    frozenset({"babelir.retrieve.rerankers", "babelir.retrieve.rerankers.cross_encoder",
-               "babelir.retrieve.rerankers.llm"}): "new with the Rerank stage; owner to cut",
 }
 
 

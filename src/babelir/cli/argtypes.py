@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+from collections.abc import Collection
 from pathlib import Path
 
 
@@ -173,12 +174,23 @@ DASH_VALUES = ("--query", "--weights")  # options whose value may begin with '-'
 # "--weights -1,1" then reaches the type check instead of "expected one argument")
 
 
-def check_argv(argv: list[str]) -> list[str]:
+# babelir search's option strings (its parser's; tests/unit/test_cli_args.py checks that they agree):
+# after --query or --weights one of these is read as an option, any other argument that begins with '-'
+# as the value. Listed here, below search_cmd, so that argtypes imports no command module.
+SEARCH_OPTIONS = frozenset({
+    "-h", "--help", "--topics", "--query", "-o", "--output", "--k", "--lang", "--pipeline", "--mode", "--hybrid-of",
+    "--fusion", "--lexical-everywhere", "--weights", "--no-debias", "--no-standardise", "--doc-langs", "--exact",
+    "--group-weight", "--k1", "--b", "-q", "--quiet",
+})
+
+
+def check_argv(argv: list[str], option_names: Collection[str] = SEARCH_OPTIONS) -> list[str]:
     """The arguments, checked and prepared for parsing.
 
     Raises ``ValueError`` naming the first argument that is not valid UTF-8 (Python hands such
     bytes over as lone surrogates). ``--query -x`` becomes ``--query=-x`` (argparse would read
-    ``-x`` as an option) unless ``-x`` is itself an option's name."""
+    ``-x`` as an option) unless ``-x`` (or ``-x=…``) is itself one of ``option_names`` (default:
+    babelir search's, :data:`SEARCH_OPTIONS`)."""
     for position, arg in enumerate(argv, 1):
         try:
             arg.encode("utf-8")
@@ -190,7 +202,7 @@ def check_argv(argv: list[str]) -> list[str]:
     i = 0
     while i < len(argv):
         arg = argv[i]
-        if arg in DASH_VALUES and i + 1 < len(argv) and argv[i + 1].startswith("-") and not _looks_like_option(argv[i + 1]):
+        if arg in DASH_VALUES and i + 1 < len(argv) and argv[i + 1].startswith("-") and not _looks_like_option(argv[i + 1], option_names):
             out.append(f"{arg}={argv[i + 1]}")
             i += 2
             continue
@@ -199,11 +211,9 @@ def check_argv(argv: list[str]) -> list[str]:
     return out
 
 
-def _looks_like_option(arg: str) -> bool:
-    """Whether ``arg`` is one of babelir search's own option names (``--k``, ``-o``, ``--k=5``)."""
-    from babelir.cli import search_cmd
-
-    return arg.split("=", 1)[0] in search_cmd.option_names()
+def _looks_like_option(arg: str, option_names: Collection[str]) -> bool:
+    """Whether ``arg`` is one of ``option_names`` (``--k``, ``-o``, ``--k=5``)."""
+    return arg.split("=", 1)[0] in option_names
 
 
 def check_listen(host: str, port: int) -> None:

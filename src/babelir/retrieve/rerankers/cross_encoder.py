@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 
 from babelir.errors import BabelirError
-from babelir.retrieve.rerankers import as_int, pointwise
+from babelir.retrieve.rerankers.common import as_int, pointwise
 
 
 class CrossEncoderReranker:

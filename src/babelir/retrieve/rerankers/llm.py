@@ -33,7 +33,7 @@ import math
 import re
 
 from babelir.errors import BabelirError
-from babelir.retrieve.rerankers import as_float, as_int, pointwise, text_hash
+from babelir.retrieve.rerankers.common import as_float, as_int, pointwise, text_hash
 
 YESNO_PROMPT = """\
 Query: {query}
