@@ -10,6 +10,7 @@
    function as ``babelir train --cross-encoder``; bf16 autocast on the GPU). With ``--budget-s``, 20
    timed steps first set the epochs so that training ends within the budget (never more than
    ``--epochs``).
+   ``--langs th`` trains on those languages' groups only (the transfer row: a th-only reranker).
 3. Into ``--out``: the change of every encoder weight except the frozen word table, as fp16
    deltas in ``delta-NNN.safetensors`` files of at most 15 MiB; the classifier head in fp32
    (``head.safetensors``); ``babelir_training.json``; and ``check.json``: the trained model's logits
@@ -141,9 +142,10 @@ def main(argv=None) -> int:
     p.add_argument("--max-length", type=int, default=256)
     p.add_argument("--distill", choices=("kl", "mse"), default=None)
     p.add_argument("--device", default="auto")
+    p.add_argument("--langs", default=None, help="train on these languages' groups only (e.g. th), comma-separated")
     args = p.parse_args(argv)
     from babelir.train.cross_encoder import ce_config, train_cross_encoder
-    from babelir.train.data import read_examples
+    from babelir.train.data import read_examples, write_examples
 
     started = time.time()
     data, out, work = Path(args.data), Path(args.out), Path(args.work)
@@ -153,6 +155,13 @@ def main(argv=None) -> int:
     with gzip.open(data / "train.jsonl.gz", "rb") as packed, open(work / "train.jsonl", "wb") as plain:
         shutil.copyfileobj(packed, plain)
     examples = read_examples(work / "train.jsonl")
+    if args.langs:
+        wanted = set(args.langs.split(","))
+        examples = [ex for ex in examples if ex.lang in wanted]
+        (work / "train.jsonl").unlink()
+        write_examples(work / "train.jsonl", examples)
+        if not examples:
+            raise SystemExit(f"no groups in {args.langs}")
     print(f"rebuilt the model in {time.time() - started:.1f} s; {len(examples)} groups", flush=True)
 
     def config(output, epochs):
