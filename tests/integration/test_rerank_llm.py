@@ -141,3 +141,41 @@ def test_a_rerun_after_an_error_asks_only_what_is_missing(fake, index, options, 
     third.transform(QUERIES, FIRST)
     assert third.computed == 0 and third.cached == 12 and "12 scores: 12 from the cache" in \
         __import__("babelir.retrieve.rerank", fromlist=["x"]).latency_line(third)
+
+
+def test_babelir_search_with_a_rerank_pipeline_prints_the_rerank_latency(fake, tmp_path, capsys, monkeypatch):
+    """``babelir search --pipeline "bm25 >> rerank(llm:…)"``: the run is reranked, and stderr ends with
+    the latency line of the rerank stage."""
+    import re
+
+    from babelir.cli import main
+    from babelir.run import Run
+
+    monkeypatch.setenv("BABELIR_CACHE_DIR", str(tmp_path / "cache"))
+    make_index(tmp_path / "cli-ix").close()
+    (tmp_path / "topics.tsv").write_text("".join(f"{q.id}\t{q.text}\ten\n" for q in QUERIES), encoding="utf-8")
+    spec = f"bm25 >> rerank(llm:{fake.url},depth=3,model=m,retries=0,scoring=grade)"
+    code = main(["search", str(tmp_path / "cli-ix"), "--topics", str(tmp_path / "topics.tsv"),
+                 "-o", str(tmp_path / "r.run"), "-q", "--pipeline", spec])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    lines = err.strip().splitlines()
+    assert lines[-2].startswith(f"wrote {tmp_path / 'r.run'}: 2 queries")
+    line = re.fullmatch(r"latency: rerank\(llm:\S+,depth=3,\S*\): 2 queries, mean [\d.]+ ms, p50 [\d.]+ ms, "
+                        r"p95 [\d.]+ ms per query \((\d+) scores: 0 from the cache\)", lines[-1])
+    assert line, lines[-1]
+    # bm25 finds d1, d2, d5 for q1 and d4 for q2: four documents above depth 3, one request each
+    assert int(line.group(1)) == len(fake.requests) == 4
+    run = Run.from_trec(tmp_path / "r.run")
+    assert [d for d, _ in run.ranking("q1")][0] in ("d2", "d5")  # the fake grades these two 3 for q1
+
+
+def test_babelir_search_without_a_rerank_prints_no_latency_line(tmp_path, capsys):
+    from babelir.cli import main
+
+    make_index(tmp_path / "cli-ix").close()
+    (tmp_path / "topics.tsv").write_text("".join(f"{q.id}\t{q.text}\ten\n" for q in QUERIES), encoding="utf-8")
+    code = main(["search", str(tmp_path / "cli-ix"), "--topics", str(tmp_path / "topics.tsv"),
+                 "-o", str(tmp_path / "r.run"), "-q", "--pipeline", "bm25"])
+    err = capsys.readouterr().err
+    assert code == 0 and "latency" not in err and err.startswith("wrote"), err

@@ -1,5 +1,9 @@
 """``babelir search INDEX --topics TOPICS -o RUN [--k 100]`` or ``babelir search INDEX --query "…" [--k 10]``,
-with ``--pipeline SPEC`` (:mod:`babelir.retrieve.pipeline`) or ``--mode`` (a shorthand for one)."""
+with ``--pipeline SPEC`` (:mod:`babelir.retrieve.pipeline`) or ``--mode`` (a shorthand for one).
+
+A batch search whose pipeline reranks prints, on stderr after the ``wrote`` line, the reranking
+latency per query (:func:`babelir.retrieve.rerank.latency_line`), e.g.
+``latency: rerank(llm:…,depth=5): 2 queries, mean 12.0 ms, p50 …``."""
 
 from __future__ import annotations
 
@@ -122,6 +126,11 @@ def run(args) -> int:
             write_pipeline(args.output, pipeline)
             print(f"wrote {args.output}: {len(queries)} queries, {sum(len(v) for v in result.values())} results "
                   f"({pipeline.describe()})", file=sys.stderr)
+            from babelir.retrieve.rerank import latency_line
+
+            latency = latency_line(pipeline)  # "" without a rerank stage
+            if latency:
+                print(f"latency: {latency}", file=sys.stderr)
         else:
             from babelir.present import print_hits
 
