@@ -6,6 +6,11 @@ on a grid of ``step`` (non-negative, summing to 1) is scored on the dev split; t
 then measured on the held-out split against equal weights, so the report says whether tuning
 helped. The weights are stored in the index manifest (``fusion_weights``) and hybrid search uses
 them for queries of that language when no ``--weights`` are given.
+
+What is tuned is the fusion stage of a pipeline spec (:mod:`babelir.retrieve.pipeline`), the same
+spec ``babelir search --pipeline`` and the repro matrix rows take: :func:`tune_pipeline`.
+``babelir tune --hybrid-of bm25,dense --fusion zscore`` is shorthand for the spec
+``hybrid(bm25,dense,fusion=zscore)`` (:func:`shorthand_spec`).
 """
 
 from __future__ import annotations
@@ -106,3 +111,77 @@ def tune_weights(runs: Sequence[Run], queries: Sequence[Query], qrels: Sequence[
         outcome.append(LanguageWeights(lang, best, len(dev), len(held_out), mean(best, dev), mean(equal, dev),
                                        mean(best, held_out), mean(equal, held_out)))
     return outcome
+
+
+def shorthand_spec(modes: Sequence[str], fusion: str = "zscore", depth: int = 100) -> str:
+    """The pipeline spec ``babelir tune --hybrid-of MODES --fusion F --depth D`` stands for:
+    ``hybrid(bm25,dense,fusion=zscore)`` (``depth=`` written only when it is not 100)."""
+    from babelir.retrieve.stage import call
+
+    return call("hybrid", *modes, fusion=fusion, depth=None if depth == 100 else depth)
+
+
+def fusion_stage(stage):
+    """The fusion stage of a parsed pipeline that tuning is for: the pipeline itself when it is a
+    fusion (``hybrid(…)``), else the first stage of its ``>>`` chain (later stages, such as
+    ``>> group`` or ``>> rerank(…)``, are not part of what is tuned). Raises :class:`BabelirError`
+    when the pipeline does not open with a fusion, fuses by rrf, or already gives weights."""
+    from babelir.retrieve.stage import Fuse, Then
+
+    first = stage.stages()[0] if isinstance(stage, Then) else stage
+    if not isinstance(first, Fuse):
+        raise BabelirError(f"--pipeline {stage.describe()}: tune picks the weights of a fusion that opens "
+                           f"the pipeline (hybrid(bm25,dense,…)); this one opens with {first.describe()}")
+    if first.fusion not in ("linear", "zscore"):
+        raise BabelirError(f"--pipeline {stage.describe()}: tuning applies to linear or zscore fusion, "
+                           f"not {first.fusion!r}")
+    if first.weights is not None:
+        raise BabelirError(f"--pipeline {stage.describe()}: the fusion already has weights; tune picks them "
+                           "(drop weights=…)")
+    return first
+
+
+def fusion_runs(fuse, queries: Sequence[Query]):
+    """``(runs, fuse_fn)`` for a fusion stage (:class:`babelir.retrieve.stage.Fuse`): each of its
+    stages' runs for ``queries`` (``depth`` documents per query, as the stage retrieves them), and
+    ``fuse_fn(runs, weights) -> Run``, the fusion exactly as the stage makes it in search
+    (:class:`babelir.retrieve.hybrid.HybridRetriever`: language-aware scopes, calibrated dense), so
+    that the weights are chosen for the ranking search will make."""
+    from babelir.fuse import WITHIN
+    from babelir.retrieve.hybrid import SCOPED, fusion_function
+    from babelir.retrieve.language_gate import dense_calibrated, fuse_runs, query_languages, run_scopes
+
+    hybrid, index = fuse._hybrid, fuse.index
+    queries = list(queries)
+    runs = [stage.retrieve(queries, hybrid.depth) for stage in fuse.stages]
+    langs, where = {}, []
+    if hybrid.language_aware:
+        langs = {q.id: query_languages(q) for q in queries}
+        calibrated = "dense" in hybrid.modes and dense_calibrated(index, hybrid.debias, hybrid.standardise)
+        where = [run_scopes([m], calibrated)[0] if m in SCOPED else WITHIN for m in hybrid.modes]
+    plain = fusion_function(fuse.fusion)
+    return runs, lambda runs, weights: fuse_runs(index, runs, where, plain, weights, langs, hybrid.language_aware)
+
+
+def tune_pipeline(index, spec: str, queries: Sequence[Query], qrels: Sequence[Qrel], measure: str = "nDCG@10",
+                  dev_fraction: float = 0.5, step: float = 0.1):
+    """Per-language weights for the fusion stage of the pipeline ``spec`` over ``index`` (an open
+    :class:`babelir.index.core.Index`), by :func:`tune_weights` on the fusion as search makes it.
+    Returns ``(modes, fusion, outcome)``: the names of the fused stages (``bm25``, ``dense`` …, the
+    key the weights are stored under), the fusion (``zscore`` | ``linear``) and one
+    :class:`LanguageWeights` per language. Raises :class:`BabelirError` for a bad spec or step, a
+    pipeline without a fusion to tune (:func:`fusion_stage`), or topics without judgments."""
+    from babelir.retrieve.language_gate import held_counts
+    from babelir.retrieve.pipeline import parse_pipeline
+
+    pipeline = parse_pipeline(spec, index)
+    try:
+        fuse = fusion_stage(pipeline)
+        modes = tuple(fuse._hybrid.modes)
+        weight_grid(len(modes), step)  # a bad step fails before the runs are made
+        runs, fuse_fn = fusion_runs(fuse, queries)
+        outcome = tune_weights(runs, queries, qrels, fuse.fusion, measure, dev_fraction, step, fuse=fuse_fn,
+                               among=held_counts(index) or None)
+    finally:
+        pipeline.close()
+    return modes, fuse.fusion, outcome
