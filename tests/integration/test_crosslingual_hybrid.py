@@ -91,13 +91,14 @@ def test_a_query_in_the_documents_language_keeps_its_lexical_evidence(tmp_path, 
 
 def test_tune_scores_the_ranking_hybrid_search_makes(tmp_path, encoder):
     """babelir tune chooses weights on the language-aware fusion, the one search then applies."""
-    from babelir.cli.tune_cmd import search_fusion
+    from babelir.retrieve.pipeline import parse_pipeline
+    from babelir.tune import fusion_runs
 
     index = _index(tmp_path, "ar", ARABIC, encoder)
     queries = [Query("q", "What is the capital of France?", "en"), Query("r", "Which river is the longest in Africa?", "en")]
-    runs = [from_mode(index, mode, group_weight=0.0).retrieve(queries, 100) for mode in ("bm25", "dense")]
+    runs, fuse = fusion_runs(parse_pipeline("hybrid(bm25,dense,fusion=zscore)", index), queries)
     for weights in ([0.5, 0.5], [0.9, 0.1]):
-        tuned = search_fusion(index, ("bm25", "dense"), "zscore", queries)(runs, weights)
+        tuned = fuse(runs, weights)
         searched = from_mode(index, "hybrid", weights=weights, group_weight=0.0).retrieve(queries, k=100)
         for qid in ("q", "r"):
             assert [d for d, _ in tuned.ranking(qid)] == [d for d, _ in searched.ranking(qid)]
