@@ -1,8 +1,11 @@
 """Reproduction matrices: conditions as data (``repro/<name>.yaml``), run and graded OK / FAIL.
 
 A matrix names its dataset, its measures, a tolerance, the options of ``babelir index`` and, per
-condition, the options of ``babelir search``, optionally its own measures, and the expected numbers
-per language (or ``pool``). ``run_matrix``
+condition, its search as a pipeline spec (``pipeline: "hybrid(bm25,dense,fusion=linear) >> group"``,
+:mod:`babelir.retrieve.pipeline`, the spec ``babelir search --pipeline`` and ``babelir tune`` take),
+further options of ``babelir search`` (``search: [--k, "1000"]``; ``search: [--mode, …]`` without a
+``pipeline`` is still read, as the shorthand it is on the command line), optionally its own measures,
+and the expected numbers per language (or ``pool``). ``run_matrix``
 prepares each language's collection and index once (under ``work``; reused when present), runs every
 condition's search through the real command line, evaluates it with ir_measures, and compares each
 number with the expected one.
@@ -52,7 +55,29 @@ def load_matrix(path: str | Path) -> dict[str, Any]:
     for key in ("dataset", "measures", "tolerance", "conditions"):
         if key not in matrix:
             raise BabelirError(f"{path}: the matrix has no {key!r}")
+    for name, condition in matrix["conditions"].items():
+        if not isinstance(condition, dict) or "expected" not in condition:
+            raise BabelirError(f"{path}: condition {name!r} has no 'expected'")
+        search_args(condition, f"{path}: condition {name!r}")
     return matrix
+
+
+def search_args(condition: dict[str, Any], where: str = "a condition") -> list[str]:
+    """The ``babelir search`` options of a condition: ``--pipeline SPEC`` from ``pipeline``, then its
+    ``search`` options. Raises BabelirError (naming ``where``) for a pipeline that is not one line
+    of text, ``search`` that is not a list, or both ``pipeline`` and ``--mode``."""
+    extra = condition.get("search", [])
+    if not isinstance(extra, list):
+        raise BabelirError(f"{where}: 'search' is a list of babelir search options, not {extra!r}")
+    extra = [str(option) for option in extra]
+    if "pipeline" not in condition:
+        return extra
+    spec = condition["pipeline"]
+    if not isinstance(spec, str) or not spec.strip() or "\n" in spec.strip():
+        raise BabelirError(f"{where}: 'pipeline' is a pipeline spec on one line (e.g. bm25 >> group), not {spec!r}")
+    if "--mode" in extra or "--pipeline" in extra:
+        raise BabelirError(f"{where}: give the search as 'pipeline' or as '--mode' in 'search', not both")
+    return ["--pipeline", spec.strip(), *extra]
 
 
 def _prepare(matrix: dict[str, Any], data: Path, work: Path, lang: str, signature: str, echo=print) -> Path:
@@ -110,7 +135,7 @@ def run_matrix(matrix: dict[str, Any], data: str | Path, work: str | Path, langs
             collection = _prepare(matrix, data, work, lang, signature, echo)
             run_path = work / f"{lang}.{name}.run"
             args = ["search", str(work / f"{lang}.index"), "--topics", str(collection / "topics.tsv"),
-                    "-o", str(run_path), "-q", *condition.get("search", [])]
+                    "-o", str(run_path), "-q", *search_args(condition, name)]
             if cli(args) != 0:
                 raise BabelirError(f"{name} on {lang} failed: babelir {shlex.join(args)}")
             measures = condition.get("measures", matrix["measures"])

@@ -54,3 +54,18 @@ def test_the_whole_matrix_reproduces(tmp_path, xquadr_dir):
     """Every row of repro/xquad-r.yaml (encodes ~40k texts without a warm cache: `make test-full`)."""
     result = run_cli("repro", "xquad-r", "--data", xquadr_dir)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+
+def test_a_condition_gives_its_search_as_a_pipeline_spec_or_the_mode_shorthand(tmp_path):
+    from babelir.repro import search_args
+
+    matrix = load_matrix(REPO / "repro" / "xquad-r.yaml")
+    assert search_args(matrix["conditions"]["bm25-paragraph"]) == ["--pipeline", "bm25 >> group"]
+    assert search_args(matrix["conditions"]["pool-dense"]) == ["--pipeline", "dense >> group", "--k", "1000"]
+    assert all("pipeline" in c for c in matrix["conditions"].values())
+    assert search_args({"search": ["--mode", "bm25", "--group-weight", 0]}) == ["--mode", "bm25", "--group-weight", "0"]
+    head = "dataset: x\nmeasures: [AP]\ntolerance: 0.1\nconditions:\n  c:\n    expected: {en: {AP: 0.5}}\n"
+    for body, message in (("    pipeline: bm25\n    search: [--mode, bm25]\n", "not both"),
+                          ("    pipeline: [bm25]\n", "one line"), ("    search: --mode bm25\n", "is a list")):
+        with pytest.raises(BabelirError, match=f"condition 'c': .*{message}"):
+            load_matrix(write(tmp_path / "m.yaml", head + body))
