@@ -77,15 +77,9 @@ def run(args) -> int:
     overrides["freeze_embeddings"] = args.freeze_embeddings
     config = load_config(args.config, overrides)
 
-    def log(message: str) -> None:
-        print(message, file=sys.stderr)
-
-    examples = prepare_examples(config, log=log)
-    result = train(config, examples, quiet=args.quiet, log=log)
-    first = f"{result.losses[0]:.4f}" if result.losses else "-"
-    last = f"{result.losses[-1]:.4f}" if result.losses else "-"
-    print(f"trained {result.steps} steps on {len(examples)} examples in {result.seconds:.0f} s "
-          f"(loss {first} -> {last}); model in {result.output} (use it as --encoder hf:{result.output})")
+    examples = prepare_examples(config, log=_log)
+    result = train(config, examples, quiet=args.quiet, log=_log)
+    _report(result, f"{len(examples)} examples", f"model in {result.output} (use it as --encoder hf:{result.output})")
     return 0
 
 
@@ -105,13 +99,17 @@ def _run_cross_encoder(args) -> int:
                   freeze_embeddings=args.freeze_embeddings)
     config = ce_config(values)
 
-    def log(message: str) -> None:
-        print(message, file=sys.stderr)
+    examples = prepare_ce_examples(config, log=_log)
+    result = train_cross_encoder(config, examples, quiet=args.quiet, log=_log)
+    _report(result, f"{len(examples)} query groups", f"cross-encoder in {result.output} (use it as ce:{result.output})")
+    return 0
 
-    examples = prepare_ce_examples(config, log=log)
-    result = train_cross_encoder(config, examples, quiet=args.quiet, log=log)
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _report(result, trained_on: str, where: str) -> None:
     first = f"{result.losses[0]:.4f}" if result.losses else "-"
     last = f"{result.losses[-1]:.4f}" if result.losses else "-"
-    print(f"trained {result.steps} steps on {len(examples)} query groups in {result.seconds:.0f} s "
-          f"(loss {first} -> {last}); cross-encoder in {result.output} (use it as ce:{result.output})")
-    return 0
+    print(f"trained {result.steps} steps on {trained_on} in {result.seconds:.0f} s (loss {first} -> {last}); {where}")

@@ -74,14 +74,10 @@ def prepare_ce_examples(config, log=print) -> list[Example]:
     if config.data:
         examples = read_examples(config.data)
     else:
-        from babelir.io.xquadr import XQUADR_LANGS
+        from babelir.train.prepare import xquadr_langs
 
-        langs = config.langs or list(XQUADR_LANGS)
-        unknown = sorted(set(langs) - set(XQUADR_LANGS))
-        if unknown:
-            raise BabelirError(f"XQuAD-R has no language {', '.join(unknown)}; it has {', '.join(XQUADR_LANGS)}")
         examples = []
-        for lang in langs:
+        for lang in xquadr_langs(config.langs):
             part = xquadr_part(config.xquadr, lang, "train")
             examples += examples_from_collection(part)
             corpus[lang] = part.docs

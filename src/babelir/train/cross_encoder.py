@@ -37,7 +37,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from babelir.errors import BabelirError, InputError
+from babelir.errors import InputError
 from babelir.train.data import Example
 
 
@@ -148,24 +148,13 @@ def train_cross_encoder(config: CETrainConfig, examples: list[Example], quiet: b
     Raises :class:`BabelirError` when torch/transformers are missing, the output is the model
     itself, or a checkpoint in the output was made with other settings.
     """
-    try:
-        import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
-        from transformers.utils import logging as hf_logging
-    except ImportError:
-        raise BabelirError("babelir train needs torch and transformers: pip install torch==2.13.0 "
-                           "'babelir[train]'") from None
-    from babelir.encode.hf_encoder import hf_model_dir
     from babelir.progress import progress
-    from babelir.train.loop import TrainResult, _settings_hash, plan_batches, restore_checkpoint, save_checkpoint
+    from babelir.train.loop import TrainingState, TrainResult, plan_batches, save_checkpoint, start_training
 
-    hf_logging.disable_progress_bar()
-    source, output = hf_model_dir(config.model, full_vocabulary=True), Path(config.output)
-    if output.resolve() == source.resolve():
-        raise BabelirError(f"output {output} is the model being trained; choose another directory")
-    device = ("cuda" if torch.cuda.is_available() else "cpu") if config.device == "auto" else config.device
-    torch.manual_seed(config.seed)
-    tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
+    torch, source, output, device, tokenizer = start_training(config)
+    from transformers import AutoModelForSequenceClassification
+    from transformers.utils import logging as hf_logging
+
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # "classifier newly initialised" is the point here, not a warning
     try:
@@ -175,16 +164,12 @@ def train_cross_encoder(config: CETrainConfig, examples: list[Example], quiet: b
     model.to(device)
     if config.freeze_embeddings:
         model.get_input_embeddings().weight.requires_grad_(False)
-    model.train()
-    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    optimiser = torch.optim.AdamW([p for _, p in trainable], lr=config.lr, weight_decay=0.01)
     batches = plan_batches(examples, config.batch_size, "mixed", config.seed, config.epochs)
     total_steps = max(1, len(batches))
-    schedule = get_linear_schedule_with_warmup(optimiser, int(config.warmup * total_steps), total_steps)
-    checkpoints = output / "checkpoints"
-    checkpoints.mkdir(parents=True, exist_ok=True)
-    fingerprint = _settings_hash(config, examples)
-    step, losses = restore_checkpoint(checkpoints, fingerprint, model, optimiser, schedule, device, total_steps, log)
+    state = TrainingState.start(model, config, examples, output, device, total_steps, log)
+    trainable, optimiser, schedule, checkpoints, fingerprint = (state.trainable, state.optimiser, state.schedule,
+                                                                state.checkpoints, state.fingerprint)
+    step, losses = state.step, state.losses
     resumed_from = step
     max_length = min(config.max_length, getattr(model.config, "max_position_embeddings", config.max_length))
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device == "cuda" else _nothing()

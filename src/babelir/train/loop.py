@@ -132,24 +132,13 @@ def _latest_checkpoint(directory: Path) -> Path | None:
 def train(config: TrainConfig, examples: list[Example], quiet: bool = False, stop_after: int | None = None,
           log=print) -> TrainResult:
     """Fine-tune ``config.model`` on ``examples``; ``stop_after`` optimiser steps ends early (a checkpoint stays)."""
-    try:
-        import torch
-        from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warmup
-        from transformers.utils import logging as hf_logging
-    except ImportError:
-        raise BabelirError("babelir train needs torch and transformers: pip install torch==2.13.0 "
-                           "'babelir[train]'") from None
+    torch, source, output, device, tokenizer = start_training(config)
+    from transformers import AutoModel
+
     from babelir.progress import progress
 
-    hf_logging.disable_progress_bar()
-    source, output = hf_model_dir(config.model, full_vocabulary=True), Path(config.output)
-    if output.resolve() == source.resolve():
-        raise BabelirError(f"output {output} is the model being trained; choose another directory")
     settings_file = source / "babelir_encoder.json"
     settings = json.loads(settings_file.read_text(encoding="utf-8")) if settings_file.exists() else {}
-    device = ("cuda" if torch.cuda.is_available() else "cpu") if config.device == "auto" else config.device
-    torch.manual_seed(config.seed)
-    tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
     model = AutoModel.from_pretrained(source, local_files_only=True).to(device)
     if config.freeze_embeddings:
         model.get_input_embeddings().weight.requires_grad_(False)
@@ -158,16 +147,12 @@ def train(config: TrainConfig, examples: list[Example], quiet: bool = False, sto
         raise BabelirError(f"freeze_layers {config.freeze_layers}: the model has {len(layers)} layers")
     for layer in list(layers)[:config.freeze_layers]:
         layer.requires_grad_(False)
-    model.train()
-    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    optimiser = torch.optim.AdamW([p for _, p in trainable], lr=config.lr, weight_decay=0.01)
     batches = plan_batches(examples, config.batch_size, config.batching, config.seed, config.epochs)
     total_steps = max(1, math.ceil(len(batches) / config.grad_accum))
-    schedule = get_linear_schedule_with_warmup(optimiser, int(config.warmup * total_steps), total_steps)
-    checkpoints = output / "checkpoints"
-    checkpoints.mkdir(parents=True, exist_ok=True)
-    fingerprint = _settings_hash(config, examples)
-    step, losses = restore_checkpoint(checkpoints, fingerprint, model, optimiser, schedule, device, total_steps, log)
+    state = TrainingState.start(model, config, examples, output, device, total_steps, log)
+    trainable, optimiser, schedule, checkpoints, fingerprint = (state.trainable, state.optimiser, state.schedule,
+                                                                state.checkpoints, state.fingerprint)
+    step, losses = state.step, state.losses
     resumed_from = step
     max_length = min(config.max_length, getattr(model.config, "max_position_embeddings", config.max_length))
     encode = _Encoder(model, tokenizer, settings, max_length, device)
@@ -197,6 +182,59 @@ def train(config: TrainConfig, examples: list[Example], quiet: bool = False, sto
         _write_model(output, source, model, tokenizer, config, result, len(examples), total_steps)
         shutil.rmtree(checkpoints, ignore_errors=True)
     return result
+
+
+def start_training(config):
+    """What every training run begins with: ``(torch, source dir, output dir, device, tokenizer)``.
+
+    Raises :class:`BabelirError` when torch/transformers are missing, or the output is the model
+    being trained. Seeds torch with ``config.seed``; ``config.device`` "auto" picks CUDA when there is one.
+    Shared by :func:`train` and :func:`babelir.train.cross_encoder.train_cross_encoder`."""
+    try:
+        import torch
+        from transformers import AutoTokenizer
+        from transformers.utils import logging as hf_logging
+    except ImportError:
+        raise BabelirError("babelir train needs torch and transformers: pip install torch==2.13.0 "
+                           "'babelir[train]'") from None
+    hf_logging.disable_progress_bar()
+    source, output = hf_model_dir(config.model, full_vocabulary=True), Path(config.output)
+    if output.resolve() == source.resolve():
+        raise BabelirError(f"output {output} is the model being trained; choose another directory")
+    device = ("cuda" if torch.cuda.is_available() else "cpu") if config.device == "auto" else config.device
+    torch.manual_seed(config.seed)
+    return torch, source, output, device, AutoTokenizer.from_pretrained(source, local_files_only=True)
+
+
+@dataclass
+class TrainingState:
+    """The optimiser (AdamW, weight decay 0.01), the linear warm-up schedule and the checkpoint
+    directory of a run over ``model``'s trainable parameters, restored from the latest checkpoint
+    (``step``, ``losses``) when there is one made with the same settings."""
+
+    trainable: list
+    optimiser: object
+    schedule: object
+    checkpoints: Path
+    fingerprint: str
+    step: int
+    losses: list[float]
+
+    @classmethod
+    def start(cls, model, config, examples, output: Path, device: str, total_steps: int, log=print) -> "TrainingState":
+        import torch
+        from transformers import get_linear_schedule_with_warmup
+
+        model.train()
+        trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+        optimiser = torch.optim.AdamW([p for _, p in trainable], lr=config.lr, weight_decay=0.01)
+        schedule = get_linear_schedule_with_warmup(optimiser, int(config.warmup * total_steps), total_steps)
+        checkpoints = output / "checkpoints"
+        checkpoints.mkdir(parents=True, exist_ok=True)
+        fingerprint = _settings_hash(config, examples)
+        step, losses = restore_checkpoint(checkpoints, fingerprint, model, optimiser, schedule, device, total_steps,
+                                          log)
+        return cls(trainable, optimiser, schedule, checkpoints, fingerprint, step, losses)
 
 
 def restore_checkpoint(checkpoints: Path, fingerprint: str, model, optimiser, schedule, device: str, total_steps: int,

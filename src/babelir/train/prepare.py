@@ -23,14 +23,8 @@ def prepare_examples(config: TrainConfig, log=print) -> list[Example]:
     if config.data:
         examples = read_examples(config.data)
     else:
-        from babelir.io.xquadr import XQUADR_LANGS
-
-        langs = config.langs or list(XQUADR_LANGS)
-        unknown = sorted(set(langs) - set(XQUADR_LANGS))
-        if unknown:
-            raise BabelirError(f"XQuAD-R has no language {', '.join(unknown)}; it has {', '.join(XQUADR_LANGS)}")
         examples, corpus = [], []
-        for lang in langs:
+        for lang in xquadr_langs(config.langs):
             part = xquadr_part(config.xquadr, lang, "train")
             examples += examples_from_collection(part)
             corpus += part.docs
@@ -45,3 +39,15 @@ def prepare_examples(config: TrainConfig, log=print) -> list[Example]:
     Path(config.output).mkdir(parents=True, exist_ok=True)
     write_examples(Path(config.output) / "train-examples.jsonl", examples)
     return examples
+
+
+def xquadr_langs(langs: list[str] | None) -> list[str]:
+    """The XQuAD-R languages to train on: ``langs`` (every one when None); a BabelirError names the
+    languages XQuAD-R lacks."""
+    from babelir.io.xquadr import XQUADR_LANGS
+
+    langs = langs or list(XQUADR_LANGS)
+    unknown = sorted(set(langs) - set(XQUADR_LANGS))
+    if unknown:
+        raise BabelirError(f"XQuAD-R has no language {', '.join(unknown)}; it has {', '.join(XQUADR_LANGS)}")
+    return langs
