@@ -11,17 +11,9 @@ from tests.tiny_models import build_tiny_bert
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-WORDS = ["the", "moon", "ocean", "tides", "capital", "china", "elephant", "volcano", "magma", "coffee", "beans",
-         "lava", "earth", "orbit", "water", "tea", "leaves", "beijing", "city", "trunk", "what", "is", "query",
-         "passage", ":", "does", "drink", "animal", "rock", "sea", "of", "a", "an", "with", "and", "in", "from"]
-PAIRS = [("what is the moon", "the moon is in orbit of the earth"),
-         ("what is magma", "magma is volcano rock and lava"),
-         ("what does the elephant", "the elephant is an animal with a trunk"),
-         ("what is coffee", "coffee is a drink of beans"),
-         ("what is the capital of china", "beijing is the capital city of china"),
-         ("what is the ocean", "the ocean is water and sea with tides"),
-         ("what is tea", "tea is a drink of leaves"),
-         ("what is lava", "lava is rock from the volcano")]
+from tests.integration.test_train import PAIRS, WORDS as BI_ENCODER_WORDS  # noqa: E402
+
+WORDS = BI_ENCODER_WORDS + ["of", "a", "an", "with", "and", "in", "from"]
 JUNK = ["the sea and the city", "a drink from the earth", "an animal in the water", "rock and tea leaves",
         "the city of beans"]  # never relevant: each query's given negatives
 

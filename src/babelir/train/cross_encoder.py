@@ -232,11 +232,8 @@ def write_ce_model(output: Path, model, tokenizer, max_length: int, source, reco
     if record is not None:
         (staging / "babelir_training.json").write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n",
                                                        encoding="utf-8")
-    for item in staging.iterdir():
-        target = output / item.name
-        if target.is_dir():
-            shutil.rmtree(target)
-        item.rename(target)
-    staging.rmdir()
+    from babelir.train.loop import publish
+
+    publish(staging, output)
     return output
 

@@ -295,6 +295,12 @@ def _write_model(output: Path, source: Path, model, tokenizer, config, result, n
               "loss_last": result.losses[-1] if result.losses else None, "losses": [round(x, 5) for x in result.losses]}
     (staging / "babelir_training.json").write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n",
                                                    encoding="utf-8")
+    publish(staging, output)
+
+
+def publish(staging: Path, output: Path) -> None:
+    """Move every file of a finished model from ``staging`` into ``output`` (replacing those of the same
+    names), then remove ``staging``: the model appears only once it is whole."""
     for item in staging.iterdir():
         target = output / item.name
         if target.is_dir():
