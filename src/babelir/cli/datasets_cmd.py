@@ -1,4 +1,4 @@
-"""``babelir datasets xquad-r SRC -o OUT [--cross X:Y …]`` and ``babelir datasets parallel SRC TGT -o OUT``"""
+"""``babelir datasets xquad-r SRC -o OUT [--cross X:Y …] [--no-answer-split]`` and ``babelir datasets parallel SRC TGT -o OUT``"""
 
 from __future__ import annotations
 
@@ -14,6 +14,14 @@ def register(p) -> None:
     xq.add_argument("--cross", action="append", metavar="X:Y",
                     help="instead, cross-lingual tasks: X's questions against Y's sentences (OUT/X-Y); "
                          "repeatable or comma-separated; '*' is every other language (en:*, *:en); 'all' every pair")
+    xq.add_argument("--no-answer-split", action="store_true",
+                    help="NoMIRACL-style collections with and without an answer: in each article every second "
+                         "paragraph is removed (its sentences leave the collection, in every language); its questions "
+                         "form the non-relevant subset, the others the relevant subset. Each collection (OUT/<lang>, "
+                         "OUT/pool, or OUT/X-Y with --cross) adds "
+                         "subsets.tsv (query_id, subset relevant|non-relevant, part train|test), topics.train.tsv "
+                         "and topics.test.tsv (all questions of the train / test articles); topics.tsv holds all "
+                         "questions, qrels*.trec only the relevant subset's")
     par = sub.add_parser("parallel", help="two line-aligned files as a bitext retrieval collection")
     par.add_argument("source", help="source-language file: its lines are the queries")
     par.add_argument("target", help="target-language file: its lines are the documents")
@@ -28,7 +36,13 @@ def run(args) -> int:
 
     # refused before the (long) reading: an output directory that holds anything but earlier output
     (check_collections_dir if args.dataset == "xquad-r" else check_collection_dir)(args.output)
-    if args.dataset == "xquad-r":
+    if args.dataset == "xquad-r" and args.no_answer_split:
+        from babelir.io.xquadr import parse_pairs
+        from babelir.io.xquadr_noanswer import write_no_answer
+
+        for line in write_no_answer(args.source, args.output, parse_pairs(args.cross) if args.cross else None):
+            print(line)
+    elif args.dataset == "xquad-r":
         from babelir.io.xquadr import load_cross, load_xquadr, paragraph_articles, parse_pairs, write_split_qrels
 
         if args.cross:

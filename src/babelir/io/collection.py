@@ -34,7 +34,8 @@ class Collection:
 
 
 COLLECTION_FILES = frozenset({"corpus.jsonl", "queries.jsonl", "qrels", "topics.tsv", "qrels.trec",
-                              "qrels.train.trec", "qrels.test.trec"})
+                              "qrels.train.trec", "qrels.test.trec",
+                              "topics.train.tsv", "topics.test.tsv", "subsets.tsv"})
 
 
 def check_collection_dir(directory: str | Path) -> None:
