@@ -14,6 +14,7 @@ COMMANDS = {
     "index": "build or extend a BM25 index from a corpus",
     "search": "search an index: a batch of topics to a TREC run, or one query",
     "eval": "evaluate a run against qrels (ir_measures), optionally per language",
+    "eval-abstain": "evaluate abstention decisions per language: hallucination and error rates (NoMIRACL), calibration",
     "compare": "paired significance tests between two runs, per language",
     "tune": "pick per-language hybrid fusion weights on a dev split and store them in the index",
     "analyzers": "list the per-language analyzers and what each does",
