@@ -24,15 +24,17 @@ def shown(text: str) -> str:
     return text.translate(_ESCAPES)
 
 
-def print_hits(retriever, query: str, k: int, lang: str | None) -> None:
+def print_hits(retriever, query: str, k: int, lang: str | None, run=None) -> None:
     """Print rank, id, score, language and a snippet for one query; when the query's language was
-    detected among two or more of the index's languages, say on stderr which one it was analysed in."""
+    detected among two or more of the index's languages, say on stderr which one it was analysed in.
+    ``run``: the query's Run (query id ``q``) when the search was already made."""
     import sys
 
     from babelir.retrieve.language_gate import analysis_language, held_languages
     from babelir.types import Query
 
-    run = retriever.retrieve([Query("q", query)], k, lang=lang)
+    if run is None:
+        run = retriever.retrieve([Query("q", query)], k, lang=lang)
     if lang in (None, "auto") and len(held_languages(retriever.index)) > 1:
         used = analysis_language(Query("q", query), retriever.index, lang)
         why = ("no language of the index is written in its script, or it holds too little text to tell: "

@@ -29,6 +29,7 @@ COMMANDS = {
     "quickstart": "index the bundled demo collection, evaluate it, and show how to search",
     "pool": "pool runs' top documents per query into a judging project",
     "judge": "judge a pool in the browser, follow progress and agreement, export qrels",
+    "abstain": "calibrate per-language abstention: P(a relevant document is in the top k)",
 }
 
 _NOTHING_WRITTEN = "interrupted; nothing written"  # their outputs are written atomically, at the end

@@ -62,6 +62,14 @@ def register(p) -> None:
                         "(0 in a multilingual pool, where it hurts); 0 turns it off; at most 1000")
     p.add_argument("--k1", type=non_negative_float, default=None, help="override the index's BM25 k1")
     p.add_argument("--b", type=fraction, default=None, help="override the index's BM25 b")
+    p.add_argument("--abstain", nargs="?", const="", default=None, metavar="CAL.json",
+                   help="mark each query answerable or not, with P(a relevant document is in the top k), by the "
+                        "calibration of this pipeline (babelir abstain calibrate; default: the one stored in the "
+                        "index); with --topics written beside the run as RUN.abstain.json")
+    p.add_argument("--max-hallucination", type=fraction, default=None, metavar="H",
+                   help="with --abstain: per language, the threshold at which at most this share of the "
+                        "calibration's queries without a relevant document is marked answerable (default: the "
+                        "balanced threshold, where the larger of the hallucination and error rates was smallest)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
@@ -108,10 +116,16 @@ def run(args) -> int:
         raise BabelirError(f"--query has no searchable text ({NOT_SEARCHABLE})")  # as the HTTP API
     if args.output and not args.topics:
         raise BabelirError("-o needs --topics (--query prints its results)")
+    if args.max_hallucination is not None and args.abstain is None:
+        raise BabelirError("--max-hallucination goes with --abstain")
     index = Index.open(args.index)
-    pipeline = None
+    pipeline = abstainer = None
     try:
         pipeline = parse_pipeline(pipeline_spec(args, index), index)
+        if args.abstain is not None:
+            from babelir.abstain.decide import Abstainer
+
+            abstainer = Abstainer.for_search(pipeline, index, args.index, args.abstain or None, args.max_hallucination)
         if index.doc_count == 0:  # "no match" would read as a search that found nothing
             raise BabelirError(f"{args.index}: the index holds no documents yet (a first babelir index that was "
                                "interrupted before its first commit? re-run it to resume)")
@@ -121,9 +135,15 @@ def run(args) -> int:
             from babelir.io.topics import read_topics
 
             queries = read_topics(args.topics)
-            result = pipeline.retrieve(queries, args.k or 100, lang=args.lang, quiet=args.quiet)
+            if abstainer is None:
+                result = pipeline.retrieve(queries, args.k or 100, lang=args.lang, quiet=args.quiet)
+            else:
+                result, decisions = abstainer.search(queries, args.k or 100, args.lang, args.quiet)
             result.to_trec(args.output, name=run_tag(pipeline))
             write_pipeline(args.output, pipeline)
+            if abstainer is not None:
+                written = abstainer.write(args.output, decisions)
+                print(f"wrote {written}: {abstainer.summary(decisions)}", file=sys.stderr)
             print(f"wrote {args.output}: {len(queries)} queries, {sum(len(v) for v in result.values())} results "
                   f"({pipeline.describe()})", file=sys.stderr)
             from babelir.retrieve.rerank import latency_line
@@ -134,7 +154,13 @@ def run(args) -> int:
         else:
             from babelir.present import print_hits
 
-            print_hits(pipeline, args.query, args.k or 10, args.lang)
+            found = None
+            if abstainer is not None:
+                from babelir.types import Query
+
+                found, decisions = abstainer.search([Query("q", args.query)], args.k or 10, args.lang, True)
+                print(abstainer.verdict(decisions["q"]))
+            print_hits(pipeline, args.query, args.k or 10, args.lang, run=found)
     finally:
         if pipeline is not None:
             pipeline.close()

@@ -59,6 +59,7 @@ from babelir.types import Query
 DEFAULT_K = 100
 _K = contextvars.ContextVar("babelir_requested_k", default=DEFAULT_K)
 _QUIET = contextvars.ContextVar("babelir_quiet", default=True)
+_TAP = contextvars.ContextVar("babelir_first_stage_runs", default=None)
 
 
 def requested_k() -> int:
@@ -82,6 +83,19 @@ def asking(k: int, quiet: bool | None = None) -> Iterator[None]:
         _K.reset(token)
         if quiet_token is not None:
             _QUIET.reset(quiet_token)
+
+
+@contextlib.contextmanager
+def tapping() -> Iterator[dict[str, dict[str, dict[str, float]]]]:
+    """Within it, every first stage (:class:`Retriever`) keeps its Run, before fusion and later
+    stages: ``{stage spec: {query id: {doc id: score}}}`` (the evidence behind a fused run; read by
+    :mod:`babelir.abstain.features`)."""
+    runs: dict[str, dict[str, dict[str, float]]] = {}
+    token = _TAP.set(runs)
+    try:
+        yield runs
+    finally:
+        _TAP.reset(token)
 
 
 def with_language(queries, lang: str | None) -> list[Query]:
@@ -263,7 +277,11 @@ class Retriever(Stage):
         if run is not None:
             raise BabelirError(f"{self.describe()} is a first stage: it takes queries, not a run "
                                "(fuse several retrievers with hybrid(...) or (a | b).fuse(...))")
-        return self._retriever.retrieve(queries, self.k or requested_k(), lang="auto", quiet=quiet())
+        result = self._retriever.retrieve(queries, self.k or requested_k(), lang="auto", quiet=quiet())
+        tap = _TAP.get()
+        if tap is not None:
+            tap.setdefault(self.describe(), {}).update({q: result[q] for q in result})
+        return result
 
     def close(self):
         if self._owns:
