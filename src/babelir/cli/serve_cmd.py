@@ -1,4 +1,8 @@
-"""``babelir serve --index NAME=DIR [--index NAME=DIR …] [--host 127.0.0.1] [--port 8080] [--writable]``"""
+"""``babelir serve --index NAME=DIR [--index NAME=DIR …] [--host 127.0.0.1] [--port 8080] [--writable]``
+
+At start it prints, per index, the modes whose searches carry abstention (a calibration of that
+mode's pipeline stored in the index by ``babelir abstain calibrate``; :mod:`babelir.serve.abstention`);
+a calibration it cannot use is named in a warning, and those searches answer ``"abstain": null``."""
 
 from __future__ import annotations
 
@@ -35,6 +39,15 @@ def parse_indexes(items: list[str]) -> dict[str, str]:
     return indexes
 
 
+def abstention_line(name: str, calibrated: dict[str, str | None]) -> str:
+    """``abstention in demo: hybrid calibrated; dense, bm25 none (babelir abstain calibrate)``."""
+    done = [mode for mode, spec in calibrated.items() if spec]
+    missing = [mode for mode, spec in calibrated.items() if not spec]
+    parts = ([f"{', '.join(done)} calibrated"] if done else []) + ([f"{', '.join(missing)} none"] if missing else [])
+    hint = " (babelir abstain calibrate INDEX … --mode MODE)" if missing else ""
+    return f"abstention in {name}: {'; '.join(parts)}{hint}"
+
+
 def run(args) -> int:
     from babelir.errors import BabelirError
 
@@ -50,5 +63,7 @@ def run(args) -> int:
     app = create_app(parse_indexes(args.index), writable=args.writable,
                      api_key=args.api_key or os.environ.get("BABELIR_API_KEY"))
     print(f"serving {', '.join(app.state.services)} on http://{args.host}:{args.port}/ (OpenAPI at /openapi.json)")
+    for name, service in app.state.services.items():
+        print(abstention_line(name, service.calibrated))
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0

@@ -96,7 +96,11 @@ def create_app(indexes: dict[str, str | Path], writable: bool = False, api_key: 
         f"The ranked results of one query, ``k`` from ``offset``. ``total`` counts the results the search "
         f"ranks, the same at every offset: every match up to {MAX_DEPTH} (bm25, dense, sparse); a hybrid fuses "
         f"each mode's top {FUSION_DEPTH} (as ``babelir search --mode hybrid``), so its total is at most their union. "
-        f"A query without searchable text (only spaces, punctuation, marks or invisible characters) is a 422."))
+        f"A query without searchable text (only spaces, punctuation, marks or invisible characters) is a 422. "
+        f"``abstain``: when the index holds a calibration of this search's pipeline (``babelir abstain calibrate``), "
+        f"``{{p, answerable, threshold, lang, model, k}}``: P(a relevant document is in the top k of the ranking, "
+        f"whatever the page), answerable when p >= threshold (the query language's threshold; ``model``: the "
+        f"language whose model decided, ``*`` for all languages); else null."))
     def search(index: str = Query(pattern=NAME_PATTERN, description="a registered index name"),
                q: str = Query(min_length=1, max_length=MAX_QUERY_CHARS, description="the query, any language"),
                k: int = Query(10, ge=1, le=100), offset: int = Query(0, ge=0, le=MAX_DEPTH - 1),
@@ -105,7 +109,12 @@ def create_app(indexes: dict[str, str | Path], writable: bool = False, api_key: 
                                          description="only documents in these languages, e.g. th,zh"),
                lang: str | None = Query(None, max_length=16, pattern=r"^[A-Za-z_-]*$",
                                         description="the query's language (default: detected among the "
-                                                    "index's languages)")) -> dict:
+                                                    "index's languages)"),
+               max_hallucination: float | None = Query(
+                   None, ge=0, le=1, allow_inf_nan=False,
+                   description="abstention: the threshold at which at most this share of the calibration's queries "
+                               "without a relevant document is marked answerable (default: the balanced threshold)"),
+               ) -> dict:
         from babelir.retrieve.language_gate import held_counts
         from babelir.text.langid import detect, look_alikes, plausible_languages
         from babelir.types import normalize_lang
@@ -124,7 +133,13 @@ def create_app(indexes: dict[str, str | Path], writable: bool = False, api_key: 
             query_lang = detect(q, among=held or None, plausible=written_in)
         doc_langs = target.index.language_filter(langs) if langs else None
         chosen = mode or target.modes()[0]
-        hits = target.search(q, query_lang, chosen, MAX_DEPTH, doc_langs, written_in)  # whatever the page
+        hits, evidence = target.search(q, query_lang, chosen, MAX_DEPTH, doc_langs, written_in,  # whatever the page
+                                       with_evidence=True)
+        calibrated = target.abstention.lookup(chosen, doc_langs)
+        abstain = None
+        if calibrated is not None:  # P(relevant in the top k) of the pipeline babelir abstain calibrate ran
+            top = target.pipeline_top(evidence, calibrated.calibration.k)
+            abstain = target.abstention.decide(calibrated, query_lang, top, evidence.first_stages, max_hallucination)
         page = hits[offset:offset + k]
         docs = target.documents([d for d, _ in page])
         highlighter = target.highlighter(q, query_lang, target.query_terms(q, query_lang))
@@ -136,7 +151,7 @@ def create_app(indexes: dict[str, str | Path], writable: bool = False, api_key: 
                             "snippet": text_snippet, "highlights": marks})
         alternatives = [] if lang else [code for code in look_alikes(query_lang) if code != query_lang]
         return {"query": q, "detected_lang": query_lang, "lang_alternatives": alternatives, "mode": chosen,
-                "total": len(hits), "offset": offset, "k": k, "results": results}
+                "total": len(hits), "offset": offset, "k": k, "abstain": abstain, "results": results}
 
     @app.get("/v1/docs/{index}/{doc_id:path}")  # an id may hold "/" (send "%" and "?" percent-encoded)
     def get_document(index: str, doc_id: str) -> dict:

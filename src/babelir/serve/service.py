@@ -12,17 +12,29 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from babelir.errors import BabelirError
 from babelir.index.core import Index
 from babelir.run import Run
+from babelir.serve.abstention import Abstention
 from babelir.serve.highlight import Highlighter, word_analysis
 
 MAX_DEPTH = 1000  # results a search ranks (and ``total`` counts) at most
 FUSION_DEPTH = 100  # each mode's run in a hybrid search (as ``babelir search --mode hybrid`` with its default k)
 INDEX_LOCK = threading.Lock()  # shared by every IndexService of the process (see the module's doc)
 WORD_CACHE = 100_000  # words whose analysis (for highlighting) each index keeps (the first seen are dropped first)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a search ranked before its final list: each mode's ranking before fusion
+    (``first_stages``), the ranking before group evidence, and the group weight (0: none)."""
+
+    first_stages: dict[str, list[tuple[str, float]]]
+    before_groups: list[tuple[str, float]]
+    group_weight: float
 
 
 class IndexService:
@@ -36,6 +48,8 @@ class IndexService:
         self._encoder_lock = threading.Lock()
         self._word_analysis = word_analysis(self.index.analyzer)
         self._word_terms: dict[tuple[str, str | None], tuple[str, ...]] = {}  # read without the lock
+        self.abstention = Abstention(name, directory, self.index, self._index_lock)
+        self.calibrated = self.abstention.preload(self.modes())  # mode -> pipeline spec, or None
 
     # --- what the index offers ----------------------------------------------------------------
     def modes(self) -> list[str]:
@@ -56,18 +70,21 @@ class IndexService:
         return {"name": self.name, "documents": self.index.doc_count, "languages": self.index.store.languages(),
                 "analyzer": (m.get("analyzer") or {}).get("name"), "encoder": encoder and encoder.get("name"),
                 "sparse": bool(m.get("sparse")), "modes": self.modes(), "default_mode": self.modes()[0],
-                "writable": self.writable}
+                "writable": self.writable, "calibrated": [mode for mode, spec in self.calibrated.items() if spec]}
 
     # --- search -------------------------------------------------------------------------------
     def search(self, text: str, lang: str, mode: str, depth: int, doc_langs: set[str] | None,
-               query_langs: frozenset[str] | None = None) -> list[tuple[str, float]]:
+               query_langs: frozenset[str] | None = None, with_evidence: bool = False):
         """The ranked (doc id, score) list of one query, at most ``depth`` long. ``lang``: the
         language the query is analysed in; ``query_langs``: the languages it may be written in
         (None: any), for the hybrid's language-aware fusion (as ``babelir search --mode hybrid``:
         z-score fusion of every mode the index has, with ``babelir tune``'s weights for ``lang``
         when stored; :mod:`babelir.retrieve.language_gate`), each mode's run :data:`FUSION_DEPTH`
         deep whatever ``depth``. In an index whose documents have groups, each document also gains
-        its group's evidence. The same arguments give the same list, so pages cut from it agree."""
+        its group's evidence. The same arguments give the same list, so pages cut from it agree.
+
+        ``with_evidence``: return (that list, its :class:`Evidence`: the lists abstention reads,
+        :mod:`babelir.serve.abstention`)."""
         from babelir.retrieve.grouped import MIN_DEPTH, default_group_weight, with_group_evidence
         from babelir.retrieve.hybrid import DEFAULT_FUSION, default_modes, fusion_function, tuned_weights
         from babelir.retrieve.language_gate import dense_calibrated, fuse_runs, run_scopes
@@ -80,19 +97,37 @@ class IndexService:
         wide = max(depth, MIN_DEPTH)
         if mode != "hybrid":
             ranking = self._single(mode, text, lang, wide if weight else depth, doc_langs)
+            stages = {mode: ranking}
         else:
             parts = default_modes(self.index)
             fused_depth = max(FUSION_DEPTH, MIN_DEPTH)
-            runs = [Run({"q": dict(self._single(m, text, lang, fused_depth, doc_langs))}) for m in parts]
+            stages = {m: self._single(m, text, lang, fused_depth, doc_langs) for m in parts}
+            runs = [Run({"q": dict(stages[m])}) for m in parts]
             weights = (tuned_weights(self.index, parts, DEFAULT_FUSION) or {}).get(lang)  # babelir tune's, if any
             with self._index_lock:
                 where = run_scopes(parts, dense_calibrated(self.index, None))
                 fused = fuse_runs(self.index, runs, where, fusion_function(DEFAULT_FUSION), weights, {"q": query_langs})
             ranking = fused.ranking("q") if "q" in fused else []
+        evidence = Evidence(stages, ranking, weight)
         if weight and ranking:
             with self._index_lock:
                 ranking = with_group_evidence(self.index, Run({"q": dict(ranking)}), weight, wide).ranking("q")
-        return ranking[:depth]
+        return (ranking[:depth], evidence) if with_evidence else ranking[:depth]
+
+    def pipeline_top(self, evidence: "Evidence", k: int) -> list[tuple[str, float]]:
+        """The top ``k`` that ``babelir search --k k`` gives for the search ``evidence`` is of: the
+        same unless the documents have groups, whose evidence that pipeline standardises over the
+        top ``max(k, 100)`` before them (the service: over the whole ranking, so every page is cut
+        from one list)."""
+        from babelir.retrieve.grouped import MIN_DEPTH, with_group_evidence
+
+        ranking = evidence.before_groups
+        if not evidence.group_weight or not ranking:
+            return ranking[:k]
+        wide = max(k, MIN_DEPTH)
+        with self._index_lock:
+            grouped = with_group_evidence(self.index, Run({"q": dict(ranking[:wide])}), evidence.group_weight, wide)
+        return grouped.ranking("q")[:k]
 
     def _single(self, mode: str, text: str, lang: str, depth: int, doc_langs) -> list[tuple[str, float]]:
         if mode == "bm25":

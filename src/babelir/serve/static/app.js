@@ -2,7 +2,7 @@
 // (never as HTML), and each snippet's direction follows its own script (dir="auto").
 "use strict";
 const $ = (id) => document.getElementById(id);
-const state = { indexes: [], index: null, mode: null, langs: new Set(), offset: 0, k: 10, total: 0 };
+const state = { indexes: [], index: null, mode: null, langs: new Set(), offset: 0, k: 10, total: 0, asked: "" };
 
 function setStatus(text) { $("status").textContent = text; }
 
@@ -98,6 +98,33 @@ function renderResults(data) {
   $("status").dataset.lang = data.detected_lang;
 }
 
+function renderVerdict(abstain, asked) {
+  // abstention (babelir abstain calibrate): "answerable" shows P(relevant in top k) above the
+  // results; "not answerable" says no relevant passage was found and folds the results away in
+  // <details>, kept open across pages of the same search once the reader opens it
+  const verdict = $("verdict"), closest = $("closest"), hits = $("hits");
+  verdict.replaceChildren();
+  const line = abstain ? `P(relevant in top ${abstain.k}) = ${abstain.p.toFixed(2)}` : "";
+  if (abstain && !abstain.answerable) {
+    const head = document.createElement("strong");
+    head.textContent = "No relevant passage found";
+    const detail = document.createElement("span");
+    detail.className = "detail";
+    detail.textContent = `${line}, below the threshold ${abstain.threshold.toFixed(2)} (${abstain.lang})`;
+    verdict.append(head, detail);
+    verdict.className = "none"; verdict.hidden = false; verdict.dataset.answerable = "false";
+    if (closest.hidden || state.asked !== asked) closest.open = false;
+    closest.append(hits); closest.hidden = false;
+  } else {
+    verdict.textContent = line;
+    verdict.className = "probability"; verdict.hidden = !abstain;
+    verdict.dataset.answerable = abstain ? "true" : "";
+    closest.hidden = true; closest.open = false;
+    closest.after(hits);
+  }
+  state.asked = asked;
+}
+
 async function run() {
   const q = $("q").value.trim();
   if (!q || !state.index) return;
@@ -109,9 +136,11 @@ async function run() {
   if (!response.ok) {
     setStatus(`error: ${typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail)}`);
     $("results").replaceChildren();
+    renderVerdict(null, "");
     return;
   }
   renderResults(data);
+  renderVerdict(data.abstain, params.toString().replace(/&offset=\d+/, ""));
 }
 
 function rerun() { state.offset = 0; if ($("q").value.trim()) run(); }
