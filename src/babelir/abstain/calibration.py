@@ -184,7 +184,7 @@ def balanced_threshold(p, answer) -> float:
     fpr, tpr, thresholds = roc_curve(answer, p)
     worst = np.maximum(fpr, 1 - tpr)
     best = int(np.argmin(worst[1:])) + 1  # thresholds[0] is +inf (nothing answerable)
-    return float(min(thresholds[best], 1.0))
+    return float(thresholds[best])
 
 
 def threshold_for(model: LanguageModel, max_hallucination: float | None) -> float:
