@@ -51,6 +51,12 @@ def test_search_marks_each_query_and_eval_abstain_measures_it(calibrated, capsys
     # calibrated on train articles, BM25 alone separates the subsets far better than chance
     assert row["hallucination"] < 0.35 and row["error"] < 0.35
 
+    # qrels of other topics, and --plots naming a file, are refused before anything is printed
+    assert main(["eval-abstain", str(run), "--qrels", str(work / "col" / "de" / "qrels.test.trec")]) == 2
+    assert main(["eval-abstain", str(run), "--qrels", str(col / "qrels.test.trec"), "--plots", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert "judges none of the 296 queries" in err and "not a directory" in err
+
     # a stricter hallucination bound marks fewer queries answerable
     strict = work / "strict.run"
     assert main(["search", str(work / "ix"), "--topics", str(col / "topics.test.tsv"), "-o", str(strict),
@@ -91,4 +97,13 @@ def test_refusals(calibrated, capsys, tmp_path):
     assert main(["abstain", "calibrate", str(work / "ix"), "--topics", topics,
                  "--qrels", str(col / "qrels.train.trec")]) == 2
     assert "no relevant document for any topic" in capsys.readouterr().err
+    # ... or on topics that all have an answer
+    answered = tmp_path / "answered.tsv"
+    relevant = {line.split()[0] for line in (col / "qrels.train.trec").read_text().splitlines()}
+    answered.write_text("".join(line + "\n" for line in (col / "topics.train.tsv").read_text().splitlines()
+                                if line.split("\t")[0] in relevant))
+    assert main(["abstain", "calibrate", str(work / "ix"), "--topics", str(answered),
+                 "--qrels", str(col / "qrels.train.trec"), "-o", str(tmp_path / "c.json")]) == 2
+    assert "calibration needs queries with and without one" in capsys.readouterr().err
+    assert not (tmp_path / "c.json").exists()
     assert not (tmp_path / "r").exists()

@@ -9,7 +9,7 @@ import pytest
 
 from babelir.abstain.calibration import (ALL, Calibration, balanced_threshold, check_matches, fit, load,
                                          threshold_for)
-from babelir.abstain.features import FEATURES, list_features, query_features
+from babelir.abstain.features import FEATURES, feature_names, list_features, query_features
 from babelir.errors import BabelirError, InputError
 
 pytest.importorskip("sklearn")
@@ -50,7 +50,7 @@ def test_query_features_read_the_final_run_and_each_first_stage():
 def test_fit_predicts_what_sklearn_fitted_and_survives_the_file(tmp_path):
     X, y = synthetic(200, 1)
     langs = ["th"] * 100 + ["de"] * 100
-    calibration = fit("bm25", FakeIndex(), 10, list(FEATURES), ["final"], X, y, y, langs)
+    calibration = fit("bm25", FakeIndex(), 10, feature_names(["final"]), ["final"], X, y, y, langs)
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -69,7 +69,7 @@ def test_fit_predicts_what_sklearn_fitted_and_survives_the_file(tmp_path):
 def test_a_language_with_too_few_queries_takes_the_model_of_all_and_says_why():
     X, y = synthetic(130, 2)
     langs = ["th"] * 100 + ["yo"] * 30
-    calibration = fit("bm25", FakeIndex(), 10, list(FEATURES), ["final"], X, y, y, langs)
+    calibration = fit("bm25", FakeIndex(), 10, feature_names(["final"]), ["final"], X, y, y, langs)
     assert "yo" not in calibration.languages and "30 queries, fewer than 40" in calibration.fallback["yo"]
     assert calibration.model_for("yo")[0] == ALL
 
@@ -77,10 +77,13 @@ def test_a_language_with_too_few_queries_takes_the_model_of_all_and_says_why():
 def test_too_few_queries_in_all_is_an_error():
     X, y = synthetic(20, 3)
     with pytest.raises(BabelirError, match="too few queries to calibrate: 20 queries"):
-        fit("bm25", FakeIndex(), 10, list(FEATURES), ["final"], X, y, y, ["th"] * 20)
-    X, _ = synthetic(100, 3)
+        fit("bm25", FakeIndex(), 10, feature_names(["final"]), ["final"], X, y, y, ["th"] * 20)
+    X, _ = synthetic(100, 3)  # _: outcomes of both kinds
     with pytest.raises(BabelirError, match="each outcome needs"):
-        fit("bm25", FakeIndex(), 10, list(FEATURES), ["final"], X, np.ones(100, int), np.ones(100, int), ["th"] * 100)
+        fit("bm25", FakeIndex(), 10, feature_names(["final"]), ["final"], X, np.ones(100, int), _, ["th"] * 100)
+    # no query without a relevant document: no hallucination rate to set a threshold by
+    with pytest.raises(BabelirError, match="every one of the 100 topics has a relevant document"):
+        fit("bm25", FakeIndex(), 10, feature_names(["final"]), ["final"], X, _, np.ones(100, int), ["th"] * 100)
 
 
 def test_balanced_threshold_minimises_the_larger_rate():
@@ -94,7 +97,7 @@ def test_balanced_threshold_minimises_the_larger_rate():
 
 def test_max_hallucination_threshold_keeps_the_share_of_answered_no_answer_queries():
     X, y = synthetic(300, 4, shift=1.0)
-    model = fit("bm25", FakeIndex(), 10, list(FEATURES), ["final"], X, y, y, ["th"] * 300).languages["th"]
+    model = fit("bm25", FakeIndex(), 10, feature_names(["final"]), ["final"], X, y, y, ["th"] * 300).languages["th"]
     no_answer = np.asarray(model.noanswer_p)
     for h in (0.0, 0.05, 0.1, 0.3):
         t = threshold_for(model, h)
@@ -106,7 +109,7 @@ def test_max_hallucination_threshold_keeps_the_share_of_answered_no_answer_queri
 
 def test_a_calibration_for_another_pipeline_or_index_is_refused(tmp_path):
     X, y = synthetic(100, 5)
-    calibration = fit("bm25 >> group(weight=1.0)", FakeIndex(), 10, list(FEATURES), ["final"], X, y, y, ["th"] * 100)
+    calibration = fit("bm25 >> group(weight=1.0)", FakeIndex(), 10, feature_names(["final"]), ["final"], X, y, y, ["th"] * 100)
     check_matches(calibration, "cal.json", "bm25 >> group(weight=1.0)", FakeIndex())
     with pytest.raises(BabelirError, match="calibrated for the pipeline 'bm25 >> group"):
         check_matches(calibration, "cal.json", "dense", FakeIndex())
@@ -119,13 +122,21 @@ def test_a_calibration_for_another_pipeline_or_index_is_refused(tmp_path):
 @pytest.mark.parametrize("change, field", [
     (lambda d: d.update(kind="something"), "kind"),
     (lambda d: d.update(format=9), "format"),
-    (lambda d: d["languages"]["th"].update(coef=[1.0]), "languages.th"),
+    (lambda d: d["languages"]["th"].update(coef=[1.0]), "languages.th.coef"),
     (lambda d: d["languages"].pop("*"), "languages.*"),
-    (lambda d: d.pop("pipeline"), "languages"),
+    (lambda d: d.pop("pipeline"), "pipeline"),
+    (lambda d: d.update(k=0), "k"),
+    (lambda d: d.update(k=True), "k"),
+    (lambda d: d.update(signals=["final", "bm25"]), "features"),
+    (lambda d: d["languages"]["th"].update(balanced=5), "languages.th.balanced"),
+    (lambda d: d["languages"]["th"].update(balanced="x"), "languages.th.balanced"),
+    (lambda d: d["languages"]["th"].update(scale=[0.0] * 6), "languages.th.scale"),
+    (lambda d: d["languages"]["th"].update(noanswer_p="oops"), "languages.th.noanswer_p"),
+    (lambda d: d["languages"]["th"].update(threshold=0.5), "languages.th.threshold"),
 ])
 def test_a_bad_calibration_file_names_the_field(tmp_path, change, field):
     X, y = synthetic(100, 6)
-    data = fit("bm25", FakeIndex(), 10, list(FEATURES), ["final"], X, y, y, ["th"] * 100).to_json()
+    data = fit("bm25", FakeIndex(), 10, feature_names(["final"]), ["final"], X, y, y, ["th"] * 100).to_json()
     change(data)
     path = tmp_path / "cal.json"
     path.write_text(json.dumps(data))
@@ -140,4 +151,6 @@ def test_a_missing_or_broken_file_is_named(tmp_path):
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(InputError, match="not a calibration file"):
         load(tmp_path / "bad.json")
+    with pytest.raises(InputError, match="is a directory"):
+        load(tmp_path)
     assert isinstance(Calibration, type)

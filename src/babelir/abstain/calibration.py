@@ -122,6 +122,10 @@ def fit(pipeline: str, index, k: int, features: list[str], signals: list[str], X
 
     X, y, langs = np.asarray(X, dtype=float), np.asarray(found, dtype=int), list(langs)
     answer = np.asarray(answer, dtype=int)
+    if len(set(answer.tolist())) < 2:
+        kind = "has a relevant document" if answer.size and answer[0] else "has no relevant document"
+        raise BabelirError(f"every one of the {len(answer)} topics {kind} in the qrels: calibration needs queries "
+                           "with and without one (babelir datasets xquad-r --no-answer-split makes both)")
     problem = _too_few(y, min_queries)
     if problem:
         raise BabelirError(f"too few queries to calibrate: {problem} (give topics with qrels: queries with a "
@@ -211,6 +215,8 @@ def load(path: str | Path) -> Calibration:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(str(path), None, None, "no such calibration file (make one with babelir abstain calibrate)") from None
+    except IsADirectoryError:
+        raise InputError(str(path), None, None, "is a directory, not a calibration file") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise InputError(str(path), None, None, f"not a calibration file: {exc}") from None
     if not isinstance(data, dict) or data.get("kind") != KIND:
@@ -218,19 +224,63 @@ def load(path: str | Path) -> Calibration:
     if not isinstance(data.get("format"), int) or data["format"] > FORMAT:
         raise InputError(str(path), None, "format", f"made by a newer babelir (format {data.get('format')}; "
                                                     f"this babelir reads format {FORMAT})")
-    try:
-        languages = {lang: LanguageModel(**m) for lang, m in data["languages"].items()}
-        calibration = Calibration(str(data["pipeline"]), dict(data["index"]), int(data["k"]), list(data["features"]),
-                                  list(data["signals"]), languages, dict(data.get("fallback", {})))
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise InputError(str(path), None, "languages", f"malformed calibration: {exc}") from None
-    width = len(calibration.features)
-    for lang, m in languages.items():
-        if not (len(m.mean) == len(m.scale) == len(m.coef) == width):
-            raise InputError(str(path), None, f"languages.{lang}", f"expected {width} coefficients")
-    if ALL not in languages:
-        raise InputError(str(path), None, f"languages.{ALL}", "the model of all languages is missing")
-    return calibration
+    return _checked(path, data)
+
+
+def _checked(path: Path, data: dict) -> Calibration:
+    """The calibration ``data`` describes, each field checked (:class:`InputError` naming it)."""
+    from babelir.abstain.features import feature_names
+
+    def bad(field_name: str, message: str):
+        return InputError(str(path), None, field_name, message)
+
+    for key, kind in (("pipeline", str), ("index", dict), ("signals", list), ("features", list), ("languages", dict)):
+        if not isinstance(data.get(key), kind):
+            raise bad(key, "missing or malformed")
+    k = data.get("k")
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 10_000:
+        raise bad("k", f"expected a whole number from 1 to 10000, got {k!r}")
+    signals = data["signals"]
+    if not signals or not all(isinstance(s, str) for s in signals) or data["features"] != feature_names(signals):
+        raise bad("features", "do not match the signals (made by another babelir?)")
+    if ALL not in data["languages"]:
+        raise bad(f"languages.{ALL}", "the model of all languages is missing")
+    width = len(data["features"])
+    languages = {}
+    for lang, m in data["languages"].items():
+        where = f"languages.{lang}"
+        if not isinstance(m, dict):
+            raise bad(where, "not an object")
+        unknown = set(m) - set(LanguageModel.__dataclass_fields__)
+        if unknown:
+            raise bad(f"{where}.{sorted(unknown)[0]}", "not a field of a language's model")
+        for key in ("mean", "scale", "coef"):
+            values = m.get(key)
+            if not isinstance(values, list) or len(values) != width or not all(_finite(v) for v in values):
+                raise bad(f"{where}.{key}", f"expected {width} finite numbers")
+        if not all(v > 0 for v in m["scale"]):
+            raise bad(f"{where}.scale", "expected numbers above 0")
+        if not _finite(m.get("intercept")):
+            raise bad(f"{where}.intercept", "expected a finite number")
+        for key in ("queries", "found"):
+            if isinstance(m.get(key), bool) or not isinstance(m.get(key), int) or m[key] < 0:
+                raise bad(f"{where}.{key}", "expected a whole number, 0 or more")
+        if not (_finite(m.get("balanced", 0.5)) and 0 <= m.get("balanced", 0.5) <= 1):
+            raise bad(f"{where}.balanced", "expected a probability, a number in [0, 1]")
+        values = m.get("noanswer_p", [])
+        if not isinstance(values, list) or not all(_finite(v) and 0 <= v <= 1 for v in values):
+            raise bad(f"{where}.noanswer_p", "expected probabilities, numbers in [0, 1]")
+        if m.get("auc") is not None and not _finite(m["auc"]):
+            raise bad(f"{where}.auc", "expected a number or null")
+        languages[lang] = LanguageModel(**m)
+    fallback = data.get("fallback", {})
+    if not isinstance(fallback, dict):
+        raise bad("fallback", "expected an object")
+    return Calibration(data["pipeline"], data["index"], k, data["features"], signals, languages, fallback)
+
+
+def _finite(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
 
 
 def default_path(index_dir: str | Path, pipeline: str) -> Path:

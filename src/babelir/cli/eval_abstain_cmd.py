@@ -28,6 +28,10 @@ def run(args) -> int:
     from babelir.run import Run
 
     abstain_path = args.abstain or f"{args.run}.abstain.json"
+    if args.plots and Path(args.plots).exists() and not Path(args.plots).is_dir():
+        from babelir.errors import BabelirError
+
+        raise BabelirError(f"--plots {args.plots}: not a directory (the PNGs go into a directory)")
     file = read_abstain_file(abstain_path)
     result = Run.from_trec(args.run)
     qrels = read_qrels(args.qrels)
@@ -37,6 +41,11 @@ def run(args) -> int:
 
     decisions = file.decisions
     judged = {q.query_id for q in qrels}
+    if judged and not judged & decisions.keys():
+        from babelir.errors import BabelirError
+
+        raise BabelirError(f"{args.qrels}: judges none of the {len(decisions)} queries of {abstain_path} "
+                           "(qrels of other topics?)")
     left_out = judged - decisions.keys()
     if left_out:
         note(f"{len(left_out)} queries of the qrels are not in {abstain_path} (not counted)")
