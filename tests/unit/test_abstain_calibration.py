@@ -154,3 +154,26 @@ def test_a_missing_or_broken_file_is_named(tmp_path):
     with pytest.raises(InputError, match="is a directory"):
         load(tmp_path)
     assert isinstance(Calibration, type)
+
+
+def test_lexical_features_weigh_the_query_terms_each_top_document_holds(tmp_path):
+    from babelir.abstain.features import LEXICAL, lexical_features
+    from babelir.index.bm25 import idf
+    from babelir.index.core import Index
+    from babelir.types import Doc
+
+    index = Index.create(tmp_path / "ix")
+    texts = ["tides of the moon", "the moon is bright", "rain in spain", "tides rise", "dry desert"]
+    index.add([Doc(f"d{i}", t, lang="en") for i, t in enumerate(texts)])
+    analyzer = index.analyzer
+    terms = set(analyzer.analyze("moon tides", "en"))
+    weights = {t: idf(5, sum(t in set(analyzer.analyze(x, "en")) for x in texts)) for t in terms}
+    total = sum(weights.values())
+    held = set(analyzer.analyze(texts[1], "en"))
+    n, idf_sum, idf_max, cover_top, cover_best = lexical_features(index, "moon tides", "en", ["d1", "d0", "d2"])
+    assert len(LEXICAL) == 5 and n == len(terms)
+    assert idf_sum == pytest.approx(total) and idf_max == pytest.approx(max(weights.values()))
+    assert cover_top == pytest.approx(sum(w for t, w in weights.items() if t in held) / total) and cover_top < 1
+    assert cover_best == pytest.approx(1.0)  # d0 holds every term
+    assert lexical_features(index, "moon tides", "en", [])[3:] == [0.0, 0.0]
+    index.close()

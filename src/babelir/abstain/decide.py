@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from babelir.abstain.calibration import Calibration, threshold_for
-from babelir.abstain.features import query_features, signals_of
+from babelir.abstain.features import COVER_DEPTH, lexical_features, query_features, signals_of
 from babelir.run import Run
 
 FORMAT = 1
@@ -61,7 +61,12 @@ def search_with_features(pipeline, index, queries, k: int, feature_k: int, lang:
         run = pipeline.retrieve(queries, max(k, feature_k), lang=lang, quiet=quiet)
     signals = signals if signals is not None else signals_of(first_stages)
     langs = {q.id: analysis_language(q, index, lang) for q in queries}
-    features = {q.id: query_features(q.id, run, first_stages, signals, feature_k) for q in queries}
+    features = {}
+    for q in queries:
+        lexical = None
+        if "lexical" in signals:
+            lexical = lexical_features(index, q.text, langs[q.id], [d for d, _ in run.ranking(q.id)[:COVER_DEPTH]])
+        features[q.id] = query_features(q.id, run, first_stages, signals, feature_k, lexical)
     return Searched(run.cutoff(k), langs, features, signals)
 
 

@@ -364,6 +364,18 @@ class Index(IndexVectors):
         allowed = None if doc_langs is None else self._language_mask("bm25", impact.ids, doc_langs)
         return impact.search(query_terms, k, self.params, allowed=allowed)
 
+    def term_stats(self, text: str, lang: str | None, ids: list[str]) -> tuple[dict[str, float], dict[str, set[str]]]:
+        """The BM25 IDF of each term of ``text`` as a query in ``lang`` (analysed as :meth:`search`
+        does; :func:`babelir.index.bm25.idf`), and the terms each of ``ids`` was indexed with."""
+        from babelir.index.bm25 import idf
+
+        terms = set(self.analyzer.analyze(text, lang))
+        impact = self.impact()
+        freqs = impact.doc_freqs(terms)
+        count = len(impact.ids)
+        return ({t: idf(count, f) for t, f in freqs.items()},
+                {d: set(found) for d, found in self.store.terms(ids).items()})
+
     def impact(self):
         """The postings cache of the committed documents (loaded, or built and saved when stale)."""
         from babelir.index.impact import ImpactCache

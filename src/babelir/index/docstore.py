@@ -148,6 +148,16 @@ class DocStore:
         """(id, length, terms JSON) of every document, in docno order."""
         yield from self.db.execute("SELECT id, length, terms FROM docs ORDER BY docno")
 
+    def terms(self, ids: list[str]) -> dict[str, dict[str, int]]:
+        """``id -> {term: count}`` (the terms BM25 indexed) for the given ids that exist."""
+        out = {}
+        for start in range(0, len(ids), 900):
+            chunk = ids[start:start + 900]
+            marks = ",".join("?" * len(chunk))
+            for doc_id, terms in self.db.execute(f"SELECT id, terms FROM docs WHERE id IN ({marks})", chunk):
+                out[doc_id] = json.loads(terms)
+        return out
+
     def _has_table(self, name: str) -> bool:
         return self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
 

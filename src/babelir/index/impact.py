@@ -111,6 +111,14 @@ class ImpactCache:
             return None  # damaged or foreign: rebuilt by the caller
 
     # --- search -------------------------------------------------------------------------------
+    def doc_freqs(self, terms) -> dict[str, int]:
+        """``term -> number of documents holding it`` (0 for a term no document has)."""
+        out = {}
+        for term in terms:
+            v = self.vocab.get(term)
+            out[term] = 0 if v is None else int(self.offsets[v + 1] - self.offsets[v])
+        return out
+
     def search(self, query_terms: dict[str, int], k: int, params: BM25Params,
                allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
         """Top ``k`` (doc id, score) for a query given as term -> count; ties by doc id descending.

@@ -92,27 +92,33 @@ class Abstention:
             LOG.warning("index %s: %s ignored, searches in mode %s answer abstain: null (%s)", self.name, shown, mode,
                         str(exc).replace(str(path), shown))
             return None
-        sources = tuple("final" if signal == "final" else retrievers.get(signal, "") for signal in calibration.signals)
+        sources = tuple(signal if signal in ("final", "lexical") else retrievers.get(signal, "")
+                        for signal in calibration.signals)
         if "" in sources:
             LOG.warning("index %s: %s reads first stages this service does not run (%s); searches in mode %s answer "
                         "abstain: null", self.name, shown, ", ".join(calibration.signals), mode)
             return None
         return Loaded(spec, calibration, sources)
 
-    def decide(self, loaded: Loaded, lang: str, final, first_stages: dict, max_hallucination: float | None) -> dict:
+    def decide(self, loaded: Loaded, lang: str, final, first_stages: dict, max_hallucination: float | None,
+               text: str = "") -> dict:
         """The ``abstain`` object of one search: ``{"p", "answerable", "threshold", "lang", "model",
         "k"}``. ``final``: the pipeline's top k ((doc id, score) list, best first,
         :meth:`babelir.serve.service.IndexService.pipeline_top`); ``first_stages``: mode -> that
-        mode's ranking before fusion; ``lang``: the query's language."""
+        mode's ranking before fusion; ``lang``: the query's language; ``text``: the query."""
         from babelir.abstain.decide import Searched, decide
-        from babelir.abstain.features import query_features
+        from babelir.abstain.features import COVER_DEPTH, lexical_features, query_features
         from babelir.run import Run
 
         calibration = loaded.calibration
         lists = {"final": {"q": dict(final)}}
         runs = {signal: {"q": dict(first_stages.get(source, []))}
-                for signal, source in zip(calibration.signals, loaded.sources) if signal != "final"}
-        features = query_features("q", lists["final"], runs, calibration.signals, calibration.k)
+                for signal, source in zip(calibration.signals, loaded.sources) if signal not in ("final", "lexical")}
+        lexical = None
+        if "lexical" in calibration.signals:
+            with self._index_lock:  # the store and the postings cache, shared with the service's searches
+                lexical = lexical_features(self.index, text, lang, [d for d, _ in list(final)[:COVER_DEPTH]])
+        features = query_features("q", lists["final"], runs, calibration.signals, calibration.k, lexical)
         decision = decide(calibration, Searched(Run({}), {"q": lang}, {"q": features}, calibration.signals),
                           max_hallucination)["q"]
         return {"p": round(decision.p, 4), "answerable": bool(decision.answerable),

@@ -139,7 +139,8 @@ def create_app(indexes: dict[str, str | Path], writable: bool = False, api_key: 
         abstain = None
         if calibrated is not None:  # P(relevant in the top k) of the pipeline babelir abstain calibrate ran
             top = target.pipeline_top(evidence, calibrated.calibration.k)
-            abstain = target.abstention.decide(calibrated, query_lang, top, evidence.first_stages, max_hallucination)
+            abstain = target.abstention.decide(calibrated, query_lang, top, evidence.first_stages, max_hallucination,
+                                               text=q)
         page = hits[offset:offset + k]
         docs = target.documents([d for d, _ in page])
         highlighter = target.highlighter(q, query_lang, target.query_terms(q, query_lang))
