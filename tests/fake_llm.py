@@ -13,7 +13,7 @@ For the rerankers: a yes/no prompt ("Answer Yes or No.") is answered ``Yes`` (gr
 with log-probabilities giving P(yes) = (grade + 0.5) / 4 between Yes and No; a RankGPT listwise
 conversation ("Search Query: …" last) is answered with the passages ``[i]`` ordered by overlap with the
 query, most first (ties by number), e.g. ``[2] > [1] > [3]``. ``fake.logprobs = False``: never any
-log-probabilities. A plan entry ``"text:…"`` answers that text as the content; ``"close"`` drops the
+log-probabilities. NoMIRACL's prompt is answered by :func:`nomiracl`. A plan entry ``"text:…"`` answers that text as the content; ``"close"`` drops the
 connection without a reply; ``fake.replies`` counts the replies sent.
 """
 
@@ -62,6 +62,24 @@ def yes_no(prompt: str) -> tuple[str, list[dict]]:
     return text, [{"token": "Yes", "logprob": math.log(p)}, {"token": "No", "logprob": math.log(1 - p)}]
 
 
+def nomiracl(prompt: str) -> tuple[str, list[dict]]:
+    """The fake's answer to NoMIRACL's prompt ("QUESTION:" / "CONTEXTS:" with passages ``[i] …``):
+    "Yes, answer is present" when a passage shares 2 or more query words with the question, else "I
+    don't know"; a passage holding ``NOGRADE`` gets "Maybe."; log-probabilities give P(Yes) =
+    (best overlap + 0.5) / 4 between "Yes" and "I"."""
+    import math
+
+    question = re.search(r"QUESTION:\n(.*?)\n\nCONTEXTS:\n", prompt, re.S).group(1)
+    contexts = re.search(r"CONTEXTS:\n(.*)\n\nOUTPUT:", prompt, re.S).group(1)
+    passages = re.split(r"(?:^|\n\n)\[\d+\] ", contexts)[1:]
+    if any("NOGRADE" in p for p in passages):
+        return "Maybe.", []
+    best = max((min(3, overlap(question, p)) for p in passages), default=0)
+    p = (best + 0.5) / 4
+    text = "Yes, answer is present" if best >= 2 else "I don't know"
+    return text, [{"token": "Yes", "logprob": math.log(p)}, {"token": "I", "logprob": math.log(1 - p)}]
+
+
 class FakeLLM:
     def __init__(self):
         self.plan: list[str] = []
@@ -104,6 +122,9 @@ class FakeLLM:
                     text = listwise_reply(body["messages"])
                 elif "Answer Yes or No." in prompt:
                     text, top = yes_no(prompt)
+                elif "If any of the contexts answers the question" in prompt:
+                    text, top = nomiracl(prompt)
+                    top = top or None
                 else:
                     grade = grade_for(prompt)
                     text = "I cannot tell." if grade is None else f"M: 2, T: 2\n##final score: {grade}"
@@ -111,7 +132,7 @@ class FakeLLM:
                          "choices": [{"index": 0, "finish_reason": "stop",
                                       "message": {"role": "assistant", "content": text}}]}
                 if body.get("logprobs") and fake.logprobs and top is not None:
-                    first = next(t for t in top if t["token"] == text)
+                    first = next(t for t in top if text.startswith(t["token"]))
                     reply["choices"][0]["logprobs"] = {"content": [dict(first, top_logprobs=top)]}
                 elif body.get("logprobs") and fake.logprobs:
                     reply["choices"][0]["logprobs"] = {"content": [

@@ -36,9 +36,16 @@ def register(p) -> None:
                      help="where to write the calibration (default: inside the index, where babelir search "
                           "--abstain finds it)")
     cal.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    from babelir.cli import abstain_llm_cmd
+
+    abstain_llm_cmd.register(sub.add_parser("llm", help=abstain_llm_cmd.HELP, description=abstain_llm_cmd.HELP))
 
 
 def run(args) -> int:
+    if args.abstain_subcommand == "llm":
+        from babelir.cli.abstain_llm_cmd import run as run_llm
+
+        return run_llm(args)
     from babelir.abstain.calibration import ALL, MIN_QUERIES, default_path, fit
     from babelir.abstain.decide import search_with_features
     from babelir.abstain.features import feature_names
