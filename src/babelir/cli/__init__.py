@@ -29,7 +29,7 @@ COMMANDS = {
     "quickstart": "index the bundled demo collection, evaluate it, and show how to search",
     "pool": "pool runs' top documents per query into a judging project",
     "judge": "judge a pool in the browser, follow progress and agreement, export qrels",
-    "abstain": "calibrate per-language abstention: P(a relevant document is in the top k)",
+    "abstain": "calibrate per-language abstention (P(a relevant document is in the top k)); ask an LLM NoMIRACL's question",
 }
 
 _NOTHING_WRITTEN = "interrupted; nothing written"  # their outputs are written atomically, at the end
@@ -37,6 +37,9 @@ INTERRUPTED = {  # what Ctrl-C leaves, per command
     "index": "interrupted; what was committed is kept (re-run to resume)",
     "train": "interrupted; the last checkpoint is kept (re-run to resume)",
     "search": _NOTHING_WRITTEN, "eval": _NOTHING_WRITTEN, "compare": _NOTHING_WRITTEN,
+    "abstain": "interrupted; a calibration is written whole or not at all, and the LLM's replies so far are "
+               "cached (re-run to resume)",
+    "eval-abstain": _NOTHING_WRITTEN,
     "tune": _NOTHING_WRITTEN, "analyzers": _NOTHING_WRITTEN,
     "pool": "interrupted; the project is as before (pooling is one transaction)",
 }
