@@ -180,7 +180,7 @@ DASH_VALUES = ("--query", "--weights")  # options whose value may begin with '-'
 SEARCH_OPTIONS = frozenset({
     "-h", "--help", "--topics", "--query", "-o", "--output", "--k", "--lang", "--pipeline", "--mode", "--hybrid-of",
     "--fusion", "--lexical-everywhere", "--weights", "--no-debias", "--no-standardise", "--doc-langs", "--exact",
-    "--group-weight", "--k1", "--b", "--abstain", "--max-hallucination", "-q", "--quiet",
+    "--group-weight", "--k1", "--b", "--abstain", "--max-hallucination", "--backend", "-q", "--quiet",
 })
 
 

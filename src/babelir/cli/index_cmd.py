@@ -40,6 +40,10 @@ def register(p) -> None:
     p.add_argument("--wait", type=non_negative_float, default=0.0, metavar="SECONDS",
                    help="when another process is writing the index, wait up to SECONDS for it to finish "
                         "(default 0: stop at once with an error)")
+    p.add_argument("--backend", default=None, metavar="local|milvus:PATH.db|milvus://HOST:PORT",
+                   help="also mirror the index into a Milvus collection that searches then go through: "
+                        "milvus:PATH.db (milvus-lite, embedded) or milvus://HOST:PORT (a Milvus server); "
+                        "default: the one the index records, if any (docs/scale.md)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
@@ -49,6 +53,11 @@ def run(args) -> int:
 
     from babelir.errors import BabelirError
 
+    backend = None
+    if args.backend is not None:
+        from babelir.index.milvus import parse_backend
+
+        backend = parse_backend(args.backend)
     if args.ann and not args.dense:
         raise BabelirError("--ann needs --dense (the graphs index the dense vectors)")
     encoder = None
@@ -69,7 +78,8 @@ def run(args) -> int:
     summary = build_index(args.corpus, args.output, lang=args.lang, skip_bad=args.skip_bad,
                           batch_size=args.batch_size or (1000 if encoder else 10_000), encoder=encoder,
                           dense=args.dense, sparse=args.sparse, params=params, quiet=args.quiet,
-                          analyzer=analyzer, subword_vocab=args.subword_vocab, ann=args.ann, wait=args.wait)
+                          analyzer=analyzer, subword_vocab=args.subword_vocab, ann=args.ann, wait=args.wait,
+                          backend=backend)
     print("\n".join(summary.lines()))
     return 0
 

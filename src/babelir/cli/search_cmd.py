@@ -70,6 +70,9 @@ def register(p) -> None:
                    help="with --abstain: per language, the threshold at which at most this share of the "
                         "calibration's queries without a relevant document is marked answerable (default: the "
                         "balanced threshold, where the larger of the hallucination and error rates was smallest)")
+    p.add_argument("--backend", default=None, choices=["local", "milvus"],
+                   help="where the first stages search: milvus (default for an index mirrored into Milvus) "
+                        "or local (the index directory's own search)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
@@ -119,6 +122,10 @@ def run(args) -> int:
     if args.max_hallucination is not None and args.abstain is None:
         raise BabelirError("--max-hallucination goes with --abstain")
     index = Index.open(args.index)
+    if args.backend == "milvus" and not index.manifest.get("backend"):
+        index.close()
+        raise BabelirError(f"{args.index}: the index is not mirrored into Milvus (babelir index --backend milvus:PATH.db)")
+    index.search_backend = args.backend
     pipeline = abstainer = None
     try:
         pipeline = parse_pipeline(pipeline_spec(args, index), index)

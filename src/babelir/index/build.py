@@ -40,6 +40,7 @@ class BuildSummary:
     ann: dict | None = None
     encoded: dict[str, int] = field(default_factory=dict)  # kind -> documents given vectors already indexed
     created: bool = False
+    backend: dict | None = None  # the Milvus collection the index is mirrored into
 
     def lines(self) -> list[str]:
         """A human summary, one line per fact."""
@@ -63,6 +64,10 @@ class BuildSummary:
             out.append(f"skipped {self.skipped_bad} bad record{'' if self.skipped_bad == 1 else 's'}, e.g.:")
             out.extend(f"  {example}" for example in self.bad_examples)
         out.append("languages: " + ", ".join(f"{lang} {n}" for lang, n in self.languages.items()))
+        if self.backend:
+            b = self.backend
+            out.append(f"mirrored into Milvus {b['uri']} collection {b['collection']} (bm25 k1 {b['bm25']['k1']}, "
+                       f"b {b['bm25']['b']}; dense {b['dense'] or 'none'}; sparse {'yes' if b['sparse'] else 'no'})")
         if self.ann:
             kind = "one per language, corrected vectors" if self.ann["corrected"] else "one graph"
             out.append(f"ANN: HNSW (M {self.ann['M']}, efSearch {self.ann['ef_search']}), "
@@ -91,7 +96,7 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
                 batch_size: int = 10_000, params: BM25Params | None = None, quiet: bool = False,
                 analyzer: Analyzer | str | None = None, subword_vocab: int = 32_000,
                 encoder=None, dense: bool = True, sparse: bool = False, ann: bool = False,
-                wait: float = 0.0) -> BuildSummary:
+                wait: float = 0.0, backend: dict | None = None) -> BuildSummary:
     """Index ``corpus`` (JSONL file or BEIR directory) into ``out``, creating the index if needed.
 
     ``analyzer`` and ``params`` apply to a new index; for an existing one they must match its
@@ -115,10 +120,16 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
         index = Index.open(out, writable=True)
         try:
             _check_settings(index, analyzer, params)
+            _check_backend(index, backend)
         except BaseException:
             index.close()
             raise
     else:
+        if backend is not None:
+            from babelir.index.milvus import engine_params
+
+            params = params or engine_params(backend["uri"], BM25Params())
+            _check_engine(out, backend, params)
         if analyzer in ("subword", "language-aware+subword"):
             if str(corpus) == "-" or not (Path(corpus).is_file() or Path(corpus).is_dir()):
                 raise BabelirError(f"{corpus}: not a regular file (--analyzer {analyzer} reads the corpus "
@@ -144,6 +155,12 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
                 summary.ann = index.ensure_ann(quiet=quiet)
             summary.doc_count = index.doc_count
             summary.languages = index.manifest["languages"]
+            if backend is not None or index.manifest.get("backend"):
+                from babelir.index.milvus import mirror
+
+                index.manifest["backend"] = mirror(index, backend or index.manifest["backend"], quiet=quiet)
+                index._write_manifest()
+                summary.backend = index.manifest["backend"]
     except InputError as exc:  # bad input: a new index that holds no document is not left behind
         nothing_committed = summary.created and _committed(index) == 0
         if summary.added:  # say what stays, and that a re-run resumes
@@ -238,6 +255,26 @@ def _fill_vectors(index: Index, encoder, dense: bool, sparse: bool, batch_size: 
         started = index.manifest.get(key) or index.store.get_meta(f"{kind}_started")
         if asked or (started and index.coverage(kind)[0] < index.coverage(kind)[1]):
             summary.encoded[kind] = index.encode_missing(encoder if asked else None, batch_size, quiet=quiet, kind=kind)
+
+
+def _check_backend(index: Index, backend: dict | None) -> None:
+    """Refuse a backend other than the one the index is mirrored into, or BM25 parameters the
+    engine does not score with."""
+    recorded = index.manifest.get("backend")
+    if backend is not None and recorded and recorded["uri"] != backend["uri"]:
+        raise BabelirError(f"{index.directory}: the index is mirrored into Milvus {recorded['uri']}, not "
+                           f"{backend['uri']} (index into a new directory for another backend)")
+    if backend is not None:
+        _check_engine(index.directory, backend, index.params)
+
+
+def _check_engine(directory, backend: dict, params: BM25Params) -> None:
+    from babelir.index.milvus import engine_params
+
+    engine = engine_params(backend["uri"], params)
+    if (engine.k1, engine.b) != (params.k1, params.b):
+        raise BabelirError(f"{directory}: milvus-lite scores BM25 with k1 {engine.k1}, b {engine.b} only, not "
+                           f"k1 {params.k1}, b {params.b} (leave --k1 / --b out, or use a Milvus server)")
 
 
 def _check_settings(index: Index, analyzer, params: BM25Params | None) -> None:

@@ -289,6 +289,14 @@ class Retriever(Stage):
             self._owns = False
 
 
+def _milvus(index):
+    """The Milvus backend record a first stage over ``index`` searches through, or None
+    (:func:`babelir.index.milvus.backend_of`)."""
+    from babelir.index.milvus import backend_of
+
+    return backend_of(index)
+
+
 def _langs(index, doc_langs):
     return None if doc_langs is None else sorted(index.language_filter(doc_langs))
 
@@ -305,7 +313,13 @@ class BM25(Retriever):
 
         super().__init__(index, k)
         self.k1, self.b, self.doc_langs = k1, b, _langs(self.index, doc_langs)
-        self._retriever = BM25Retriever(self.index, k1=k1, b=b, doc_langs=self.doc_langs)
+        milvus = _milvus(self.index)
+        if milvus is not None:
+            from babelir.retrieve.milvus import MilvusBM25Retriever
+
+            self._retriever = MilvusBM25Retriever(self.index, milvus, k1=k1, b=b, doc_langs=self.doc_langs)
+        else:
+            self._retriever = BM25Retriever(self.index, k1=k1, b=b, doc_langs=self.doc_langs)
 
     def describe(self):
         return call("bm25", k1=self.k1, b=self.b, doc_langs=self.doc_langs, k=self.k)
@@ -326,8 +340,15 @@ class Dense(Retriever):
         super().__init__(index, k)
         self.debias, self.standardise, self.exact = debias, standardise, exact
         self.doc_langs = _langs(self.index, doc_langs)
-        self._retriever = DenseRetriever(self.index, debias=debias, standardise=standardise,
-                                         doc_langs=self.doc_langs, exact=exact)
+        milvus = _milvus(self.index)
+        if milvus is not None:
+            from babelir.retrieve.milvus import MilvusDenseRetriever
+
+            self._retriever = MilvusDenseRetriever(self.index, milvus, debias=debias, standardise=standardise,
+                                                   doc_langs=self.doc_langs)
+        else:
+            self._retriever = DenseRetriever(self.index, debias=debias, standardise=standardise,
+                                             doc_langs=self.doc_langs, exact=exact)
 
     def describe(self):
         return call("dense", debias=self.debias, standardise=None if self.standardise else False,
@@ -345,7 +366,13 @@ class Sparse(Retriever):
 
         super().__init__(index, k)
         self.doc_langs = _langs(self.index, doc_langs)
-        self._retriever = SparseRetriever(self.index, doc_langs=self.doc_langs)
+        milvus = _milvus(self.index)
+        if milvus is not None:
+            from babelir.retrieve.milvus import MilvusSparseRetriever
+
+            self._retriever = MilvusSparseRetriever(self.index, milvus, doc_langs=self.doc_langs)
+        else:
+            self._retriever = SparseRetriever(self.index, doc_langs=self.doc_langs)
 
     def describe(self):
         return call("sparse", doc_langs=self.doc_langs, k=self.k)

@@ -130,13 +130,26 @@ class IndexService:
         return grouped.ranking("q")[:k]
 
     def _single(self, mode: str, text: str, lang: str, depth: int, doc_langs) -> list[tuple[str, float]]:
+        from babelir.index.milvus import backend_of
+
+        milvus = backend_of(self.index)  # an index mirrored into Milvus: its first stages search there
         if mode == "bm25":
             with self._index_lock:
+                if milvus is not None:
+                    from babelir.retrieve.milvus import search_bm25
+
+                    return search_bm25(self.index, milvus, [text], [lang], depth, doc_langs)[0]
                 return self.index.search(text, depth, lang, doc_langs=doc_langs)
         with self._encoder_lock:
             encoder = self.index.encoder
             encoded = encoder.encode_queries([text]) if mode == "dense" else encoder.encode_sparse([text])
         with self._index_lock:
+            if milvus is not None:
+                from babelir.retrieve import milvus as through
+
+                if mode == "dense":
+                    return through.search_dense(self.index, milvus, encoded, depth, [lang], doc_langs=doc_langs)[0]
+                return through.search_sparse(self.index, milvus, encoded, depth, doc_langs)[0]
             if mode == "dense":
                 return self.index.search_dense(encoded, depth, query_langs=[lang], doc_langs=doc_langs)[0]
             return self.index.search_sparse([text], depth, doc_langs=doc_langs, encoded=encoded)[0]
