@@ -150,6 +150,17 @@ def print_tables(results, pool, langs) -> None:
         ours, base = (sum(1 for lang in langs if max(r[lang]["hallucination"], r[lang]["error"]) <= TARGET)
                       for r in results[mode])
         print(f"{mode}: languages with both rates <= {TARGET}: babelir {ours}/{len(langs)}, one threshold {base}/{len(langs)}")
+    if "hybrid" in results:
+        from statsmodels.stats.proportion import proportion_confint
+
+        print("\nhybrid (babelir): 95% Wilson intervals (statsmodels) of the rates, from 117 / 179 test questions per language")
+        for lang in list(langs) + ["all"]:
+            row = results["hybrid"][0][lang]
+            spans = []
+            for rate, n in ((row["hallucination"], row["without_answer"]), (row["error"], row["with_answer"])):
+                low, high = proportion_confint(round(rate * n), n, method="wilson")
+                spans.append(f"{rate:.3f} [{low:.3f}, {high:.3f}]")
+            print(f"  {lang:<5} hallucination {spans[0]}   error {spans[1]}")
     if pool:
         print("\npool (11 languages' sentences, hybrid), per query language: hallucination / error")
         for lang, row in pool.items():
