@@ -138,14 +138,22 @@ def _create(milvus, name: str, params: BM25Params, dim: int | None, sparse: bool
 
 
 def _milvus_ids(milvus, name: str) -> set[str]:
+    import logging
+
     found: set[str] = set()
-    iterator = milvus.query_iterator(name, batch_size=5000, filter='id != ""', output_fields=["id"])
-    while True:
-        batch = iterator.next()
-        if not batch:
-            iterator.close()
-            return found
-        found.update(row["id"] for row in batch)
+    quiet = logging.getLogger("pymilvus")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # milvus-lite has no MVCC timestamp; pymilvus warns of it on every iterator
+    try:
+        iterator = milvus.query_iterator(name, batch_size=5000, filter='id != ""', output_fields=["id"])
+        while True:
+            batch = iterator.next()
+            if not batch:
+                iterator.close()
+                return found
+            found.update(row["id"] for row in batch)
+    finally:
+        quiet.setLevel(level)
 
 
 def mirror(index, backend: dict[str, str], quiet: bool = True) -> dict[str, Any]:
