@@ -148,3 +148,25 @@ def test_import_babelir_stays_light():
     code = "import sys, babelir, babelir.index.milvus, babelir.retrieve.milvus; print('pymilvus' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_serve_searches_through_milvus(tmp_path):
+    """The service's searches (babelir serve) go through Milvus and give the local lists."""
+    from babelir.index.build import build_index
+    from babelir.index.milvus import parse_backend
+    from babelir.serve.service import IndexService
+
+    corpus = write(tmp_path / "c.jsonl", corpus_lines(n=8))
+    build_index(corpus, tmp_path / "ix", sparse=True, quiet=True, encoder=_encoder(),
+                backend=parse_backend(f"milvus:{tmp_path / 'm.db'}"))
+    service = IndexService("t", tmp_path / "ix")
+    try:
+        for mode in ("bm25", "sparse"):
+            milvus = service.search("shule maktaba mto", "sw", mode, 10, None)
+            service.index.search_backend = "local"
+            local = service.search("shule maktaba mto", "sw", mode, 10, None)
+            service.index.search_backend = None
+            assert milvus and [d for d, _ in milvus] == [d for d, _ in local]
+            assert [s for _, s in milvus] == pytest.approx([s for _, s in local], rel=1e-4)
+    finally:
+        service.close()
