@@ -181,6 +181,10 @@ def test_refusals(collection, fake, capsys, tmp_path):
                                   "--topics", tmp_path / "few.tsv", "--llm", fake.url, "--model", "m")
     assert code == 2 and "no topic for 7 queries" in err
     assert fake.requests == []
+    # an LLM's decisions are not a gate
+    (tmp_path / "llm.json").write_text('{"format": 1, "k": 3, "llm": {"model": "m"}, "queries": {"q1": {"lang": "en", "p": 1.0, "answerable": true, "threshold": 0.5}}}')
+    code, _, err = llm(capsys, collection, fake.url, "--gate", "--abstain", tmp_path / "llm.json")
+    assert code == 2 and "an LLM's decisions, not babelir's" in err
 
 
 def test_parse_verdict_and_probability():

@@ -95,7 +95,8 @@ def yes_probability(raw: dict) -> float | None:
     or neither token is among them."""
     from babelir.retrieve.rerankers.llm import _first_token_alternatives, _word
 
-    top = _first_token_alternatives(raw)
+    top = {t: lp for t, lp in (_first_token_alternatives(raw) or {}).items()
+           if isinstance(lp, (int, float)) and not math.isnan(lp)}  # a NaN log-probability says nothing
     if not top:
         return None
     yes = sum(math.exp(lp) for t, lp in top.items() if _word(t) == "yes")
@@ -172,6 +173,7 @@ class LLMReport:
     gated: int = 0
     skipped: int = 0
     examples: list[str] = field(default_factory=list)
+    skipped_ids: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         present = sum(d.answerable for d in self.decisions.values())
@@ -227,20 +229,24 @@ def judge_run(client, queries: dict, passages: dict[str, list[tuple[str, str]]],
                 if not skip_bad:
                     raise fail(qid, str(exc)) from None
                 report.skipped += 1
+                report.skipped_ids.append(qid)
                 report.examples.append(f"{qid}: {exc}")
                 continue
             except BabelirError as exc:
                 raise fail(qid, str(exc)) from None
             text, verdict = reply.text, parse_verdict(reply.text)
             if verdict is None:
-                why = f"the reply is neither {ANSWER!r} nor {NO_ANSWER!r}: {_short(text)!r}"
+                both = parse_verdict(text.lower().replace("answer is present", "")) is False
+                why = (f"the reply says both {ANSWER!r} and {NO_ANSWER!r}" if both else
+                       f"the reply is neither {ANSWER!r} nor {NO_ANSWER!r}") + f": {_short(text)!r}"
                 if not skip_bad:
                     raise fail(qid, why + " (--skip-bad leaves such queries out)")
                 report.skipped += 1
+                report.skipped_ids.append(qid)
                 report.examples.append(f"{qid}: {_short(text)!r}")
                 continue
             p = yes_probability(reply.raw)
-            p = float(verdict) if p is None else p
+            p = float(verdict) if p is None or not math.isfinite(p) else p
             cache.put(model_id, prompt, text, p)
             stored += 1
         report.decisions[qid] = LLMDecision(langs[qid], p, p >= THRESHOLD, "llm", text)
@@ -262,6 +268,7 @@ def write_llm_decisions(path: str | Path, report: LLMReport, k: int, url: str, m
     data = {"format": FORMAT, "k": k, "pipeline": pipeline, "calibration": calibration, "max_hallucination": None,
             "llm": {"url": url, "model": model, "prompt": "nomiracl-vanilla"},
             "gate": None if gate_path is None else str(gate_path),
+            "skipped": report.skipped_ids,  # malformed replies left out (--skip-bad): eval-abstain notes them
             "queries": {qid: {"lang": d.lang, "model": model if d.by == "llm" else "babelir", "p": round(d.p, 6),
                               "answerable": bool(d.answerable), "threshold": THRESHOLD, "reply": d.reply}
                         for qid, d in report.decisions.items()}}

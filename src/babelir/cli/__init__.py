@@ -37,8 +37,8 @@ INTERRUPTED = {  # what Ctrl-C leaves, per command
     "index": "interrupted; what was committed is kept (re-run to resume)",
     "train": "interrupted; the last checkpoint is kept (re-run to resume)",
     "search": _NOTHING_WRITTEN, "eval": _NOTHING_WRITTEN, "compare": _NOTHING_WRITTEN,
-    "abstain": "interrupted; a calibration is written whole or not at all, and the LLM's replies so far are "
-               "cached (re-run to resume)",
+    "abstain": "interrupted; nothing is half-written (a calibration or decisions file is written whole or not "
+               "at all), and an LLM's replies so far are cached (re-run to resume)",
     "eval-abstain": _NOTHING_WRITTEN,
     "tune": _NOTHING_WRITTEN, "analyzers": _NOTHING_WRITTEN,
     "pool": "interrupted; the project is as before (pooling is one transaction)",

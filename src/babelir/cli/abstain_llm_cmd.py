@@ -72,6 +72,9 @@ def run(args) -> int:
     if missing:
         raise BabelirError(f"{args.topics}: no topic for {len(missing)} queries of {args.run} (first: {missing[0]!r}; "
                            "the run's topics?)")
+    if args.gate and _made_by_llm(abstain_path):
+        raise BabelirError(f"{abstain_path}: an LLM's decisions, not babelir's (--gate takes RUN.abstain.json, "
+                           "written by babelir search --abstain)")
     if args.gate:
         ungated = [q for q in qids if q not in babelir_file.decisions]
         if ungated:
@@ -115,3 +118,14 @@ def run(args) -> int:
     print(f"wrote {output} (evaluate: babelir eval-abstain {args.run} --qrels QRELS --abstain {output})",
           file=sys.stderr)
     return 0
+
+
+def _made_by_llm(path) -> bool:
+    """Whether an abstain file holds an LLM's decisions (written by this command)."""
+    import json
+    from pathlib import Path
+
+    try:
+        return "llm" in json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False  # read_abstain_file has said what is wrong with it

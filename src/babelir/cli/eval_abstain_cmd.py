@@ -40,6 +40,10 @@ def run(args) -> int:
         print(f"babelir eval-abstain: note: {text}", file=sys.stderr)
 
     decisions = file.decisions
+    skipped = _skipped(abstain_path)
+    if skipped:
+        note(f"{len(skipped)} queries were left out of {abstain_path} (malformed LLM replies, --skip-bad) and are "
+             f"not counted, with or without an answer (first: {skipped[0]})")
     judged = {q.query_id for q in qrels}
     if judged and not judged & decisions.keys():
         from babelir.errors import BabelirError
@@ -75,3 +79,15 @@ def run(args) -> int:
                                          file.k)):
             print(f"wrote {written}")
     return 0
+
+
+def _skipped(path) -> list[str]:
+    """The queries an abstain file says it left out (``skipped``, written by babelir abstain llm)."""
+    import json
+    from pathlib import Path
+
+    try:
+        skipped = json.loads(Path(path).read_text(encoding="utf-8")).get("skipped") or []
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [str(q) for q in skipped] if isinstance(skipped, list) else []
