@@ -24,7 +24,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 # extra (transformers, sentence-transformers) that the hf:/st: encoder tests need
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e '.[all-languages,ann,serve,hf,train,judge,abstain,milvus,test]'
+	$(BIN)/python -m pip install -q -e '.[all-languages,ann,serve,hf,train,judge,abstain,milvus,ray,test]'
 	touch $@
 
 install: $(VENV)/.installed
