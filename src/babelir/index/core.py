@@ -222,12 +222,15 @@ class Index(IndexVectors):
             self.store.set_meta("pending_deletes", [])
             self._write_manifest()
 
-    def add(self, docs: list[Doc], lang_sources: list[str] | None = None, encoded: tuple | None = None) -> None:
+    def add(self, docs: list[Doc], lang_sources: list[str] | None = None, encoded: tuple | None = None,
+            terms: list[list[str]] | None = None) -> None:
         """Add a batch of documents and commit it (all of the batch, or none of it). ``encoded``:
         their vectors from :meth:`encode`, computed beforehand (so that a caller can encode outside
-        its own locks); by default they are encoded here."""
+        its own locks); by default they are encoded here. ``terms``: each document's terms from
+        this index's analyzer (``analyzer.analyze(passage, doc.lang)``), computed elsewhere (a Ray
+        worker, :mod:`babelir.index.ray_build`); by default they are analysed here."""
         with self.writing():
-            self._add(docs, lang_sources, encoded)
+            self._add(docs, lang_sources, encoded, terms)
 
     def encode(self, docs: list[Doc]) -> tuple:
         """The vectors :meth:`add` stores for ``docs``: (dense (n, dim) float32 or None, learned
@@ -237,10 +240,12 @@ class Index(IndexVectors):
         sparse = self.encoder.encode_sparse(texts) if self.manifest.get("sparse") else None
         return vectors, sparse
 
-    def _add(self, docs: list[Doc], lang_sources: list[str] | None, encoded: tuple | None = None) -> None:
+    def _add(self, docs: list[Doc], lang_sources: list[str] | None, encoded: tuple | None = None,
+             given_terms: list[list[str]] | None = None) -> None:
         rows, analysed = [], []
         for i, doc in enumerate(docs):
-            terms = self.analyzer.analyze(f"{doc.title}\n{doc.text}" if doc.title else doc.text, doc.lang)
+            terms = (given_terms[i] if given_terms is not None
+                     else self.analyzer.analyze(f"{doc.title}\n{doc.text}" if doc.title else doc.text, doc.lang))
             docno = self._next_docno + i
             source = lang_sources[i] if lang_sources else ("given" if doc.lang else None)
             rows.append((docno, doc.id, doc.lang, source, doc.title, doc.text, len(terms), Counter(terms)))
