@@ -44,6 +44,14 @@ def register(p) -> None:
                    help="also mirror the index into a Milvus collection that searches then go through: "
                         "milvus:PATH.db (milvus-lite, embedded) or milvus://HOST:PORT (a Milvus server); "
                         "default: the one the index records, if any (docs/scale.md)")
+    p.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS|auto",
+                   help="analyse and encode on a Ray cluster, committing here in corpus order: no value starts "
+                        "a local Ray instance; auto joins the cluster `ray start` runs on this machine; "
+                        "HOST:PORT or ray://HOST:PORT names its head (pip install 'babelir[ray]'; docs/scale.md)")
+    p.add_argument("--ray-workers", type=positive_int, default=None, metavar="N",
+                   help="with --ray: Ray actors that analyse and encode (default: one per CPU of the cluster)")
+    p.add_argument("--ray-gpus", type=non_negative_float, default=0.0, metavar="G",
+                   help="with --ray: GPUs each actor reserves (default 0)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
@@ -79,9 +87,23 @@ def run(args) -> int:
                           batch_size=args.batch_size or (1000 if encoder else 10_000), encoder=encoder,
                           dense=args.dense, sparse=args.sparse, params=params, quiet=args.quiet,
                           analyzer=analyzer, subword_vocab=args.subword_vocab, ann=args.ann, wait=args.wait,
-                          backend=backend)
+                          backend=backend, ray=_ray_options(args))
     print("\n".join(summary.lines()))
     return 0
+
+
+def _ray_options(args):
+    """The --ray options as :class:`babelir.index.ray_build.RayOptions`, or None without --ray."""
+    from babelir.errors import BabelirError
+
+    if args.ray is None:
+        if args.ray_workers is not None or args.ray_gpus:
+            raise BabelirError("--ray-workers and --ray-gpus apply with --ray")
+        return None
+    from babelir.index.ray_build import RayOptions, require_ray
+
+    require_ray()  # a missing extra is said before any work
+    return RayOptions(args.ray, workers=args.ray_workers, gpus=args.ray_gpus)
 
 
 def make_analyzer(name: str, stopwords: bool = False, segmenters: list[str] = (), lemmatize: bool = True,

@@ -41,6 +41,7 @@ class BuildSummary:
     encoded: dict[str, int] = field(default_factory=dict)  # kind -> documents given vectors already indexed
     created: bool = False
     backend: dict | None = None  # the Milvus collection the index is mirrored into
+    ray: dict | None = None  # where a --ray build ran (babelir.index.ray_build)
 
     def lines(self) -> list[str]:
         """A human summary, one line per fact."""
@@ -56,6 +57,10 @@ class BuildSummary:
                 out.append(f"{kind} vectors: every document already had one")
         if self.already_indexed:
             out.append(f"{self.already_indexed} documents were already in the index (kept)")
+        if self.ray:
+            out.append(f"analysed and encoded on Ray ({self.ray['address']}): {self.ray['workers']} workers, "
+                       f"{self.ray['committed']} batches committed in order"
+                       + (f", {self.ray['resubmitted']} resubmitted after a worker died" if self.ray["resubmitted"] else ""))
         if self.detected:
             out.append(f"language detected for {self.detected} documents without one")
         for code, count in self.ambiguous.items():
@@ -96,7 +101,7 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
                 batch_size: int = 10_000, params: BM25Params | None = None, quiet: bool = False,
                 analyzer: Analyzer | str | None = None, subword_vocab: int = 32_000,
                 encoder=None, dense: bool = True, sparse: bool = False, ann: bool = False,
-                wait: float = 0.0, backend: dict | None = None) -> BuildSummary:
+                wait: float = 0.0, backend: dict | None = None, ray=None) -> BuildSummary:
     """Index ``corpus`` (JSONL file or BEIR directory) into ``out``, creating the index if needed.
 
     ``analyzer`` and ``params`` apply to a new index; for an existing one they must match its
@@ -109,7 +114,10 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
     (``subword_vocab`` pieces) on the corpus. With an ``encoder`` every document also gets a dense
     vector (``dense``) and/or a learned sparse vector (``sparse``), in the same commits; an existing
     index without them is given them. ``ann`` then (re)builds the HNSW graphs over the dense
-    vectors, unless they already match the latest commit.
+    vectors, unless they already match the latest commit. ``ray``
+    (:class:`babelir.index.ray_build.RayOptions`): analyse and encode the new documents on a Ray
+    cluster, committed in the same order and batches (vectors for documents already indexed are
+    still encoded here).
     """
     started = time.perf_counter()
     out = Path(out)
@@ -149,7 +157,12 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
         with index.writing(wait):
             if not summary.created:
                 _fill_vectors(index, encoder, dense, sparse, batch_size, quiet, summary)
-            _add_corpus(index, corpus, bad, lang, batch_size, quiet, summary)
+            if ray is None:
+                _add_corpus(index, corpus, bad, lang, batch_size, quiet, summary)
+            else:
+                from babelir.index.ray_build import add_corpus
+
+                add_corpus(index, corpus, bad, lang, batch_size, quiet, summary, ray)
             index.impact()  # build the search postings now, so the first search does not wait
             if ann:
                 summary.ann = index.ensure_ann(quiet=quiet)
