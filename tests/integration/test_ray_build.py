@@ -171,6 +171,13 @@ def test_cli_ray_uses_the_running_ray(cluster, built, tmp_path, capsys):
     assert snapshot(tmp_path / "ray")["docs"] == snapshot(local)["docs"]
 
 
+def test_more_workers_than_the_cluster_has_is_refused(cluster, built, tmp_path):
+    corpus, _ = built
+    with pytest.raises(BabelirError, match=r"3 Ray workers of 1 CPUs and 0 GPUs need more than the cluster has \(2 CPUs"):
+        build_index(corpus, tmp_path / "ray", batch_size=BATCH, quiet=True, ray=RayOptions(workers=3))
+    assert not (tmp_path / "ray").exists()
+
+
 def test_missing_ray_is_a_one_line_error(tmp_path, monkeypatch, capsys):
     from tests.conftest import cli_in_process
 
@@ -224,3 +231,12 @@ def test_cli_ray_starts_a_local_instance(tmp_path):
     assert "analysed and encoded on Ray (local): " in result.stdout
     with Index.open(tmp_path / "ix") as index:
         assert index.doc_count == 60
+
+
+def test_unreachable_ray_is_a_one_line_error_at_once(tmp_path):
+    from tests.conftest import free_port, run_cli
+
+    corpus = write_corpus(tmp_path / "c.jsonl", count=5)
+    result = run_cli("index", corpus, "-o", tmp_path / "ix", "--ray", f"127.0.0.1:{free_port()}")
+    assert result.returncode == 2 and "cannot reach Ray at 127.0.0.1:" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "ix").exists()

@@ -74,6 +74,8 @@ def connect(address: str) -> bool:
     import logging
 
     options = dict(include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
+    if address not in ("local", "auto"):
+        _check_reachable(address)
     try:
         if address == "local":
             ray.init(address="local", **options)
@@ -86,6 +88,21 @@ def connect(address: str) -> bool:
         raise BabelirError(f"cannot reach Ray at {address}: {reason} (is `ray start --head` running "
                            f"there? see docs/scale.md)") from None
     return True
+
+
+def _check_reachable(address: str, timeout: float = 10.0) -> None:
+    """Refuse at once a ``[ray://]HOST:PORT`` that accepts no TCP connection (``ray.init`` would
+    retry it for minutes)."""
+    import socket
+
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        raise BabelirError(f"--ray {address}: expected auto, HOST:PORT or ray://HOST:PORT")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise BabelirError(f"cannot reach Ray at {address}: {exc.strerror or exc} (is `ray start --head` "
+                           f"running there? see docs/scale.md)") from None
 
 
 class _Worker:
@@ -140,6 +157,10 @@ def add_corpus(index, corpus, bad, lang: str | None, batch_size: int, quiet: boo
         encoder = manifest.get("encoder") or (manifest.get("sparse") or {}).get("encoder")
         cpus = ray.cluster_resources().get("CPU", 1)
         count = options.workers or max(1, int(cpus // max(options.cpus, 1e-9)))
+        gpus = ray.cluster_resources().get("GPU", 0)
+        if count * options.cpus > cpus or count * options.gpus > gpus:  # the extra actors would wait forever
+            raise BabelirError(f"{count} Ray workers of {options.cpus:g} CPUs and {options.gpus:g} GPUs need more than "
+                               f"the cluster has ({cpus:g} CPUs, {gpus:g} GPUs): fewer --ray-workers, or more nodes")
         actor = _actor_class(ray, options)
         analyzer = index.analyzer  # pickled into each actor's spec (no object-store copy to lose on a restart)
         actors = [actor.remote(analyzer, encoder, bool(manifest.get("encoder")), bool(manifest.get("sparse")),
@@ -206,7 +227,10 @@ def add_corpus(index, corpus, bad, lang: str | None, batch_size: int, quiet: boo
         bar.close()
     finally:
         for handle in actors:
-            ray.kill(handle)
+            try:
+                ray.kill(handle)
+            except Exception:  # noqa: BLE001 - a lost connection: the cluster reclaims its actors
+                pass
         if started:
             ray.shutdown()
 
