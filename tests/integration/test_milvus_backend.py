@@ -159,7 +159,7 @@ def test_serve_searches_through_milvus(tmp_path):
     corpus = write(tmp_path / "c.jsonl", corpus_lines(n=8))
     build_index(corpus, tmp_path / "ix", sparse=True, quiet=True, encoder=_encoder(),
                 backend=parse_backend(f"milvus:{tmp_path / 'm.db'}"))
-    service = IndexService("t", tmp_path / "ix")
+    service = IndexService("t", tmp_path / "ix", writable=True)
     try:
         for mode in ("bm25", "sparse"):
             milvus = service.search("shule maktaba mto", "sw", mode, 10, None)
@@ -168,5 +168,9 @@ def test_serve_searches_through_milvus(tmp_path):
             service.index.search_backend = None
             assert milvus and [d for d, _ in milvus] == [d for d, _ in local]
             assert [s for _, s in milvus] == pytest.approx([s for _, s in local], rel=1e-4)
+        top = service.search("shule maktaba mto", "sw", "bm25", 10, None)[0][0]
+        assert service.delete([top]) == 1  # DELETE /v1/docs/NAME/ID: reaches Milvus at once
+        after = service.search("shule maktaba mto", "sw", "bm25", 10, None)
+        assert after and top not in [d for d, _ in after] and all(service.documents([d for d, _ in after]))
     finally:
         service.close()

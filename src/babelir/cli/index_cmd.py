@@ -65,7 +65,7 @@ def run(args) -> int:
     if args.backend is not None:
         from babelir.index.milvus import parse_backend
 
-        backend = parse_backend(args.backend)
+        backend = parse_backend(args.backend) or {"kind": "local"}  # local: refused for a mirrored index
     if args.ann and not args.dense:
         raise BabelirError("--ann needs --dense (the graphs index the dense vectors)")
     encoder = None

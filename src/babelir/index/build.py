@@ -73,6 +73,10 @@ class BuildSummary:
             b = self.backend
             out.append(f"mirrored into Milvus {b['uri']} collection {b['collection']} (bm25 k1 {b['bm25']['k1']}, "
                        f"b {b['bm25']['b']}; dense {b['dense'] or 'none'}; sparse {'yes' if b['sparse'] else 'no'})")
+            if b.get("unmirrored"):
+                out.append(f"{len(b['unmirrored'])} documents have more terms than Milvus holds and are not mirrored "
+                           f"(searched with --backend local only), e.g. {', '.join(b['unmirrored'][:3])}: delete "
+                           f"them (DELETE /v1/docs/NAME/ID or Index.delete) and index them split into passages")
         if self.ann:
             kind = "one per language, corrected vectors" if self.ann["corrected"] else "one graph"
             out.append(f"ANN: HNSW (M {self.ann['M']}, efSearch {self.ann['ef_search']}), "
@@ -124,11 +128,18 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
     lang = None if lang in (None, "auto") else normalize_lang(lang)
     summary = BuildSummary(out)
     made = None
+    if backend is not None and backend.get("kind") == "local":  # --backend local: refused for a mirrored index
+        _refuse_local(out)
+        backend = None
     if (out / MANIFEST).exists():
         index = Index.open(out, writable=True)
         try:
             _check_settings(index, analyzer, params)
             _check_backend(index, backend)
+            if backend is not None or index.manifest.get("backend"):
+                from babelir.index.milvus import check_backend
+
+                check_backend(backend or index.manifest["backend"])  # before any indexing
         except BaseException:
             index.close()
             raise
@@ -138,6 +149,9 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
 
             params = params or engine_params(backend["uri"], BM25Params())
             _check_engine(out, backend, params)
+            from babelir.index.milvus import check_backend
+
+            check_backend(backend)  # before any indexing
         if analyzer in ("subword", "language-aware+subword"):
             if str(corpus) == "-" or not (Path(corpus).is_file() or Path(corpus).is_dir()):
                 raise BabelirError(f"{corpus}: not a regular file (--analyzer {analyzer} reads the corpus "
@@ -155,6 +169,13 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
     nothing_committed = False
     try:
         with index.writing(wait):
+            index.mirror_writes = False  # mirrored once, at the end
+            if backend is not None and not index.manifest.get("backend"):  # recorded now: a resumed build mirrors
+                from babelir.index.milvus import collection_name
+
+                index.manifest["backend"] = {**backend, "collection": collection_name(index.directory),
+                                             "generation": None}
+                index._write_manifest()
             if not summary.created:
                 _fill_vectors(index, encoder, dense, sparse, batch_size, quiet, summary)
             if ray is None:
@@ -246,16 +267,43 @@ def _add_corpus(index: Index, corpus, bad: BadRecords, lang: str | None, batch_s
         batch.append(doc)
         sources.append(source)
         if len(batch) >= batch_size:
-            index.add(batch, sources)
-            summary.added += len(batch)
+            summary.added += _commit(index, batch, sources, bad, corpus)
             bar.update(len(batch))
             batch, sources = [], []
             held = dict(index.manifest["languages"])
     if batch:
-        index.add(batch, sources)
-        summary.added += len(batch)
+        summary.added += _commit(index, batch, sources, bad, corpus)
         bar.update(len(batch))
     bar.close()
+
+
+def _commit(index: Index, batch: list[Doc], sources: list[str], bad: BadRecords, corpus) -> int:
+    """``index.add`` the batch; documents a Milvus mirror cannot hold (too many terms) are bad
+    records (an InputError, or counted and left out with --skip-bad). Returns documents added."""
+    from babelir.index.milvus import TooLongForMilvus
+
+    try:
+        index.add(batch, sources)
+        return len(batch)
+    except TooLongForMilvus as exc:
+        refused = set(exc.ids)
+        for doc_id in exc.ids:
+            bad(InputError(str(corpus), None, "text", str(exc).split(": ", 1)[1] if doc_id == exc.ids[0] else
+                           f"document {doc_id} has more terms than a Milvus text field holds"))
+    kept = [(doc, source) for doc, source in zip(batch, sources) if doc.id not in refused]
+    if kept:
+        index.add([doc for doc, _ in kept], [source for _, source in kept])
+    return len(kept)
+
+
+def _refuse_local(out: Path) -> None:
+    from babelir.index.manifest import read_manifest
+
+    recorded = read_manifest(out).get("backend") if (out / MANIFEST).exists() else None
+    if recorded:
+        raise BabelirError(f"{out}: the index is mirrored into Milvus {recorded['uri']}; --backend local does not "
+                           f"stop that (leave --backend out; babelir search --backend local searches the index "
+                           f"directory itself; or index into a new directory for a local-only index)")
 
 
 def _fill_vectors(index: Index, encoder, dense: bool, sparse: bool, batch_size: int, quiet: bool,
@@ -278,16 +326,22 @@ def _check_backend(index: Index, backend: dict | None) -> None:
         raise BabelirError(f"{index.directory}: the index is mirrored into Milvus {recorded['uri']}, not "
                            f"{backend['uri']} (index into a new directory for another backend)")
     if backend is not None:
-        _check_engine(index.directory, backend, index.params)
+        _check_engine(index.directory, backend, index.params, existing=True)
 
 
-def _check_engine(directory, backend: dict, params: BM25Params) -> None:
+def _check_engine(directory, backend: dict, params: BM25Params, existing: bool = False) -> None:
     from babelir.index.milvus import engine_params
 
     engine = engine_params(backend["uri"], params)
-    if (engine.k1, engine.b) != (params.k1, params.b):
-        raise BabelirError(f"{directory}: milvus-lite scores BM25 with k1 {engine.k1}, b {engine.b} only, not "
-                           f"k1 {params.k1}, b {params.b} (leave --k1 / --b out, or use a Milvus server)")
+    if (engine.k1, engine.b) == (params.k1, params.b):
+        return
+    if existing:
+        raise BabelirError(f"{directory}: the index was built with BM25 k1 {params.k1}, b {params.b}; milvus-lite "
+                           f"scores with k1 {engine.k1}, b {engine.b} only, so it cannot be mirrored into "
+                           f"{backend['uri']} (build a new index with --backend milvus:PATH.db, which takes k1 "
+                           f"{engine.k1}, b {engine.b}; or use a Milvus server)")
+    raise BabelirError(f"{directory}: milvus-lite scores BM25 with k1 {engine.k1}, b {engine.b} only, not "
+                       f"k1 {params.k1}, b {params.b} (leave --k1 / --b out, or use a Milvus server)")
 
 
 def _check_settings(index: Index, analyzer, params: BM25Params | None) -> None:

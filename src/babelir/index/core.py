@@ -44,6 +44,8 @@ POSTINGS = "lexical"
 class Index(IndexVectors):
     """A BM25 index directory. Use :meth:`create` or :meth:`open`; close it (or use ``with``)."""
 
+    mirror_writes = True  # an index mirrored into Milvus: add / delete reach it at once (a build: at its end)
+
     def __init__(self, directory: Path, manifest: dict[str, Any], writable: bool, analyzer: Analyzer | None = None):
         self.directory = directory
         self.manifest = manifest
@@ -231,6 +233,10 @@ class Index(IndexVectors):
         worker, :mod:`babelir.index.ray_build`); by default they are analysed here."""
         with self.writing():
             self._add(docs, lang_sources, encoded, terms)
+            if self.manifest.get("backend"):
+                from babelir.index.milvus import sync_write
+
+                sync_write(self)
 
     def encode(self, docs: list[Doc]) -> tuple:
         """The vectors :meth:`add` stores for ``docs``: (dense (n, dim) float32 or None, learned
@@ -250,6 +256,10 @@ class Index(IndexVectors):
             source = lang_sources[i] if lang_sources else ("given" if doc.lang else None)
             rows.append((docno, doc.id, doc.lang, source, doc.title, doc.text, len(terms), Counter(terms)))
             analysed.append((docno, terms))
+        if self.manifest.get("backend"):  # Milvus's text field is bounded: refused before anything is committed
+            from babelir.index.milvus import check_lengths
+
+            check_lengths(self.directory, [d.id for d in docs], [len(t) for _, t in analysed])
         if encoded is None or (encoded[0] is None) == bool(self.manifest.get("encoder")) \
                 or (encoded[1] is None) == bool(self.manifest.get("sparse")):
             encoded = self.encode(docs)  # none given, or the vectors changed since (another writer's commit)
@@ -296,6 +306,10 @@ class Index(IndexVectors):
             self.store.set_meta("pending_deletes", [])
             self._sync(reload_manifest=False)
             self._write_manifest()
+            if removed and self.manifest.get("backend"):
+                from babelir.index.milvus import sync_write
+
+                sync_write(self, deleted=list(ids))
         return len(removed)
 
     def _language_mask(self, kind: str, keys, doc_langs: set[str]):

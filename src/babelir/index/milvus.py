@@ -22,6 +22,8 @@ ignores the index's ``bm25_k1`` / ``bm25_b`` and always scores with k1 1.5, b 0.
 from __future__ import annotations
 
 import hashlib
+import logging
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,7 @@ from babelir.index.bm25 import BM25Params
 
 LITE_BM25 = BM25Params(1.5, 0.75)  # what milvus-lite scores BM25 with, whatever the index asks
 TERMS_MAX = 65_535  # Milvus's longest VARCHAR, in bytes
+TERMS_LIMIT = (TERMS_MAX + 1) // 18  # terms a document may have: each is 17 characters and a space
 MIRROR_BATCH = 1000
 _CLIENTS: dict[str, Any] = {}
 _LOADED: set[tuple[str, str]] = set()
@@ -50,7 +53,7 @@ def parse_backend(value: str) -> dict[str, str] | None:
         return {"kind": "milvus", "uri": f"http://{host}:{port}"}
     if value.startswith("milvus:"):
         path = value[len("milvus:"):]
-        if not path.endswith(".db"):
+        if not path.endswith(".db") or Path(path).name == ".db":
             raise BabelirError(f"--backend {value}: a milvus-lite file must end in .db (milvus:PATH.db)")
         return {"kind": "milvus", "uri": str(Path(path).expanduser().resolve())}
     raise BabelirError(f"--backend {value!r}: expected local, milvus:PATH.db (milvus-lite) or milvus://HOST:PORT")
@@ -77,30 +80,207 @@ def encode_terms(counts: dict[str, int]) -> str:
     return " ".join(" ".join([token(t)] * int(c)) for t, c in counts.items())
 
 
-def client(uri: str):
-    """One MilvusClient per uri in this process (milvus-lite allows one opener of a file)."""
+class TooLongForMilvus(BabelirError):
+    """Documents with more terms than Milvus's ``terms`` field holds (:data:`TERMS_LIMIT`); ``ids``
+    names them. Raised before anything of their batch is committed."""
+
+    def __init__(self, directory, ids: list[str], counts: list[int]):
+        self.ids = list(ids)
+        super().__init__(f"{directory}: document {ids[0]} has {counts[0]} terms, more than a Milvus text field "
+                         f"holds ({TERMS_LIMIT}); split it into passages (or --skip-bad to skip it)"
+                         + (f" ({len(ids) - 1} more in its batch)" if len(ids) > 1 else ""))
+
+
+def check_lengths(directory, ids: list[str], lengths: list[int]) -> None:
+    """Raise :class:`TooLongForMilvus` when a document (``ids``, each with ``lengths`` terms,
+    repeats counted) has more terms than Milvus's ``terms`` field holds."""
+    over = [(d, n) for d, n in zip(ids, lengths) if n > TERMS_LIMIT]
+    if over:
+        raise TooLongForMilvus(directory, [d for d, _ in over], [n for _, n in over])
+
+
+def _fix(uri: str) -> str:
+    if is_lite(uri):
+        return (f"the milvus-lite store {uri} is damaged or not one: re-run babelir index CORPUS -o INDEX to mirror "
+                f"the index again (remove {uri} first if this persists), or search with --backend local")
+    return f"check the Milvus server at {uri}, or search with --backend local"
+
+
+@contextmanager
+def milvus_errors(uri: str):
+    """Turn what Milvus (pymilvus, milvus-lite, gRPC) raises inside the block into a one-line
+    BabelirError naming ``uri`` and what to do."""
+    try:
+        yield
+    except BabelirError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - only Milvus's own, re-raised otherwise
+        module = type(exc).__module__ or ""
+        if not module.startswith(("pymilvus", "milvus_lite", "grpc", "pyarrow")):
+            raise
+        reason = " ".join(str(getattr(exc, "message", None) or exc).split())[:200]
+        raise BabelirError(f"Milvus at {uri}: {type(exc).__name__}: {reason} ({_fix(uri)})") from None
+
+
+class _Captured(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def _lite_path(uri: str, create: bool) -> None:
+    """Refuse a milvus-lite path that cannot be one: a file, a missing store when only searching,
+    a directory that cannot be made."""
+    path = Path(uri)
+    if path.exists() and not path.is_dir():
+        raise BabelirError(f"--backend milvus:{uri}: that is a file; a milvus-lite store is a directory "
+                           f"(name a new path ending in .db)")
+    if not path.exists():
+        if not create:
+            raise BabelirError(f"Milvus at {uri}: no milvus-lite store there (re-run babelir index CORPUS -o INDEX "
+                               f"to mirror the index into it, or search with --backend local)")
+        try:
+            path.mkdir(parents=True)
+        except OSError as exc:
+            raise BabelirError(f"--backend milvus:{uri}: cannot create the milvus-lite store there "
+                               f"({exc.strerror or exc})") from None
+
+
+def client(uri: str, create: bool = False):
+    """One MilvusClient per uri in this process (milvus-lite allows one opener of a store).
+    ``create``: a missing milvus-lite store may be made (indexing), else it is refused (search).
+    milvus-lite's own log lines are kept off stderr; a store another process holds is said so."""
     if uri not in _CLIENTS:
         try:
             from pymilvus import MilvusClient
         except ImportError:
             raise BabelirError("the Milvus backend needs pymilvus (pip install 'babelir[milvus]')") from None
+        if is_lite(uri):
+            _lite_path(uri, create)
+        captured = _Captured()
+        loggers = [logging.getLogger(name) for name in ("milvus_lite", "pymilvus")]
+        saved = [(log.propagate, log.level) for log in loggers]
+        for log in loggers:
+            log.addHandler(captured)
+            log.propagate = False
+        logging.getLogger("pymilvus").setLevel(logging.CRITICAL + 1)
         try:
             _CLIENTS[uri] = MilvusClient(uri)
         except Exception as exc:  # noqa: BLE001 - a connection failure, told in one line
-            raise BabelirError(f"Milvus at {uri}: cannot connect ({str(exc).splitlines()[0][:200]})") from None
+            causes = [r.exc_info[1] for r in captured.records if r.exc_info and r.exc_info[1] is not None]
+            if any(type(c).__name__ == "DataDirLockedError" for c in causes):
+                raise BabelirError(f"another process has {uri} open (milvus-lite allows one; stop it, or search "
+                                   f"with --backend local)") from None
+            reason = causes[0] if causes else exc
+            text = " ".join(str(reason).split())[:200]
+            raise BabelirError(f"Milvus at {uri}: cannot connect ({text}; "
+                               + ("is the path a writable directory?)" if is_lite(uri) else "is the server up?)")) from None
+        finally:
+            for log, (propagate, level) in zip(loggers, saved):
+                log.removeHandler(captured)
+                log.propagate, log.level = propagate, level
+        _silence()
     return _CLIENTS[uri]
 
 
-def open_collection(record: dict[str, Any]):
+def _silence() -> None:
+    """Keep what milvus-lite, its gRPC server and pymilvus log off stderr for the rest of the process
+    (their failures reach babelir as exceptions, told in one line; an interrupted build's last
+    RPCs would otherwise print server-side tracebacks at exit)."""
+    for name in ("milvus_lite", "grpc", "pymilvus"):
+        log = logging.getLogger(name)
+        if not any(isinstance(h, logging.NullHandler) for h in log.handlers):
+            log.addHandler(logging.NullHandler())
+        log.propagate = False
+        log.setLevel(logging.CRITICAL + 1)  # pymilvus's own handler prints every RPC error with its traceback
+
+
+def release(uri: str) -> None:
+    """Close this process's client of ``uri`` (a milvus-lite store: stop its embedded server, so
+    that another process may open it)."""
+    found = _CLIENTS.pop(uri, None)
+    for key in [key for key in _LOADED if key[0] == uri]:
+        _LOADED.discard(key)
+    if found is None:
+        return
+    found.close()
+    if is_lite(uri):
+        from milvus_lite.server_manager import server_manager_instance
+
+        server_manager_instance.release_server(uri)
+
+
+def check_backend(backend: dict[str, str]) -> None:
+    """Connect to ``backend`` (creating a milvus-lite store), before any indexing: a bad path, a
+    store another process holds or an unreachable server is a one-line BabelirError."""
+    with milvus_errors(backend["uri"]):
+        client(backend["uri"], create=True).list_collections()
+
+
+def row_count(milvus, name: str) -> int:
+    """Rows in the collection ``name`` (deleted ones not counted)."""
+    return int(milvus.query(name, filter='id != ""', output_fields=["count(*)"])[0]["count(*)"])
+
+
+def open_collection(record: dict[str, Any], index=None):
     """``(client, collection name)`` of a backend record, the collection loaded for search (once
-    per process). Raises BabelirError when the collection is missing."""
-    milvus, name = client(record["uri"]), record["collection"]
-    if (record["uri"], name) not in _LOADED:
-        if not milvus.has_collection(name):
-            raise BabelirError(f"Milvus at {record['uri']} has no collection {name} (re-run babelir index to mirror it)")
-        milvus.load_collection(name)
-        _LOADED.add((record["uri"], name))
+    per process). Raises BabelirError when the collection is missing, unreadable, or (``index``
+    given) holds fewer rows than the index has documents to mirror (a damaged or stale store)."""
+    uri, name = record["uri"], record["collection"]
+    milvus = client(uri)
+    if (uri, name) not in _LOADED:
+        with milvus_errors(uri):
+            if not milvus.has_collection(name):
+                raise BabelirError(f"Milvus at {uri} has no collection {name} ({_fix(uri)})")
+            milvus.load_collection(name)
+            held = row_count(milvus, name)
+        if index is not None:
+            expected = index.doc_count - len(record.get("unmirrored") or [])
+            if held < expected:
+                raise BabelirError(f"Milvus at {uri}: collection {name} holds {held} documents, the index "
+                                   f"{index.directory} {expected} ({_fix(uri)})")
+        _LOADED.add((uri, name))
     return milvus, name
+
+
+def held_ids(index, ids) -> set[str]:
+    """Those of ``ids`` the index's store holds (a Milvus hit the store lacks is a stale row)."""
+    ids = list(set(ids))
+    found: set[str] = set()
+    for start in range(0, len(ids), 900):
+        chunk = ids[start:start + 900]
+        rows = index.store.db.execute(f"SELECT id FROM docs WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+        found.update(row[0] for row in rows)
+    return found
+
+
+def sync_write(index, deleted: list[str] | None = None) -> None:
+    """After a commit through :meth:`Index.add` / :meth:`Index.delete` of a mirrored index: the
+    ``deleted`` ids are deleted from its collection at once, or (an add) the collection is brought
+    in line by :func:`mirror`. Does nothing for an index whose ``mirror_writes`` is False (a build
+    mirrors once at its end). Raises BabelirError when Milvus fails (the local commit stands)."""
+    record = index.manifest.get("backend")
+    if not record or not getattr(index, "mirror_writes", True):
+        return
+    try:
+        if deleted is None:
+            index.manifest["backend"] = mirror(index, record)
+        else:
+            uri, name = record["uri"], record.get("collection") or collection_name(index.directory)
+            milvus = client(uri)
+            with milvus_errors(uri):
+                if milvus.has_collection(name):
+                    for start in range(0, len(deleted), MIRROR_BATCH):
+                        milvus.delete(name, filter=f"id in {_quoted(deleted[start:start + MIRROR_BATCH])}")
+                    milvus.flush(name)
+            record["unmirrored"] = sorted(set(record.get("unmirrored") or []) - set(deleted))
+    except BabelirError as exc:
+        raise BabelirError(f"committed to {index.directory}, but Milvus was not updated: {exc} (searches through "
+                           f"Milvus skip documents the index no longer holds)") from None
+    index._write_manifest()
 
 
 def collection_name(directory: Path) -> str:
@@ -138,12 +318,10 @@ def _create(milvus, name: str, params: BM25Params, dim: int | None, sparse: bool
 
 
 def _milvus_ids(milvus, name: str) -> set[str]:
-    import logging
-
     found: set[str] = set()
     quiet = logging.getLogger("pymilvus")
     level = quiet.level
-    quiet.setLevel(logging.ERROR)  # milvus-lite has no MVCC timestamp; pymilvus warns of it on every iterator
+    quiet.setLevel(max(level, logging.ERROR))  # milvus-lite has no MVCC timestamp; pymilvus warns on every iterator
     try:
         iterator = milvus.query_iterator(name, batch_size=5000, filter='id != ""', output_fields=["id"])
         while True:
@@ -162,8 +340,15 @@ def mirror(index, backend: dict[str, str], quiet: bool = True) -> dict[str, Any]
     interrupted mirror is finished by the next), those the index deleted are deleted, and when the
     dense correction's language means changed since the last mirror the collection is rebuilt
     (its vectors are corrected with the means). Must be called under the index's writer lock.
+    Documents with more terms than Milvus's text field holds (:data:`TERMS_LIMIT`; an index built
+    before that was checked at commit) are not mirrored: the record lists them as ``unmirrored``.
     Raises BabelirError when the index's BM25 parameters are not the engine's (milvus-lite:
-    k1 1.5, b 0.75) or a document's terms overflow Milvus's longest text field."""
+    k1 1.5, b 0.75), or for anything Milvus raises (:func:`milvus_errors`)."""
+    with milvus_errors(backend["uri"]):
+        return _mirror(index, backend, quiet)
+
+
+def _mirror(index, backend: dict[str, str], quiet: bool) -> dict[str, Any]:
     import numpy as np
 
     from babelir.progress import progress
@@ -174,7 +359,7 @@ def mirror(index, backend: dict[str, str], quiet: bool = True) -> dict[str, Any]
         raise BabelirError(f"{index.directory}: milvus-lite scores BM25 with k1 {params.k1}, b {params.b} only; "
                            f"this index has k1 {index.params.k1}, b {index.params.b} (build a new index with "
                            f"--k1 {params.k1} --b {params.b}, or use a Milvus server)")
-    milvus = client(uri)
+    milvus = client(uri, create=True)
     name = backend.get("collection") or collection_name(index.directory)
     old = index.manifest.get("backend") or {}
     has_dense = bool(index.manifest.get("encoder"))
@@ -210,6 +395,7 @@ def mirror(index, backend: dict[str, str], quiet: bool = True) -> dict[str, Any]
         matrix = found.matrix.tocsr()
         sparse_rows = {int(n): r for r, n in enumerate(found.docnos)}
     langs = index.store.lang_map()
+    unmirrored: list[str] = []
     bar = progress(total=len(missing), desc="mirroring to Milvus", unit="doc", quiet=quiet)
     for start in range(0, len(missing), MIRROR_BATCH):
         docnos = missing[start:start + MIRROR_BATCH]
@@ -219,9 +405,9 @@ def mirror(index, backend: dict[str, str], quiet: bool = True) -> dict[str, Any]
         rows = []
         for n, doc_id in zip(docnos, doc_ids):
             text = encode_terms(terms.get(doc_id, {}))
-            if len(text) > TERMS_MAX:
-                raise BabelirError(f"{index.directory}: document {doc_id} has {len(text.split())} terms, more than "
-                                   f"a Milvus text field holds ({TERMS_MAX // 18}); split it into passages")
+            if len(text) > TERMS_MAX:  # committed before lengths were checked: searched locally only
+                unmirrored.append(doc_id)
+                continue
             row = {"id": doc_id, "lang": langs.get(n) or "und", "group": groups.get(doc_id, ""), "terms": text}
             if dense_rows is not None:
                 c, r = dense_rows[n]
@@ -233,12 +419,14 @@ def mirror(index, backend: dict[str, str], quiet: bool = True) -> dict[str, Any]
                 part = matrix[sparse_rows[n]]
                 row["sparse"] = {int(i): float(v) for i, v in zip(part.indices, part.data)}
             rows.append(row)
-        milvus.insert(name, rows)
-        bar.update(len(rows))
+        if rows:
+            milvus.insert(name, rows)
+        bar.update(len(docnos))
     bar.close()
     if missing or gone:
         milvus.flush(name)
     record["generation"] = index.store.generation()
+    record["unmirrored"] = unmirrored
     return record
 
 
@@ -256,8 +444,13 @@ def lang_filter(langs) -> str | None:
 
 def backend_of(index) -> dict[str, Any] | None:
     """The Milvus backend record a search of ``index`` goes through, or None (a local index, or
-    one opened with ``index.search_backend = "local"``)."""
+    one opened with ``index.search_backend = "local"``). Raises BabelirError when the build that
+    records it has not mirrored the index yet (it was interrupted)."""
     record = index.manifest.get("backend")
     if not record or getattr(index, "search_backend", None) == "local":
         return None
+    if record.get("generation") is None or "bm25" not in record:
+        raise BabelirError(f"{index.directory}: the index is not mirrored into Milvus {record['uri']} yet (its build "
+                           f"was interrupted: re-run babelir index CORPUS -o INDEX to finish it, or search with "
+                           f"--backend local)")
     return record

@@ -7,6 +7,10 @@ dot products, and dense scores with babelir's language-bias correction: Milvus h
 document vectors; the query is corrected with its language's mean, each document language is
 searched on its own (a filter on ``lang``), and each one's scores are standardised with the
 index's statistics (:meth:`babelir.index.dense.DenseVectors.standardisers`) before the lists merge.
+
+Every hit is kept only when the index's store holds its id (a row a stale mirror still holds never
+reaches a Run), and what Milvus raises becomes a one-line BabelirError
+(:func:`babelir.index.milvus.milvus_errors`).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from babelir.errors import BabelirError
-from babelir.index.milvus import encode_terms, lang_filter, open_collection
+from babelir.index.milvus import encode_terms, held_ids, lang_filter, milvus_errors, open_collection
 from babelir.run import Run
 from babelir.types import Query
 
@@ -28,6 +32,15 @@ def _top(hits: Iterable[tuple[str, float]], k: int, positive_only: bool = True) 
     return found[:k]
 
 
+def _search(index, record, **kwargs) -> list[list[dict]]:
+    """``MilvusClient.search`` on the record's collection, the hits the store lacks left out."""
+    milvus, name = open_collection(record, index)
+    with milvus_errors(record["uri"]):
+        results = milvus.search(name, output_fields=["id"], **kwargs)
+    held = held_ids(index, (h["id"] for hits in results for h in hits))
+    return [[h for h in hits if h["id"] in held] for hits in results]
+
+
 def _limit(k: int) -> int:
     return min(k + 10, LIMIT)  # a little deeper, so that ties at the cut are broken as babelir does
 
@@ -35,16 +48,14 @@ def _limit(k: int) -> int:
 def search_bm25(index, record, texts: list[str], langs: list[str | None], k: int,
                 doc_langs=None) -> list[list[tuple[str, float]]]:
     """BM25 of each query text (analysed in its language of ``langs``) through Milvus."""
-    milvus, name = open_collection(record)
     scale = 1.0 + record["bm25"]["k1"]
     out: list[list[tuple[str, float]]] = [[] for _ in texts]
     encoded = [encode_terms(Counter(index.analyzer.analyze(t, lang))) for t, lang in zip(texts, langs)]
     asked = [i for i, text in enumerate(encoded) if text]
     if not asked:
         return out
-    results = milvus.search(name, data=[encoded[i] for i in asked], anns_field="bm25", limit=_limit(k),
-                            search_params={"metric_type": "BM25"}, filter=lang_filter(doc_langs) or "",
-                            output_fields=["id"])
+    results = _search(index, record, data=[encoded[i] for i in asked], anns_field="bm25", limit=_limit(k),
+                      search_params={"metric_type": "BM25"}, filter=lang_filter(doc_langs) or "")
     for i, hits in zip(asked, results):
         # milvus-lite reports a BM25 match as a negative distance, a server as a positive score
         out[i] = _top(((h["id"], abs(float(h["distance"])) / scale) for h in hits), k)
@@ -55,15 +66,13 @@ def search_sparse(index, record, encoded: list, k: int, doc_langs=None) -> list[
     """Learned sparse dot products of encoded queries ((indices, values) pairs) through Milvus."""
     if not record.get("sparse"):
         raise BabelirError(f"{index.directory}: the Milvus collection holds no sparse vectors (index it with --sparse)")
-    milvus, name = open_collection(record)
     out: list[list[tuple[str, float]]] = [[] for _ in encoded]
     data = [{int(i): float(v) for i, v in zip(indices, values)} for indices, values in encoded]
     asked = [i for i, vec in enumerate(data) if vec]
     if not asked:
         return out
-    results = milvus.search(name, data=[data[i] for i in asked], anns_field="sparse", limit=_limit(k),
-                            search_params={"metric_type": "IP"}, filter=lang_filter(doc_langs) or "",
-                            output_fields=["id"])
+    results = _search(index, record, data=[data[i] for i in asked], anns_field="sparse", limit=_limit(k),
+                      search_params={"metric_type": "IP"}, filter=lang_filter(doc_langs) or "")
     for i, hits in zip(asked, results):
         out[i] = _top(((h["id"], float(h["distance"])) for h in hits), k)
     return out
@@ -87,12 +96,11 @@ def search_dense(index, record, query_vectors, k: int, query_langs=None, debias:
     queries = np.asarray(query_vectors, dtype=np.float32)
     if debias:
         queries = vectors.debias_queries(queries, list(query_langs or [None] * len(queries)))
-    milvus, name = open_collection(record)
     params = {"metric_type": "IP", "params": {"ef": max(_limit(k), 200)}}
     merged: list[list[tuple[str, float]]] = [[] for _ in range(len(queries))]
     if not (debias and standardise):  # one search over every language
-        results = milvus.search(name, data=queries.tolist(), anns_field="dense", limit=_limit(k),
-                                search_params=params, filter=lang_filter(doc_langs) or "", output_fields=["id"])
+        results = _search(index, record, data=queries.tolist(), anns_field="dense", limit=_limit(k),
+                          search_params=params, filter=lang_filter(doc_langs) or "")
         return [_top(((h["id"], float(h["distance"])) for h in hits), k, positive_only=False) for hits in results]
     offsets, spreads = vectors.standardisers(queries)
     for position, lang in enumerate(vectors.langs):
@@ -100,8 +108,8 @@ def search_dense(index, record, query_vectors, k: int, query_langs=None, debias:
             continue
         if not vectors.counts[position]:
             continue
-        results = milvus.search(name, data=queries.tolist(), anns_field="dense", limit=_limit(k),
-                                search_params=params, filter=lang_filter([lang]), output_fields=["id"])
+        results = _search(index, record, data=queries.tolist(), anns_field="dense", limit=_limit(k),
+                          search_params=params, filter=lang_filter([lang]))
         for q, hits in enumerate(results):
             merged[q].extend((h["id"], (float(h["distance"]) - offsets[q, position]) / spreads[q, position])
                              for h in hits)
