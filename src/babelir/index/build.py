@@ -8,6 +8,7 @@ skipped, so re-running after an interruption finishes the job.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -248,11 +249,27 @@ def _remove_new_index(out: Path, made: Path | None) -> None:
 def _add_corpus(index: Index, corpus, bad: BadRecords, lang: str | None, batch_size: int, quiet: bool,
                 summary: BuildSummary) -> None:
     """Add the corpus's documents that the index does not hold yet, in committed batches."""
+    bar = progress(desc="indexing", unit="doc", quiet=quiet)
+    for batch, sources in corpus_batches(index, corpus, bad, lang, batch_size, summary):
+        summary.added += _commit(index, batch, sources, bad, corpus)
+        bar.update(len(batch))
+    bar.close()
+
+
+def corpus_batches(index: Index, corpus, bad: BadRecords, lang: str | None, batch_size: int,
+                   summary: BuildSummary) -> Iterator[tuple[list[Doc], list[str]]]:
+    """The batches to commit, in corpus order: the documents the index does not hold yet, each with
+    its language (given, or detected with the languages held so far as a prior; :func:`resolve_lang`)
+    and where that came from. The languages held are counted here as batches are yielded (a batch
+    counts from the next one on), so that a Ray build can prepare batches before the earlier ones
+    commit (:mod:`babelir.index.ray_build`) and still resolve languages as a local build does."""
+    from collections import Counter
+
     known = index.ids()
+    tally = Counter(index.manifest["languages"])
+    held = dict(tally)
     batch: list[Doc] = []
     sources: list[str] = []
-    bar = progress(desc="indexing", unit="doc", quiet=quiet)
-    held = dict(index.manifest["languages"])  # and the languages given so far, and each committed batch's
     for doc in read_corpus(corpus, bad):
         if doc.id in known:
             summary.already_indexed += 1
@@ -260,21 +277,19 @@ def _add_corpus(index: Index, corpus, bad: BadRecords, lang: str | None, batch_s
         doc, source = resolve_lang(doc, lang, held)
         if source != "detected":
             held[doc.lang] = held.get(doc.lang, 0) + 1
-        if source == "detected":
+        else:
             summary.detected += 1
             if doc.lang in LOOK_ALIKES:
                 summary.ambiguous[doc.lang] = summary.ambiguous.get(doc.lang, 0) + 1
         batch.append(doc)
         sources.append(source)
         if len(batch) >= batch_size:
-            summary.added += _commit(index, batch, sources, bad, corpus)
-            bar.update(len(batch))
+            yield batch, sources
+            tally.update(d.lang or "und" for d in batch)  # what the store's languages say after the commit
+            held = dict(sorted(tally.items()))
             batch, sources = [], []
-            held = dict(index.manifest["languages"])
     if batch:
-        summary.added += _commit(index, batch, sources, bad, corpus)
-        bar.update(len(batch))
-    bar.close()
+        yield batch, sources
 
 
 def _commit(index: Index, batch: list[Doc], sources: list[str], bad: BadRecords, corpus) -> int:

@@ -22,11 +22,12 @@ Reference: Moritz et al., "Ray: A Distributed Framework for Emerging AI Applicat
 from __future__ import annotations
 
 import os
-from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from babelir.errors import BabelirError
+from babelir.index.build import corpus_batches
 from babelir.types import Doc
 
 
@@ -209,7 +210,7 @@ def add_corpus(index, corpus, bad, lang: str | None, batch_size: int, quiet: boo
                 options.after_commit(summary.ray["committed"], actors, pids)
 
         summary.ray["committed"] = 0
-        batches = _batches(index, corpus, bad, lang, batch_size, summary)
+        batches = corpus_batches(index, corpus, bad, lang, batch_size, summary)
         while True:
             try:
                 batch, sources = next(batches)
@@ -233,38 +234,3 @@ def add_corpus(index, corpus, bad, lang: str | None, batch_size: int, quiet: boo
                 pass
         if started:
             ray.shutdown()
-
-
-def _batches(index, corpus, bad, lang: str | None, batch_size: int, summary) -> Iterator[tuple[list[Doc], list[str]]]:
-    """The batches (documents with their language, where it came from) a local build
-    (:func:`babelir.index.build._add_corpus`) commits, made before the earlier ones are committed:
-    the languages held so far are counted here instead of read from the index after each commit."""
-    from babelir.index.build import resolve_lang
-    from babelir.io.corpus import read_corpus
-    from babelir.text.langid import LOOK_ALIKES
-
-    known = index.ids()
-    tally = Counter(index.manifest["languages"])  # the index's documents per language, as of each batch's start
-    held = dict(tally)
-    batch: list[Doc] = []
-    sources: list[str] = []
-    for doc in read_corpus(corpus, bad):
-        if doc.id in known:
-            summary.already_indexed += 1
-            continue
-        doc, source = resolve_lang(doc, lang, held)
-        if source != "detected":
-            held[doc.lang] = held.get(doc.lang, 0) + 1
-        else:
-            summary.detected += 1
-            if doc.lang in LOOK_ALIKES:
-                summary.ambiguous[doc.lang] = summary.ambiguous.get(doc.lang, 0) + 1
-        batch.append(doc)
-        sources.append(source)
-        if len(batch) >= batch_size:
-            yield batch, sources
-            tally.update(d.lang or "und" for d in batch)  # what the store's languages() says after the commit
-            held = dict(sorted(tally.items()))
-            batch, sources = [], []
-    if batch:
-        yield batch, sources
