@@ -150,7 +150,6 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
             if not summary.created:
                 _fill_vectors(index, encoder, dense, sparse, batch_size, quiet, summary)
             _add_corpus(index, corpus, bad, lang, batch_size, quiet, summary)
-            index.impact()  # build the search postings now, so the first search does not wait
             if ann:
                 summary.ann = index.ensure_ann(quiet=quiet)
             summary.doc_count = index.doc_count
