@@ -56,7 +56,7 @@ class Index(IndexVectors):
         self.params = BM25Params(**manifest["bm25"])
         with storage_errors(directory):
             self.store = DocStore(directory / DOCSTORE, readonly=not writable)
-        self._lexical = None  # ((generation, segment names), Lexical)
+        self._lexical = None  # (the store's lexical_key, Lexical)
         self._encoder = None
         self._dense = None  # (generation, DenseVectors)
         self._sparse = None  # (generation, SparseVectors)
@@ -233,7 +233,7 @@ class Index(IndexVectors):
             encoded = self.encode(docs)  # none given, or the vectors changed since (another writer's commit)
         vectors, sparse = encoded
         folder = self.directory / POSTINGS
-        segment = build_segment(folder, new_name(self.store.generation() + 1), ((r[0], r[6], r[7]) for r in rows))
+        segment = build_segment(folder, new_name(self.store.generation() + 1), ((r[0], r[1], r[6], r[7]) for r in rows))
         self.store.begin()
         try:
             self.store.set_meta("segments", self.store.get_meta("segments", []) + [segment])
@@ -370,7 +370,7 @@ class Index(IndexVectors):
             return []
         lexical = self.lexical()  # follows the store's latest commit
         allowed = None if doc_langs is None else lexical.language_mask(doc_langs, self.store.lang_map)
-        return lexical.search(query_terms, k, self.params, self.store.ids_of, allowed=allowed)
+        return lexical.search(query_terms, k, self.params, allowed=allowed)
 
     def term_stats(self, text: str, lang: str | None, ids: list[str]) -> tuple[dict[str, float], dict[str, set[str]]]:
         """The BM25 IDF of each term of ``text`` as a query in ``lang`` (analysed as :meth:`search`
@@ -391,11 +391,10 @@ class Index(IndexVectors):
 
         from babelir.index.lexical import Lexical
 
+        if self._lexical is not None and self._lexical[0] == self.store.lexical_key():
+            return self._lexical[1]
         for _ in range(10):
-            generation, listing, deleted = self.store.lexical_state()
-            key = (generation, tuple(entry["name"] for entry in listing))
-            if self._lexical is not None and self._lexical[0] == key:
-                return self._lexical[1]
+            key, listing, deleted = self.store.lexical_state()
             try:
                 lexical = Lexical(self.directory / POSTINGS, listing, np.asarray(deleted, dtype=np.int64))
             except FileNotFoundError:

@@ -157,13 +157,18 @@ class DocStore:
         """Docnos deleted while a segment still holds them."""
         return [row[0] for row in self.db.execute("SELECT docno FROM deleted")]
 
-    def lexical_state(self) -> tuple[int, list[dict], list[int]]:
-        """(generation, live segment entries, deleted docnos), read in one transaction."""
+    def lexical_key(self) -> tuple:
+        """What changes whenever the searchable postings do (a commit, a delete or a merge): one read."""
+        return tuple(self.db.execute("SELECT key, value FROM meta WHERE key IN ('generation', 'segments') "
+                                     "ORDER BY key").fetchall())
+
+    def lexical_state(self) -> tuple[tuple, list[dict], list[int]]:
+        """(:meth:`lexical_key`, live segment entries, deleted docnos), read in one transaction."""
         began = not self.db.in_transaction
         if began:
             self.db.execute("BEGIN")
         try:
-            return self.generation(), self.get_meta("segments", []), self.deleted_docnos()
+            return self.lexical_key(), self.get_meta("segments", []), self.deleted_docnos()
         finally:
             if began:
                 self.db.execute("COMMIT")

@@ -85,43 +85,41 @@ class Lexical:
             self._norm_for = params
         return self._norm
 
-    def search(self, query_terms: dict[str, int], k: int, params: BM25Params, ids_of: Callable,
+    def search(self, query_terms: dict[str, int], k: int, params: BM25Params,
                allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
         """Top ``k`` (doc id, score) for a query given as term -> count; ties by doc id descending
-        (trec_eval's order). ``ids_of(docnos) -> {docno: id}`` names the documents (a docno it does
-        not name, deleted meanwhile, is left out); ``allowed``: a boolean mask over rows."""
+        (trec_eval's order). ``allowed``: a boolean mask over rows; deleted documents never come back."""
         terms = list(query_terms)
         slices, df = self._slices(terms)
         if not slices:
             return []
         norm = self._norms(params)
-        if self._scores is None:
-            self._scores = np.zeros(self.count, dtype=np.float64)
-        scores = self._scores
-        touched = []
-        for term, number, start, end in slices:
+        docs, tfs, weights, sizes = [], [], [], []
+        for term, number, start, end in slices:  # the query's postings, gathered, then scored at once
             segment = self.segments[number]
-            docs = segment.docs[start:end] + self.starts[number]
-            tfs = segment.tfs[start:end].astype(np.float64)
-            weight = query_terms[terms[term]] * idf(self.count, int(df[term]))
-            scores[docs] += weight * tfs / (tfs + norm[docs])
-            touched.append(docs)
-        if len(touched) == 1:
-            candidates = touched[0]
-        elif sum(len(t) for t in touched) * 8 < self.count:
-            candidates = np.unique(np.concatenate(touched))
-        else:  # many postings: one pass over the dense scores is cheaper than sorting them
-            candidates = np.flatnonzero(scores)
-        values = scores[candidates]
-        scores[candidates] = 0.0
-        keep = None if self.live is None else self.live[candidates]
-        if allowed is not None:
-            keep = allowed[candidates] if keep is None else keep & allowed[candidates]
-        if keep is not None:
-            candidates, values = candidates[keep], values[keep]
-        return self._top(candidates, values, k, ids_of)
+            docs.append(segment.docs[start:end] + self.starts[number] if number else segment.docs[start:end])
+            tfs.append(segment.tfs[start:end])
+            weights.append(query_terms[terms[term]] * idf(self.count, int(df[term])))
+            sizes.append(end - start)
+        docs = np.concatenate(docs)
+        tfs = np.concatenate(tfs).astype(np.float64)
+        impacts = np.repeat(np.array(weights), sizes) * tfs / (tfs + norm[docs])
+        mask = self.live if allowed is None else allowed if self.live is None else self.live & allowed
+        if len(docs) * 8 < self.count:  # few postings: sort them rather than scan every document
+            candidates, where = np.unique(docs, return_inverse=True)
+            values = np.bincount(where, weights=impacts, minlength=len(candidates))
+            if mask is not None:
+                keep = mask[candidates]
+                candidates, values = candidates[keep], values[keep]
+        else:  # many: one dense pass over every document's score
+            scores = np.bincount(docs, weights=impacts, minlength=self.count)
+            if mask is not None:
+                scores *= mask
+            candidates = np.nonzero(scores > 0)[0]  # a boolean's nonzero is much faster than a float's
+            values = scores[candidates]
+        return self._top(candidates, values, k)
 
-    def _top(self, candidates: np.ndarray, values: np.ndarray, k: int, ids_of: Callable) -> list[tuple[str, float]]:
+    def _top(self, candidates: np.ndarray, values: np.ndarray, k: int) -> list[tuple[str, float]]:
         """The ``k`` best rows with a positive score, named, in trec_eval's order."""
         if len(candidates) > k:
             kth = np.partition(values, len(values) - k)[len(values) - k]
@@ -130,8 +128,7 @@ class Lexical:
         positive = values > 0
         candidates, values = candidates[positive], values[positive]
         numbers = np.searchsorted(self.starts, candidates, side="right") - 1
-        docnos = [int(self.segments[n].docnos[c - self.starts[n]]) for n, c in zip(numbers.tolist(), candidates.tolist())]
-        names = ids_of(docnos)
-        ranked = sorted(((float(v), names[d]) for v, d in zip(values.tolist(), docnos) if d in names),
-                        key=lambda pair: (-pair[0], Descending(pair[1])))
-        return [(doc_id, score) for score, doc_id in ranked[:k]]
+        named = [(float(v), self.segments[n].doc_id(c - int(self.starts[n])))
+                 for v, n, c in zip(values.tolist(), numbers.tolist(), candidates.tolist())]
+        named.sort(key=lambda pair: (-pair[0], Descending(pair[1])))
+        return [(doc_id, score) for score, doc_id in named[:k]]

@@ -14,7 +14,9 @@ The header names each array's dtype, length and byte offset:
 - ``offsets`` (int64, V + 1): term ``t``'s postings are ``[offsets[t], offsets[t + 1])``;
 - ``docs`` (int32, P): the document of each posting, as a row of this segment, rows ascending
   within a term; ``tfs`` (uint16, or uint32 when a count exceeds 65,535): its term frequency;
-- ``docnos`` (int64, n) and ``lengths`` (int32, n): each row's docno and length in terms.
+- ``docnos`` (int64, n) and ``lengths`` (int32, n): each row's docno and length in terms;
+- ``id_offsets`` (int64, n + 1) and ``id_bytes`` (uint8): each row's document id (UTF-8), so that
+  naming the results needs no store lookup.
 
 Readers open a segment with one read-only memory map (:class:`Segment`): opening an index reads
 headers only, and a search touches the pages of the terms it looks up.
@@ -47,10 +49,10 @@ def new_name(generation: int) -> str:
 
 
 def write_segment(folder: Path, name: str, terms: list[bytes], term_ids: np.ndarray, docs: np.ndarray,
-                  tfs: np.ndarray, docnos: np.ndarray, lengths: np.ndarray) -> dict:
+                  tfs: np.ndarray, docnos: np.ndarray, lengths: np.ndarray, ids: list[bytes]) -> dict:
     """Write a segment file: ``terms`` (UTF-8, distinct), and per posting its term (index into
-    ``terms``), document row (into ``docnos`` / ``lengths``) and frequency, in any order within a
-    term as long as rows ascend (a stable sort by term keeps them). Durable when this returns
+    ``terms``), document row (into ``docnos`` / ``lengths`` / ``ids``, UTF-8) and frequency, in any
+    order within a term as long as rows ascend (a stable sort by term keeps them). Durable when this returns
     (written to a temporary file, fsynced, renamed). Returns the segment's entry in the store's
     list: ``{"name", "docs" (rows), "length" (their terms, summed), "sha256" (of the file)}``."""
     hashes = np.fromiter((term_hash(t) for t in terms), dtype=np.uint64, count=len(terms))
@@ -66,6 +68,8 @@ def write_segment(folder: Path, name: str, terms: list[bytes], term_ids: np.ndar
     sorted_terms = [terms[i] for i in order]
     term_offsets = np.zeros(len(terms) + 1, dtype=np.int64)
     np.cumsum([len(t) for t in sorted_terms], out=term_offsets[1:])
+    id_offsets = np.zeros(len(ids) + 1, dtype=np.int64)
+    np.cumsum([len(i) for i in ids], out=id_offsets[1:])
     tf_type = np.uint16 if not len(tfs) or int(tfs.max()) <= 0xFFFF else np.uint32
     arrays = {
         "hashes": hashes[order], "term_offsets": term_offsets,
@@ -73,6 +77,7 @@ def write_segment(folder: Path, name: str, terms: list[bytes], term_ids: np.ndar
         "offsets": offsets, "docs": np.asarray(docs, dtype=np.int32)[by_term],
         "tfs": np.asarray(tfs)[by_term].astype(tf_type),
         "docnos": np.asarray(docnos, dtype=np.int64), "lengths": np.asarray(lengths, dtype=np.int32),
+        "id_offsets": id_offsets, "id_bytes": np.frombuffer(b"".join(ids), dtype=np.uint8),
     }
     return _write_file(folder, name, arrays)
 
@@ -126,21 +131,21 @@ def make_folder(folder: Path) -> None:
 
 
 def build_segment(folder: Path, name: str, rows) -> dict:
-    """Write the segment of one batch: ``rows`` of (docno, length, {term: count}), docno ascending."""
-    vocab: dict[str, int] = {}
-    add_term = vocab.setdefault
-    term_ids, docs, tfs, docnos, lengths = [], [], [], [], []
-    for row, (docno, length, counts) in enumerate(rows):
+    """Write the segment of one batch: ``rows`` of (docno, id, length, {term: count}), docno ascending."""
+    keys, counts, sizes, docnos, ids, lengths = [], [], [], [], [], []
+    for docno, doc_id, length, terms in rows:
         docnos.append(docno)
+        ids.append(doc_id.encode("utf-8", "surrogatepass"))
         lengths.append(length)
-        for term, tf in counts.items():
-            term_ids.append(add_term(term, len(vocab)))
-            docs.append(row)
-            tfs.append(tf)
-    return write_segment(folder, name, [t.encode("utf-8", "surrogatepass") for t in vocab],
-                         np.array(term_ids, dtype=np.int64), np.array(docs, dtype=np.int32),
-                         np.array(tfs, dtype=np.int64), np.array(docnos, dtype=np.int64),
-                         np.array(lengths, dtype=np.int32))
+        sizes.append(len(terms))
+        keys.extend(terms)  # the loops over terms run in C: extend, dict.fromkeys, map
+        counts.extend(terms.values())
+    vocab = {term: number for number, term in enumerate(dict.fromkeys(keys))}
+    term_ids = np.fromiter(map(vocab.__getitem__, keys), dtype=np.int64, count=len(keys))
+    docs = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
+    return write_segment(folder, name, [t.encode("utf-8", "surrogatepass") for t in vocab], term_ids, docs,
+                         np.array(counts, dtype=np.int64), np.array(docnos, dtype=np.int64),
+                         np.array(lengths, dtype=np.int32), ids)
 
 
 class Segment:
@@ -176,6 +181,15 @@ class Segment:
         found = np.searchsorted(self.hashes, hashes)
         return np.array([self.find(t, int(h), int(a)) for t, h, a in zip(terms, hashes, found)], dtype=np.int64)
 
+    def doc_id(self, row: int) -> str:
+        """The document id of a row."""
+        return self.id_bytes[self.id_offsets[row]:self.id_offsets[row + 1]].tobytes().decode("utf-8", "surrogatepass")
+
+    def ids(self) -> list[bytes]:
+        """Every row's id (UTF-8), in row order (for merging)."""
+        blob, ends = self.id_bytes.tobytes(), self.id_offsets.tolist()
+        return [blob[ends[i]:ends[i + 1]] for i in range(self.size)]
+
     def terms(self) -> list[bytes]:
         """Every term, in vocabulary order (for merging)."""
         blob, ends = self.term_bytes.tobytes(), self.term_offsets.tolist()
@@ -186,7 +200,7 @@ def merge_segments(folder: Path, name: str, segments: list[Segment], deleted: np
     """Write one segment with the postings of ``segments``' documents not in ``deleted`` (docnos),
     rows in the segments' order. Returns what :func:`write_segment` returns."""
     vocab: dict[bytes, int] = {}
-    term_chunks, doc_chunks, tf_chunks, docnos, lengths = [], [], [], [], []
+    term_chunks, doc_chunks, tf_chunks, docnos, lengths, ids = [], [], [], [], [], []
     base = 0
     for segment in segments:
         keep = ~np.isin(segment.docnos, deleted)
@@ -200,6 +214,7 @@ def merge_segments(folder: Path, name: str, segments: list[Segment], deleted: np
         tf_chunks.append(np.asarray(segment.tfs)[alive].astype(np.uint32))
         docnos.append(np.asarray(segment.docnos)[keep])
         lengths.append(np.asarray(segment.lengths)[keep])
+        ids.extend(i for i, k in zip(segment.ids(), keep.tolist()) if k)
         base += int(keep.sum())
     term_ids = np.concatenate(term_chunks) if term_chunks else np.empty(0, dtype=np.int64)
     used = np.zeros(len(vocab), dtype=bool)
@@ -207,7 +222,7 @@ def merge_segments(folder: Path, name: str, segments: list[Segment], deleted: np
     renumber = np.cumsum(used) - 1
     terms = [t for t, u in zip(vocab, used.tolist()) if u]
     return write_segment(folder, name, terms, renumber[term_ids], np.concatenate(doc_chunks),
-                         np.concatenate(tf_chunks), np.concatenate(docnos), np.concatenate(lengths))
+                         np.concatenate(tf_chunks), np.concatenate(docnos), np.concatenate(lengths), ids)
 
 
 def pick_merge(sizes: list[int], per_tier: int = 10, floor: int = 1000) -> list[int]:
