@@ -116,3 +116,47 @@ def test_large_term_frequencies_fit(tmp_path):
         segment = index.lexical().segments[0]
         assert segment.tfs.dtype == np.uint32 and int(segment.tfs.max()) == 70_000
         assert [d for d, _ in index.search("spam")] == ["big", "small"]
+
+
+def test_a_commit_leaves_earlier_segments_untouched(tmp_path):
+    ix = tmp_path / "ix"
+    with Index.create(ix) as index:
+        index.add([Doc(f"a{i}", f"first batch words {i}") for i in range(200)])
+        before = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in (ix / "lexical").iterdir()}
+        index.add([Doc("b0", "second batch")])
+        after = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in (ix / "lexical").iterdir()}
+        assert len(after) == 2 and all(after[name] == stat for name, stat in before.items())
+        new = (ix / "lexical" / (set(after) - set(before)).pop()).stat().st_size
+        assert new < min((ix / "lexical" / name).stat().st_size for name in before)  # one small file
+
+
+def test_an_interrupted_merge_keeps_the_segments_and_the_next_writer_merges(tmp_path, monkeypatch):
+    from babelir.index.docstore import DocStore
+
+    ix = tmp_path / "ix"
+    with Index.create(ix) as index:
+        for batch in range(10):
+            index.add([Doc(f"d{batch}", f"word{batch} shared")])
+        expected = index.search("shared", 20)
+    real_commit = DocStore.commit
+    calls = {"n": 0}
+
+    def commit(self):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the 11th batch commits; its merge is interrupted
+            raise KeyboardInterrupt
+        real_commit(self)
+
+    monkeypatch.setattr(DocStore, "commit", commit)
+    with Index.open(ix, writable=True) as index, pytest.raises(KeyboardInterrupt):
+        index.add([Doc("d10", "word10 shared")])
+    monkeypatch.undo()
+    with Index.open(ix) as index:
+        assert len(listed(index)) == 11 and seg_files(ix) == sorted(listed(index))  # the merged file went
+        found = dict(index.search("shared", 20))
+        assert set(found) == {d for d, _ in expected} | {"d10"}
+    with Index.open(ix, writable=True) as index:
+        index.add([Doc("d11", "word11 shared")])
+        assert [e["docs"] for e in index.store.get_meta("segments")] == [10, 1, 1]
+        assert seg_files(ix) == sorted(listed(index))
+        assert len(index.search("shared", 20)) == 12

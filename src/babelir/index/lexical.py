@@ -20,7 +20,6 @@ import numpy as np
 
 from babelir.index.bm25 import BM25Params, idf
 from babelir.index.segments import SUFFIX, Segment, term_hash
-from babelir.run import Descending
 
 
 class Lexical:
@@ -128,7 +127,11 @@ class Lexical:
         positive = values > 0
         candidates, values = candidates[positive], values[positive]
         numbers = np.searchsorted(self.starts, candidates, side="right") - 1
-        named = [(float(v), self.segments[n].doc_id(c - int(self.starts[n])))
-                 for v, n, c in zip(values.tolist(), numbers.tolist(), candidates.tolist())]
-        named.sort(key=lambda pair: (-pair[0], Descending(pair[1])))
-        return [(doc_id, score) for score, doc_id in named[:k]]
+        ids = [""] * len(candidates)
+        for number in np.unique(numbers).tolist():
+            inside = np.flatnonzero(numbers == number)
+            for at, doc_id in zip(inside.tolist(), self.segments[number].doc_ids(candidates[inside] - self.starts[number])):
+                ids[at] = doc_id
+        named = sorted(zip(ids, values.tolist()), reverse=True)  # ids descending, then (stable) scores
+        named.sort(key=lambda pair: -pair[1])
+        return named[:k]

@@ -162,6 +162,7 @@ class Segment:
         start = len(MAGIC) + 8
         header = json.loads(self._map[start:start + size])
         base = -(-(start + size) // _ALIGN) * _ALIGN
+        self._ids_at = base + header["arrays"]["id_bytes"][2]  # where the ids' bytes start in the map
         self.path = path
         self.size = header["docs"]
         for key, (dtype, count, offset) in header["arrays"].items():
@@ -181,9 +182,11 @@ class Segment:
         found = np.searchsorted(self.hashes, hashes)
         return np.array([self.find(t, int(h), int(a)) for t, h, a in zip(terms, hashes, found)], dtype=np.int64)
 
-    def doc_id(self, row: int) -> str:
-        """The document id of a row."""
-        return self.id_bytes[self.id_offsets[row]:self.id_offsets[row + 1]].tobytes().decode("utf-8", "surrogatepass")
+    def doc_ids(self, rows: np.ndarray) -> list[str]:
+        """The document ids of ``rows``."""
+        starts, ends = self.id_offsets[rows].tolist(), self.id_offsets[rows + 1].tolist()
+        at, data = self._ids_at, self._map
+        return [data[at + s:at + e].decode("utf-8", "surrogatepass") for s, e in zip(starts, ends)]
 
     def ids(self) -> list[bytes]:
         """Every row's id (UTF-8), in row order (for merging)."""
