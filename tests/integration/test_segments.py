@@ -160,3 +160,25 @@ def test_an_interrupted_merge_keeps_the_segments_and_the_next_writer_merges(tmp_
         assert [e["docs"] for e in index.store.get_meta("segments")] == [10, 1, 1]
         assert seg_files(ix) == sorted(listed(index))
         assert len(index.search("shared", 20)) == 12
+
+
+def test_a_ctrl_c_just_after_the_store_committed_keeps_the_segment(tmp_path, monkeypatch):
+    """SIGINT lands when SQLite's COMMIT returns: the commit took place, so its segment stays."""
+    from babelir.index.docstore import DocStore
+
+    ix = tmp_path / "ix"
+    with Index.create(ix) as index:
+        index.add(DOCS)
+    real_commit = DocStore.commit
+
+    def commit_then_interrupt(self):
+        real_commit(self)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(DocStore, "commit", commit_then_interrupt)
+    with Index.open(ix, writable=True) as index, pytest.raises(KeyboardInterrupt):
+        index.add([Doc("d", "green tea")])
+    monkeypatch.undo()
+    with Index.open(ix) as index:
+        assert seg_files(ix) == sorted(listed(index)) and len(listed(index)) == 2
+        assert [d for d, _ in index.search("tea")] == ["d"]

@@ -220,7 +220,7 @@ class Index(IndexVectors):
         return vectors, sparse
 
     def _add(self, docs: list[Doc], lang_sources: list[str] | None, encoded: tuple | None = None) -> None:
-        from babelir.index.segments import SUFFIX, build_segment, new_name
+        from babelir.index.segments import build_segment, new_name
 
         rows = []
         for i, doc in enumerate(docs):
@@ -248,7 +248,7 @@ class Index(IndexVectors):
             self.store.commit()
         except BaseException:
             self.store.rollback()
-            (folder / f"{segment['name']}{SUFFIX}").unlink(missing_ok=True)
+            self._discard(segment["name"])
             raise
         # the writer lock excludes other writers: the counts follow by arithmetic, with no table scan
         self._next_docno += len(docs)
@@ -257,6 +257,17 @@ class Index(IndexVectors):
         self._generation = self.store.generation()
         self._write_manifest()
         self._merge()
+
+    def _discard(self, name: str) -> None:
+        """Remove a segment file an interrupted commit wrote, unless the store lists it: a Ctrl-C
+        that lands just after SQLite's COMMIT returned interrupts a commit that took place."""
+        from babelir.index.segments import SUFFIX
+
+        try:
+            if name not in {entry["name"] for entry in self.store.get_meta("segments", [])}:
+                (self.directory / POSTINGS / f"{name}{SUFFIX}").unlink(missing_ok=True)
+        except Exception:  # noqa: BLE001 - the next writer removes what the store does not list
+            pass
 
     def _merge(self) -> None:
         """Merge segments of similar size when a tier holds too many
@@ -286,7 +297,7 @@ class Index(IndexVectors):
             self.store.commit()
         except BaseException:
             self.store.rollback()
-            (folder / f"{merged['name']}{SUFFIX}").unlink(missing_ok=True)
+            self._discard(merged["name"])
             raise
         self._write_manifest()
         remove_unlisted(folder, {entry["name"] for entry in kept})
