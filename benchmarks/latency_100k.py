@@ -77,7 +77,6 @@ def build(data: str, work: Path, copies: int, queries: int) -> None:
         for start in range(0, len(docs), 20_000):
             index.add(docs[start:start + 20_000])
             print(f"  indexed {min(start + 20_000, len(docs)):,} / {len(docs):,}", file=sys.stderr, flush=True)
-        index.impact()
         index.build_ann()
     print(f"  built in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
 
@@ -91,7 +90,7 @@ def child_babelir(work: Path) -> dict:
     queries = read_topics(work / "topics.tsv")
     before = rss_mb()
     index = Index.open(work / "index")
-    index.impact(), index.dense_vectors(), index.encoder.encode_queries(["warm"])
+    index.lexical(), index.dense_vectors(), index.encoder.encode_queries(["warm"])
     index.search_sparse(["warm"], 1), index._ann_for(True, None)
     loaded = rss_mb()
     modes = {
@@ -163,8 +162,8 @@ def main(argv=None) -> None:
         build(args.data, work, args.copies, args.queries)
         ours, peers = spawn("babelir", work), spawn("peers", work)
         index = work / "index"
-        sizes = {part: du(index / part) / 2**20 for part in ("docs.sqlite", "postings.npz", "lexical", "dense",
-                                                              "sparse", "ann")}
+        sizes = {part: du(index / part) / 2**20 for part in ("docs.sqlite", "lexical", "dense", "sparse",
+                                                              "ann")}
     rows = []
     for mode, stats in ours["latency"].items():
         peer = peers["latency"].get(mode.replace(" (exact)", " (exact)"))

@@ -1,4 +1,4 @@
-"""BM25 on XQuAD-R, per language: babelir (its default analysis, or another; tantivy + exact BM25)
+"""BM25 on XQuAD-R, per language: babelir (its default analysis, or another; exact BM25 over its postings segments)
 side by side with bm25s (its default tokenizer, and with its Snowball stemmer where PyStemmer
 has one for the language), in one run.
 

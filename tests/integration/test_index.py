@@ -34,14 +34,18 @@ def ids(results) -> list[str]:
 def test_manifest_describes_the_index(tmp_path):
     build_index(corpus(tmp_path / "c.jsonl", 0, 30, "en"), tmp_path / "ix", quiet=True)
     manifest = json.loads((tmp_path / "ix" / "manifest.json").read_text())
-    assert manifest["format"] == "babelir-index" and manifest["format_version"] == 1
+    assert manifest["format"] == "babelir-index" and manifest["format_version"] == 2
     assert manifest["analyzer"]["name"] == "language-aware" and manifest["analyzer"]["version"] == 6
     assert manifest["analyzer"]["lemmatize"] is True and manifest["analyzer"]["pieces"] is True
     assert len(manifest["analyzer"]["pieces_vocabulary"]) == 64
     assert manifest["analyzer"]["stopwords"] is False
     assert manifest["bm25"] == {"k1": 0.9, "b": 0.4}
     assert manifest["doc_count"] == 30 and manifest["languages"] == {"en": 30}
-    assert set(manifest["checksums"]) == {"lexical/meta.json"}
+    from babelir.index.manifest import sha256_file
+
+    (name, digest), = manifest["checksums"].items()  # one commit: one postings segment
+    assert name.startswith("lexical/") and name.endswith(".seg")
+    assert sha256_file(tmp_path / "ix" / name) == digest
 
 
 def test_incremental_add_and_delete(tmp_path):
@@ -78,7 +82,7 @@ def test_interrupted_commit_leaves_the_last_committed_state(tmp_path, monkeypatc
 
     def crash_on_second_batch(self):
         calls["n"] += 1
-        if calls["n"] == 2:  # tantivy has committed batch 2; the store has not
+        if calls["n"] == 2:  # batch 2's segment file is written; the store has not listed it
             raise KeyboardInterrupt
         real_commit(self)
 
@@ -88,13 +92,14 @@ def test_interrupted_commit_leaves_the_last_committed_state(tmp_path, monkeypatc
     monkeypatch.setattr(DocStore, "commit", real_commit)
     with Index.open(ix) as index:  # readable, at the first commit
         assert index.doc_count == 20
-        assert max(int(d) for d in ids(index.search("word30", 100))) < 20  # tantivy's extra postings are ignored
+        assert max(int(d) for d in ids(index.search("word30", 100))) < 20  # the unlisted segment is ignored
         assert index.search("word5")[0][0] == "00005"
     summary = build_index(path, ix, batch_size=20, quiet=True)  # re-running finishes the job
     assert (summary.added, summary.already_indexed, summary.doc_count) == (30, 20, 50)
     with Index.open(ix) as index:
         assert [d for d, _ in index.search("word30", 1)] == ["00030"]
-        assert index.postings.max_docno() == 49
+        assert index.lexical().max_docno() == 49
+        assert len(list((ix / "lexical").iterdir())) == 3  # the interrupted batch's file was removed
 
 
 @pytest.mark.slow

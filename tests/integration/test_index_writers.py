@@ -122,7 +122,7 @@ def test_server_and_cli_writers_see_each_others_commits(tmp_path):
     with Index.open(ix) as index:
         assert index.doc_count == 30 + 4 + 30 - 1 + 10 + 1
         assert len(index.ids()) == index.doc_count
-        assert index.postings.max_docno() == index.store.stats()[2]
+        assert index.lexical().max_docno() == index.store.stats()[2]
         assert index.search("last")[0][0] == "api-5"
 
 
@@ -163,7 +163,7 @@ def test_a_full_disk_is_one_line_and_keeps_the_last_commit(tmp_path, monkeypatch
 
 
 def test_a_file_size_limit_in_a_real_process_is_one_line_and_keeps_the_last_commit(tmp_path):
-    """A real write failure (RLIMIT_FSIZE: EFBIG, like a full disk) inside SQLite, tantivy or a file."""
+    """A real write failure (RLIMIT_FSIZE: EFBIG, like a full disk) inside SQLite or a file."""
     resource = pytest.importorskip("resource")
     ix = tmp_path / "ix"
     build_index(corpus(tmp_path / "a.jsonl", 0, 50), ix, quiet=True)
@@ -227,8 +227,8 @@ def test_an_interrupted_creation_is_started_again(tmp_path, monkeypatch, stage):
     ix = tmp_path / "ix"
     targets = {"store": (core.DocStore, "close"), "manifest": (Index, "_write_manifest")}
     if stage == "postings":
-        from babelir.index.postings import Postings
-        targets["postings"] = (Postings, "commit")
+        from babelir.index import segments
+        targets["postings"] = (segments, "make_folder")
     if stage == "analyzer":
         from babelir.text.subword import SubwordAnalyzer
         targets["analyzer"] = (SubwordAnalyzer, "save")

@@ -6,7 +6,7 @@ per group, ``<group>.faiss`` (the graph, inner product) and ``<group>.docnos.npy
 documents get the correction has one group per language (so that each query's scores can be
 standardised per document language, exactly as exact search does); otherwise one group, ``all``.
 
-The graph is derived data, like the postings cache: a graph built for another generation is
+The graph is derived data: a graph built for another generation is
 ignored (search is then exact) until it is rebuilt. Recall against exact search is measured by
 ``benchmarks/ann_recall.py``; the defaults (M 32, efConstruction 200, efSearch 256) keep
 recall@100 at or above .99 there.

@@ -185,7 +185,6 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
                 from babelir.index.ray_build import add_corpus
 
                 add_corpus(index, corpus, bad, lang, batch_size, quiet, summary, ray)
-            index.impact()  # build the search postings now, so the first search does not wait
             if ann:
                 summary.ann = index.ensure_ann(quiet=quiet)
             summary.doc_count = index.doc_count

@@ -2,20 +2,24 @@
 
 A commit is crash-safe. The document store (SQLite) decides what is committed:
 
-1. the batch's rows are inserted into the store inside an open transaction;
-2. the batch's postings are added to tantivy, and tantivy commits;
-3. the store's transaction commits; then the manifest is rewritten.
+1. the batch's postings are written as a new segment file under a name no other write uses
+   (``lexical/NAME.seg``, :mod:`babelir.index.segments`), fsynced;
+2. inside one store transaction: the batch's rows are inserted and the segment joins the live
+   segment list (meta ``segments``);
+3. the transaction commits; then the manifest is rewritten, and the writer may merge segments.
 
 Writes hold the index's writer lock (:mod:`babelir.index.writing`): one writer at a time, and a
 writer that starts after another process committed first reloads what that commit changed.
 A new index is set up under a marker file (``creating.babelir``) and becomes an index when its
 manifest is written, so an interrupted creation is recognised and started again.
 
-A crash before 3 leaves the store at the previous commit. tantivy may then hold postings of
-documents the store does not know: searches never see them (BM25 reads the postings cache, which is
-derived from the store; :mod:`babelir.index.impact`), and the next writer deletes them from tantivy
-before it adds anything. Deletes are recorded in the store first
-(``pending_deletes``) and applied to tantivy by the writer, so they survive a crash too.
+A crash before 3 leaves the store at the previous commit and a segment file it does not list:
+searches never read it, and the next writer removes it. A delete is one store transaction: the
+documents leave ``docs`` and their docnos join ``deleted``, which searches mask out
+(:mod:`babelir.index.lexical`). A merge (:meth:`Index._merge`) joins segments of similar size
+into a new file, dropping deleted documents, and swaps it into the list in one transaction; the
+files it replaced are removed after that commit (or, after a crash, by the next writer). A merge
+changes no document, so it does not advance the commit generation.
 """
 
 from __future__ import annotations
@@ -32,13 +36,13 @@ from babelir.errors import BabelirError, IndexFormatError
 from babelir.index.bm25 import BM25Params
 from babelir.index.docstore import DocStore
 from babelir.index.vectors import IndexVectors, _sparse_config
-from babelir.index.manifest import FORMAT, FORMAT_VERSION, MANIFEST, read_manifest, sha256_file, write_manifest
+from babelir.index.manifest import FORMAT, FORMAT_VERSION, MANIFEST, read_manifest, write_manifest
 from babelir.index.writing import CREATING, LOCK, WriterLock, storage_errors
 from babelir.text.analyzer import Analyzer, analyzer_from_config, get_analyzer
 from babelir.types import Doc
 
 DOCSTORE = "docs.sqlite"
-POSTINGS = "lexical"
+POSTINGS = "lexical"  # the postings segments' folder
 
 
 class Index(IndexVectors):
@@ -54,8 +58,7 @@ class Index(IndexVectors):
         self.params = BM25Params(**manifest["bm25"])
         with storage_errors(directory):
             self.store = DocStore(directory / DOCSTORE, readonly=not writable)
-        self._postings = None
-        self._impact = None
+        self._lexical = None  # (the store's lexical_key, Lexical)
         self._encoder = None
         self._dense = None  # (generation, DenseVectors)
         self._sparse = None  # (generation, SparseVectors)
@@ -76,7 +79,7 @@ class Index(IndexVectors):
 
         With an ``encoder``, every document added also gets a dense vector (``dense``) and/or a
         learned sparse vector (``sparse``)."""
-        from babelir.index.postings import Postings
+        from babelir.index import segments
 
         directory = Path(directory)
         if directory.exists() and not directory.is_dir():
@@ -100,9 +103,7 @@ class Index(IndexVectors):
                 if hasattr(analyzer, "save"):  # analyzers with a model keep it in the index
                     analyzer.save(directory)
                 DocStore(directory / DOCSTORE).close()
-                postings = Postings(directory / POSTINGS, create=True)
-                postings.commit()
-                postings.close()
+                segments.make_folder(directory / POSTINGS)
         except BaseException:
             lock.release()
             raise
@@ -137,18 +138,8 @@ class Index(IndexVectors):
                 raise IndexFormatError(f"{directory}: damaged index, {part} is missing")
         return cls(directory, manifest, writable)
 
-    @property
-    def postings(self):
-        """The tantivy inverted index (opened on first use: searches do not need it)."""
-        if self._postings is None:
-            from babelir.index.postings import Postings
-
-            self._postings = Postings(self.directory / POSTINGS)
-        return self._postings
-
     def close(self) -> None:
-        if self._postings is not None:
-            self._postings.close()
+        self._lexical = None
         self._lock.release()
         self.store.close()
 
@@ -202,11 +193,7 @@ class Index(IndexVectors):
         finally:
             self._holds -= 1
             if self._holds == 0:
-                try:
-                    if self._postings is not None:  # tantivy's own writer lock goes with ours
-                        self._postings.close()
-                finally:
-                    self._lock.release()
+                self._lock.release()
 
     def ids(self) -> set[str]:
         """Ids of the committed documents."""
@@ -214,15 +201,10 @@ class Index(IndexVectors):
 
     # --- writes -------------------------------------------------------------------------------
     def _recover(self) -> None:
-        """Undo what an interrupted commit left in tantivy: extra postings, unapplied deletes."""
-        top = self._next_docno - 1
-        pending = self.store.get_meta("pending_deletes", [])
-        if self.postings.max_docno() > top or pending:
-            self.postings.delete_above(top)
-            self.postings.delete_docnos(pending)
-            self.postings.commit()
-            self.store.set_meta("pending_deletes", [])
-            self._write_manifest()
+        """Remove the segment files an interrupted commit or merge left (the store lists none of them)."""
+        from babelir.index.segments import remove_unlisted
+
+        remove_unlisted(self.directory / POSTINGS, {e["name"] for e in self.store.get_meta("segments", [])})
 
     def add(self, docs: list[Doc], lang_sources: list[str] | None = None, encoded: tuple | None = None,
             terms: list[list[str]] | None = None) -> None:
@@ -248,6 +230,8 @@ class Index(IndexVectors):
 
     def _add(self, docs: list[Doc], lang_sources: list[str] | None, encoded: tuple | None = None,
              given_terms: list[list[str]] | None = None) -> None:
+        from babelir.index.segments import build_segment, new_name
+
         rows, analysed = [], []
         for i, doc in enumerate(docs):
             terms = (given_terms[i] if given_terms is not None
@@ -264,10 +248,11 @@ class Index(IndexVectors):
                 or (encoded[1] is None) == bool(self.manifest.get("sparse")):
             encoded = self.encode(docs)  # none given, or the vectors changed since (another writer's commit)
         vectors, sparse = encoded
+        folder = self.directory / POSTINGS
+        segment = build_segment(folder, new_name(self.store.generation() + 1), ((r[0], r[1], r[6], r[7]) for r in rows))
         self.store.begin()
         try:
-            for docno, terms in analysed:
-                self.postings.add(docno, terms)
+            self.store.set_meta("segments", self.store.get_meta("segments", []) + [segment])
             self.store.insert(rows)
             self.store.insert_groups((row[0], doc.group) for row, doc in zip(rows, docs) if doc.group)
             if vectors is not None:
@@ -276,11 +261,10 @@ class Index(IndexVectors):
                 self._stage_chunk([row[0] for row in rows], sparse, "sparse")
             self.store.set_meta("top_docno", self._next_docno + len(docs) - 1)
             self.store.set_meta("generation", self.store.generation() + 1)
-            self.postings.commit()
             self.store.commit()
         except BaseException:
             self.store.rollback()
-            self.postings.rollback()
+            self._discard(segment["name"])
             raise
         # the writer lock excludes other writers: the counts follow by arithmetic, with no table scan
         self._next_docno += len(docs)
@@ -288,6 +272,51 @@ class Index(IndexVectors):
         self._total_length += sum(row[6] for row in rows)
         self._generation = self.store.generation()
         self._write_manifest()
+        self._merge()
+
+    def _discard(self, name: str) -> None:
+        """Remove a segment file an interrupted commit wrote, unless the store lists it: a Ctrl-C
+        that lands just after SQLite's COMMIT returned interrupts a commit that took place."""
+        from babelir.index.segments import SUFFIX
+
+        try:
+            if name not in {entry["name"] for entry in self.store.get_meta("segments", [])}:
+                (self.directory / POSTINGS / f"{name}{SUFFIX}").unlink(missing_ok=True)
+        except Exception:  # noqa: BLE001 - the next writer removes what the store does not list
+            pass
+
+    def _merge(self) -> None:
+        """Merge segments of similar size when a tier holds too many
+        (:func:`babelir.index.segments.pick_merge`), dropping deleted documents; crash-safe like a
+        commit: the merged file first, then the new list in one store transaction, then the old
+        files go."""
+        from babelir.index.segments import SUFFIX, Segment, merge_segments, new_name, pick_merge, remove_unlisted
+
+        import numpy as np
+
+        folder = self.directory / POSTINGS
+        listing = self.store.get_meta("segments", [])
+        picked = pick_merge([entry["docs"] for entry in listing])
+        if not picked:
+            return
+        parts = [Segment(folder / f"{listing[p]['name']}{SUFFIX}") for p in picked]
+        deleted = np.asarray(self.store.deleted_docnos(), dtype=np.int64)
+        dropped = [int(n) for part in parts for n in np.asarray(part.docnos)[np.isin(part.docnos, deleted)]]
+        merged = merge_segments(folder, new_name(self.store.generation()), parts, deleted)
+        del parts
+        kept = [entry for p, entry in enumerate(listing) if p not in picked]
+        kept.insert(picked[0], merged)
+        self.store.begin()
+        try:
+            self.store.set_meta("segments", kept)
+            self.store.forget_deleted(dropped)
+            self.store.commit()
+        except BaseException:
+            self.store.rollback()
+            self._discard(merged["name"])
+            raise
+        self._write_manifest()
+        remove_unlisted(folder, {entry["name"] for entry in kept})
 
     def delete(self, ids: list[str]) -> int:
         """Delete documents by id and commit; returns how many existed."""
@@ -295,15 +324,11 @@ class Index(IndexVectors):
             self.store.begin()
             try:
                 removed = self.store.delete_ids(ids)
-                self.store.set_meta("pending_deletes", removed)
                 self.store.set_meta("generation", self.store.generation() + 1)
                 self.store.commit()
             except BaseException:
                 self.store.rollback()
                 raise
-            self.postings.delete_docnos(removed)
-            self.postings.commit()
-            self.store.set_meta("pending_deletes", [])
             self._sync(reload_manifest=False)
             self._write_manifest()
             if removed and self.manifest.get("backend"):
@@ -313,9 +338,8 @@ class Index(IndexVectors):
         return len(removed)
 
     def _language_mask(self, kind: str, keys, doc_langs: set[str]):
-        """A boolean array over ``keys``: whether each one's document is in one of ``doc_langs``.
-        ``kind`` says what the keys are: ``"sparse"`` docnos, ``"bm25"`` doc ids (the postings
-        cache's order). Kept per commit generation, kind and languages."""
+        """A boolean array over ``keys`` (docnos of the ``kind`` vectors): whether each one's
+        document is in one of ``doc_langs``. Kept per commit generation, kind and languages."""
         import numpy as np
 
         generation = self.store.generation()
@@ -324,11 +348,7 @@ class Index(IndexVectors):
         key = (kind, frozenset(doc_langs))
         if key not in self._masks:
             langs = self.store.lang_map()
-            if kind == "bm25":
-                ids = self.store.id_map()
-                langs = {ids[n]: lang for n, lang in langs.items()}
-            else:
-                keys = [int(n) for n in keys]
+            keys = [int(n) for n in keys]
             self._masks[key] = np.fromiter((langs.get(k) in doc_langs for k in keys), dtype=bool, count=len(keys))
         return self._masks[key]
 
@@ -368,7 +388,7 @@ class Index(IndexVectors):
     def _write_manifest(self) -> None:
         self.manifest.update(
             doc_count=self._doc_count, total_terms=self._total_length, languages=self.store.languages(),
-            checksums={"lexical/meta.json": sha256_file(self.directory / POSTINGS / "meta.json")})
+            checksums={f"{POSTINGS}/{e['name']}.seg": e["sha256"] for e in self.store.get_meta("segments", [])})
         write_manifest(self.directory, self.manifest)
 
     # --- search -------------------------------------------------------------------------------
@@ -379,9 +399,9 @@ class Index(IndexVectors):
         query_terms = Counter(self.analyzer.analyze(text, lang))
         if not query_terms:
             return []
-        impact = self.impact()  # follows the store's latest commit
-        allowed = None if doc_langs is None else self._language_mask("bm25", impact.ids, doc_langs)
-        return impact.search(query_terms, k, self.params, allowed=allowed)
+        lexical = self.lexical()  # follows the store's latest commit
+        allowed = None if doc_langs is None else lexical.language_mask(doc_langs, self.store.lang_map)
+        return lexical.search(query_terms, k, self.params, allowed=allowed)
 
     def term_stats(self, text: str, lang: str | None, ids: list[str]) -> tuple[dict[str, float], dict[str, set[str]]]:
         """The BM25 IDF of each term of ``text`` as a query in ``lang`` (analysed as :meth:`search`
@@ -389,26 +409,30 @@ class Index(IndexVectors):
         from babelir.index.bm25 import idf
 
         terms = set(self.analyzer.analyze(text, lang))
-        impact = self.impact()
-        freqs = impact.doc_freqs(terms)
-        count = len(impact.ids)
+        lexical = self.lexical()
+        freqs = lexical.doc_freqs(terms)
+        count = lexical.count
         return ({t: idf(count, f) for t, f in freqs.items()},
                 {d: set(found) for d, found in self.store.terms(ids).items()})
 
-    def impact(self):
-        """The postings cache of the committed documents (loaded, or built and saved when stale)."""
-        from babelir.index.impact import ImpactCache
+    def lexical(self):
+        """The postings segments of the latest commit, memory-mapped
+        (:class:`babelir.index.lexical.Lexical`; opened again when a commit or merge changed them)."""
+        import numpy as np
 
-        generation = self.store.generation()
-        if self._impact is None or self._impact.generation != generation:
-            self._impact = ImpactCache.load(self.directory, generation)
-            if self._impact is None:
-                self._impact = ImpactCache.build(self.store.term_rows(), generation)
-                try:
-                    self._impact.save(self.directory)
-                except OSError:
-                    pass  # a read-only directory: keep the cache in memory only
-        return self._impact
+        from babelir.index.lexical import Lexical
+
+        if self._lexical is not None and self._lexical[0] == self.store.lexical_key():
+            return self._lexical[1]
+        for _ in range(10):
+            key, listing, deleted = self.store.lexical_state()
+            try:
+                lexical = Lexical(self.directory / POSTINGS, listing, np.asarray(deleted, dtype=np.int64))
+            except FileNotFoundError:
+                continue  # a merge replaced a segment after the list was read: read it again
+            self._lexical = (key, lexical)
+            return lexical
+        raise IndexFormatError(f"{self.directory}: damaged index, a postings segment the store lists is missing")
 
     def documents(self, ids: list[str]) -> dict[str, tuple[str | None, str, str]]:
         """``id -> (lang, title, text)`` of stored documents."""

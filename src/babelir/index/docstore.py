@@ -4,17 +4,20 @@ Table ``docs``: ``docno`` (internal number, also the key in the inverted index),
 user's id, unique), ``lang``, ``lang_source`` (``given``, ``option`` or ``detected``), ``title``,
 ``text``, ``length`` (number of terms) and ``terms`` (JSON ``{term: count}``).
 Table ``groups``: ``docno`` -> ``grp``, the group of the documents that have one (:class:`babelir.types.Doc`).
-Table ``meta``: committed statistics (``total_length``) and pending work.
+Table ``deleted``: docnos deleted while a postings segment still holds them (a merge that drops
+them from the segments forgets them here).
+Table ``meta``: the commit ``generation``, ``top_docno``, ``segments`` (the live postings segments,
+:mod:`babelir.index.segments`) and the vector encoders started.
 
-The store is the source of truth of what is committed: the inverted index may briefly hold
-documents of an interrupted batch, which the store does not know and searches therefore ignore.
+The store is the source of truth of what is committed: a segment file it does not list (written
+by an interrupted commit or merge) is never read, and the next writer removes it.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 SCHEMA = """
@@ -29,6 +32,7 @@ CREATE TABLE IF NOT EXISTS docs (
     terms TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS groups (docno INTEGER PRIMARY KEY, grp TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS deleted (docno INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS dense_chunks (name TEXT PRIMARY KEY, count INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS sparse_chunks (name TEXT PRIMARY KEY, count INTEGER NOT NULL);
@@ -83,15 +87,20 @@ class DocStore:
         self.db.executemany("INSERT OR REPLACE INTO groups (docno, grp) VALUES (?, ?)", rows)
 
     def delete_ids(self, ids: Iterable[str]) -> list[int]:
-        """Delete documents by id; returns the docnos removed."""
+        """Delete documents by id (recording their docnos in ``deleted``); returns the docnos removed."""
         removed = []
         for doc_id in ids:
             row = self.db.execute("SELECT docno FROM docs WHERE id = ?", (doc_id,)).fetchone()
             if row:
                 self.db.execute("DELETE FROM docs WHERE docno = ?", (row[0],))
                 self.db.execute("DELETE FROM groups WHERE docno = ?", (row[0],))
+                self.db.execute("INSERT OR IGNORE INTO deleted (docno) VALUES (?)", (row[0],))
                 removed.append(row[0])
         return removed
+
+    def forget_deleted(self, docnos: list[int]) -> None:
+        """Forget deleted docnos that no segment holds any more (a merge dropped them)."""
+        self.db.executemany("DELETE FROM deleted WHERE docno = ?", ((int(n),) for n in docnos))
 
     def set_meta(self, key: str, value) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, json.dumps(value)))
@@ -144,9 +153,34 @@ class DocStore:
                                     chunk).fetchall()
         return sorted(rows)
 
-    def term_rows(self) -> Iterator[tuple[str, int, str]]:
-        """(id, length, terms JSON) of every document, in docno order."""
-        yield from self.db.execute("SELECT id, length, terms FROM docs ORDER BY docno")
+    def deleted_docnos(self) -> list[int]:
+        """Docnos deleted while a segment still holds them."""
+        return [row[0] for row in self.db.execute("SELECT docno FROM deleted")]
+
+    def lexical_key(self) -> tuple:
+        """What changes whenever the searchable postings do (a commit, a delete or a merge): one read."""
+        return tuple(self.db.execute("SELECT key, value FROM meta WHERE key IN ('generation', 'segments') "
+                                     "ORDER BY key").fetchall())
+
+    def lexical_state(self) -> tuple[tuple, list[dict], list[int]]:
+        """(:meth:`lexical_key`, live segment entries, deleted docnos), read in one transaction."""
+        began = not self.db.in_transaction
+        if began:
+            self.db.execute("BEGIN")
+        try:
+            return self.lexical_key(), self.get_meta("segments", []), self.deleted_docnos()
+        finally:
+            if began:
+                self.db.execute("COMMIT")
+
+    def ids_of(self, docnos: list[int]) -> dict[int, str]:
+        """``docno -> id`` of the given docnos that exist."""
+        out = {}
+        for start in range(0, len(docnos), 900):
+            chunk = docnos[start:start + 900]
+            out.update(self.db.execute(f"SELECT docno, id FROM docs WHERE docno IN ({','.join('?' * len(chunk))})",
+                                       chunk).fetchall())
+        return out
 
     def terms(self, ids: list[str]) -> dict[str, dict[str, int]]:
         """``id -> {term: count}`` (the terms BM25 indexed) for the given ids that exist."""

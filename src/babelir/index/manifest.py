@@ -2,8 +2,8 @@
 
 Fields: ``format`` and ``format_version`` (checked when an index is opened), ``analyzer`` (the
 configuration to rebuild the analyzer with), ``bm25`` (k1, b), ``doc_count``, ``languages``
-(documents per language), ``total_terms``, ``checksums`` (sha256 of the files that change on
-commit) and ``babelir_version``.
+(documents per language), ``total_terms``, ``checksums`` (sha256 of each live postings
+segment file, ``lexical/NAME.seg``) and ``babelir_version``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from babelir.errors import IndexFormatError
 from babelir.io.atomic import atomic_write_json
 
 FORMAT = "babelir-index"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: postings segments (lexical/*.seg); 1 was tantivy
 MANIFEST = "manifest.json"
 
 

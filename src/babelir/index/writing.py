@@ -6,7 +6,7 @@ the process ends, even by SIGKILL, so a killed writer never leaves a stale lock.
 finds it taken either waits (``wait`` seconds) or stops with :class:`IndexBusy`.
 
 :func:`storage_errors` turns what the storage layers raise when the disk is full or the directory
-cannot be written (``sqlite3.OperationalError``, tantivy's ``ValueError``, ``OSError``) into a
+cannot be written (``sqlite3.OperationalError``, ``OSError``, a storage ``ValueError``) into a
 :class:`~babelir.errors.BabelirError` that names the index; the last commit stays intact, since
 nothing is committed before every part of the batch is written.
 """
@@ -123,7 +123,7 @@ def storage_errors(directory: Path) -> Iterator[None]:
     except (sqlite3.OperationalError, sqlite3.DatabaseError, ValueError) as exc:
         message = str(exc).lower()
         if isinstance(exc, ValueError) and not any(k in message for k in _FULL + _READ_ONLY + ("io error", "lock")):
-            raise  # a ValueError of ours, not tantivy's storage
+            raise  # a ValueError of ours, not the storage's
         if any(k in message for k in _FULL) or "io error" in message:
             raise BabelirError(f"{directory}: could not write the index ({exc}); the disk may be full; "
                                f"the last commit is kept, free some space and re-run to resume") from None

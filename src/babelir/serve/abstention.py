@@ -116,7 +116,7 @@ class Abstention:
                 for signal, source in zip(calibration.signals, loaded.sources) if signal not in ("final", "lexical")}
         lexical = None
         if "lexical" in calibration.signals:
-            with self._index_lock:  # the store and the postings cache, shared with the service's searches
+            with self._index_lock:  # the store and the postings segments, shared with the service's searches
                 lexical = lexical_features(self.index, text, lang, [d for d, _ in list(final)[:COVER_DEPTH]])
         features = query_features("q", lists["final"], runs, calibration.signals, calibration.k, lexical)
         decision = decide(calibration, Searched(Run({}), {"q": lang}, {"q": features}, calibration.signals),

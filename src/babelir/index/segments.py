@@ -1,0 +1,260 @@
+"""Postings segments: babelir's own inverted-index files, one per commit, merged now and then.
+
+A segment holds the postings of a set of documents (one committed batch, or the live documents of
+the segments a merge joined) in one immutable file ``INDEX/lexical/NAME.seg``, written before the
+store's commit that lists it and never changed afterwards. Layout (little-endian)::
+
+    b"BIRSEG01" | uint64 header length | JSON header | arrays, each aligned to 64 bytes
+
+The header names each array's dtype, length and byte offset:
+
+- ``hashes`` (uint64, V): the vocabulary, sorted by (64-bit blake2b hash of the term's UTF-8, term);
+- ``term_offsets`` (int64, V + 1) and ``term_bytes`` (uint8): each term's UTF-8 bytes, kept to tell
+  two terms with the same hash apart;
+- ``offsets`` (int64, V + 1): term ``t``'s postings are ``[offsets[t], offsets[t + 1])``;
+- ``docs`` (int32, P): the document of each posting, as a row of this segment, rows ascending
+  within a term; ``tfs`` (uint16, or uint32 when a count exceeds 65,535): its term frequency;
+- ``docnos`` (int64, n) and ``lengths`` (int32, n): each row's docno and length in terms;
+- ``id_offsets`` (int64, n + 1) and ``id_bytes`` (uint8): each row's document id (UTF-8), so that
+  naming the results needs no store lookup.
+
+Readers open a segment with one read-only memory map (:class:`Segment`): opening an index reads
+headers only, and a search touches the pages of the terms it looks up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+from pathlib import Path
+
+import numpy as np
+
+FOLDER = "lexical"
+SUFFIX = ".seg"
+MAGIC = b"BIRSEG01"
+_ALIGN = 64
+
+
+def term_hash(term: bytes) -> int:
+    """The 64-bit hash a segment sorts and looks up ``term`` (UTF-8 bytes) by."""
+    return int.from_bytes(hashlib.blake2b(term, digest_size=8).digest(), "little")
+
+
+def new_name(generation: int) -> str:
+    """A segment name no other write uses: the commit generation and a random part."""
+    return f"s{generation:09d}-{secrets.token_hex(4)}"
+
+
+def write_segment(folder: Path, name: str, terms: list[bytes], term_ids: np.ndarray, docs: np.ndarray,
+                  tfs: np.ndarray, docnos: np.ndarray, lengths: np.ndarray, ids: list[bytes]) -> dict:
+    """Write a segment file: ``terms`` (UTF-8, distinct), and per posting its term (index into
+    ``terms``), document row (into ``docnos`` / ``lengths`` / ``ids``, UTF-8) and frequency, in any
+    order within a term as long as rows ascend (a stable sort by term keeps them). Durable when this returns
+    (written to a temporary file, fsynced, renamed). Returns the segment's entry in the store's
+    list: ``{"name", "docs" (rows), "length" (their terms, summed), "sha256" (of the file)}``."""
+    hashes = np.fromiter((term_hash(t) for t in terms), dtype=np.uint64, count=len(terms))
+    order = np.argsort(hashes, kind="stable")
+    if len(terms) > 1 and bool((np.diff(hashes[order]) == 0).any()):  # a hash collision: order by term too
+        order = np.array(sorted(range(len(terms)), key=lambda i: (int(hashes[i]), terms[i])), dtype=np.int64)
+    rank = np.empty(len(terms), dtype=np.int64)
+    rank[order] = np.arange(len(terms))
+    new_terms = rank[term_ids] if len(term_ids) else np.empty(0, dtype=np.int64)
+    by_term = np.argsort(new_terms, kind="stable")
+    offsets = np.zeros(len(terms) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(new_terms, minlength=len(terms)), out=offsets[1:])
+    sorted_terms = [terms[i] for i in order]
+    term_offsets = np.zeros(len(terms) + 1, dtype=np.int64)
+    np.cumsum([len(t) for t in sorted_terms], out=term_offsets[1:])
+    id_offsets = np.zeros(len(ids) + 1, dtype=np.int64)
+    np.cumsum([len(i) for i in ids], out=id_offsets[1:])
+    tf_type = np.uint16 if not len(tfs) or int(tfs.max()) <= 0xFFFF else np.uint32
+    arrays = {
+        "hashes": hashes[order], "term_offsets": term_offsets,
+        "term_bytes": np.frombuffer(b"".join(sorted_terms), dtype=np.uint8),
+        "offsets": offsets, "docs": np.asarray(docs, dtype=np.int32)[by_term],
+        "tfs": np.asarray(tfs)[by_term].astype(tf_type),
+        "docnos": np.asarray(docnos, dtype=np.int64), "lengths": np.asarray(lengths, dtype=np.int32),
+        "id_offsets": id_offsets, "id_bytes": np.frombuffer(b"".join(ids), dtype=np.uint8),
+    }
+    return _write_file(folder, name, arrays)
+
+
+def _write_file(folder: Path, name: str, arrays: dict[str, np.ndarray]) -> dict:
+    layout, position = {}, 0
+    for key, array in arrays.items():
+        layout[key] = [array.dtype.str, int(array.size), position]
+        position += -(-array.nbytes // _ALIGN) * _ALIGN
+    header = json.dumps({"docs": int(arrays["docnos"].size), "arrays": layout}).encode()
+    start = -(-(len(MAGIC) + 8 + len(header)) // _ALIGN) * _ALIGN
+    digest = hashlib.sha256()
+    tmp = folder / f".{name}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            def put(data: bytes) -> None:
+                handle.write(data)
+                digest.update(data)
+
+            head = MAGIC + len(header).to_bytes(8, "little") + header
+            put(head + b"\0" * (start - len(head)))
+            for key, array in arrays.items():
+                data = np.ascontiguousarray(array).tobytes()
+                put(data + b"\0" * (-len(data) % _ALIGN))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, folder / f"{name}{SUFFIX}")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_folder(folder)
+    return {"name": name, "docs": int(arrays["docnos"].size), "length": int(arrays["lengths"].sum(dtype=np.int64)),
+            "sha256": digest.hexdigest()}
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # Windows: directories cannot be opened
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def make_folder(folder: Path) -> None:
+    """Create the segments folder of a new index."""
+    folder.mkdir(parents=True, exist_ok=True)
+
+
+def build_segment(folder: Path, name: str, rows) -> dict:
+    """Write the segment of one batch: ``rows`` of (docno, id, length, {term: count}), docno ascending."""
+    keys, counts, sizes, docnos, ids, lengths = [], [], [], [], [], []
+    for docno, doc_id, length, terms in rows:
+        docnos.append(docno)
+        ids.append(doc_id.encode("utf-8", "surrogatepass"))
+        lengths.append(length)
+        sizes.append(len(terms))
+        keys.extend(terms)  # the loops over terms run in C: extend, dict.fromkeys, map
+        counts.extend(terms.values())
+    vocab = {term: number for number, term in enumerate(dict.fromkeys(keys))}
+    term_ids = np.fromiter(map(vocab.__getitem__, keys), dtype=np.int64, count=len(keys))
+    docs = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
+    return write_segment(folder, name, [t.encode("utf-8", "surrogatepass") for t in vocab], term_ids, docs,
+                         np.array(counts, dtype=np.int64), np.array(docnos, dtype=np.int64),
+                         np.array(lengths, dtype=np.int32), ids)
+
+
+class Segment:
+    """One segment file, memory-mapped read-only (its arrays are views of the map)."""
+
+    def __init__(self, path: Path):
+        import mmap
+
+        with open(path, "rb") as handle:
+            self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        if self._map[:len(MAGIC)] != MAGIC:
+            raise ValueError(f"{path}: not a babelir postings segment")
+        size = int.from_bytes(self._map[len(MAGIC):len(MAGIC) + 8], "little")
+        start = len(MAGIC) + 8
+        header = json.loads(self._map[start:start + size])
+        base = -(-(start + size) // _ALIGN) * _ALIGN
+        self._ids_at = base + header["arrays"]["id_bytes"][2]  # where the ids' bytes start in the map
+        self.path = path
+        self.size = header["docs"]
+        for key, (dtype, count, offset) in header["arrays"].items():
+            setattr(self, key, np.frombuffer(self._map, dtype=np.dtype(dtype), count=count, offset=base + offset))
+        self.vocabulary = len(self.hashes)
+
+    def find(self, term: bytes, hashed: int, at: int) -> int:
+        """The row of ``term`` in the vocabulary, or -1; ``at``: searchsorted's answer for ``hashed``."""
+        while at < self.vocabulary and int(self.hashes[at]) == hashed:
+            if self.term_bytes[self.term_offsets[at]:self.term_offsets[at + 1]].tobytes() == term:
+                return at
+            at += 1
+        return -1
+
+    def lookup(self, terms: list[bytes], hashes: np.ndarray) -> np.ndarray:
+        """Each term's vocabulary row (-1 where the segment lacks it)."""
+        found = np.searchsorted(self.hashes, hashes)
+        return np.array([self.find(t, int(h), int(a)) for t, h, a in zip(terms, hashes, found)], dtype=np.int64)
+
+    def doc_ids(self, rows: np.ndarray) -> list[str]:
+        """The document ids of ``rows``."""
+        starts, ends = self.id_offsets[rows].tolist(), self.id_offsets[rows + 1].tolist()
+        at, data = self._ids_at, self._map
+        return [data[at + s:at + e].decode("utf-8", "surrogatepass") for s, e in zip(starts, ends)]
+
+    def ids(self) -> list[bytes]:
+        """Every row's id (UTF-8), in row order (for merging)."""
+        blob, ends = self.id_bytes.tobytes(), self.id_offsets.tolist()
+        return [blob[ends[i]:ends[i + 1]] for i in range(self.size)]
+
+    def terms(self) -> list[bytes]:
+        """Every term, in vocabulary order (for merging)."""
+        blob, ends = self.term_bytes.tobytes(), self.term_offsets.tolist()
+        return [blob[ends[i]:ends[i + 1]] for i in range(self.vocabulary)]
+
+
+def merge_segments(folder: Path, name: str, segments: list[Segment], deleted: np.ndarray) -> dict:
+    """Write one segment with the postings of ``segments``' documents not in ``deleted`` (docnos),
+    rows in the segments' order. Returns what :func:`write_segment` returns."""
+    vocab: dict[bytes, int] = {}
+    term_chunks, doc_chunks, tf_chunks, docnos, lengths, ids = [], [], [], [], [], []
+    base = 0
+    for segment in segments:
+        keep = ~np.isin(segment.docnos, deleted)
+        rows = np.cumsum(keep) - 1 + base  # each kept row's row in the merged segment
+        mapping = np.array([vocab.setdefault(t, len(vocab)) for t in segment.terms()], dtype=np.int64)
+        term_of = np.repeat(mapping, np.diff(segment.offsets))
+        docs = np.asarray(segment.docs)
+        alive = keep[docs]
+        term_chunks.append(term_of[alive])
+        doc_chunks.append(rows[docs[alive]])
+        tf_chunks.append(np.asarray(segment.tfs)[alive].astype(np.uint32))
+        docnos.append(np.asarray(segment.docnos)[keep])
+        lengths.append(np.asarray(segment.lengths)[keep])
+        ids.extend(i for i, k in zip(segment.ids(), keep.tolist()) if k)
+        base += int(keep.sum())
+    term_ids = np.concatenate(term_chunks) if term_chunks else np.empty(0, dtype=np.int64)
+    used = np.zeros(len(vocab), dtype=bool)
+    used[term_ids] = True  # terms only deleted documents held are dropped
+    renumber = np.cumsum(used) - 1
+    terms = [t for t, u in zip(vocab, used.tolist()) if u]
+    return write_segment(folder, name, terms, renumber[term_ids], np.concatenate(doc_chunks),
+                         np.concatenate(tf_chunks), np.concatenate(docnos), np.concatenate(lengths), ids)
+
+
+def pick_merge(sizes: list[int], per_tier: int = 10, floor: int = 1000) -> list[int]:
+    """The positions of the segments to merge next, or [] (a tiered policy like Lucene's).
+
+    Segments are put in tiers by size (powers of 10 above ``floor`` documents, smaller ones in
+    the first tier); a tier holding more than ``per_tier`` segments has its ``per_tier`` smallest
+    merged into one, which then belongs to a higher tier. ``sizes``: each segment's rows."""
+    tiers: dict[int, list[int]] = {}
+    for position, size in enumerate(sizes):
+        tier = 0 if size <= floor else int(np.log10(size / floor)) + 1
+        tiers.setdefault(tier, []).append(position)
+    for tier in sorted(tiers):
+        members = tiers[tier]
+        if len(members) > per_tier:
+            return sorted(sorted(members, key=lambda p: sizes[p])[:per_tier])
+    return []
+
+
+def remove_unlisted(folder: Path, live: set[str]) -> list[str]:
+    """Remove the segment files (and temporary files) of ``folder`` that ``live`` does not name:
+    what an interrupted commit or merge left. Returns the names removed."""
+    removed = []
+    for path in folder.iterdir():
+        stem = path.name[:-len(SUFFIX)] if path.name.endswith(SUFFIX) else None
+        if (stem is not None and stem not in live) or (path.name.startswith(".") and path.name.endswith(".tmp")):
+            try:
+                path.unlink()
+                removed.append(path.name)
+            except OSError:
+                pass  # still mapped elsewhere (Windows) or gone: the next writer tries again
+    return removed

@@ -1,0 +1,184 @@
+"""The postings segments behind BM25 search: one file per commit, listed by the store,
+memory-mapped, masked for deletes, merged now and then, and crash-safe (issue 21)."""
+
+import numpy as np
+import pytest
+
+from babelir.index import segments
+from babelir.index.core import Index
+from babelir.types import Doc
+
+DOCS = [Doc("a", "red apples and green apples"), Doc("b", "green pears"), Doc("c", "blue sky")]
+
+
+def seg_files(ix):
+    return sorted(p.name for p in (ix / "lexical").iterdir())
+
+
+def listed(index):
+    return [entry["name"] + ".seg" for entry in index.store.get_meta("segments", [])]
+
+
+def test_each_commit_writes_one_segment_and_a_reopened_index_searches_it(tmp_path):
+    ix = tmp_path / "ix"
+    with Index.create(ix) as index:
+        index.add(DOCS)
+        index.add([Doc("d", "green tea")])
+        first = index.search("apples")
+        assert seg_files(ix) == sorted(listed(index)) and len(listed(index)) == 2
+        assert (ix / "lexical" / listed(index)[0]).stat().st_mode & 0o777 == 0o644
+    with Index.open(ix) as index:
+        lexical = index.lexical()
+        assert all(not s.docs.flags.writeable and not s.tfs.flags.writeable for s in lexical.segments)  # mapped
+        assert index.search("apples") == first and [d for d, _ in index.search("tea")] == ["d"]
+        assert lexical.count == 4 and sorted(lexical.docnos().tolist()) == [0, 1, 2, 3]
+
+
+def test_deleted_documents_are_masked_and_statistics_follow_lucene(tmp_path):
+    with Index.create(tmp_path / "ix") as index:
+        index.add(DOCS)
+        assert [d for d, _ in index.search("green")] == ["b", "a"]  # b is shorter
+        index.add([Doc("d", "green green green")])
+        assert [d for d, _ in index.search("green")][0] == "d"
+        index.delete(["d", "b"])
+        assert [d for d, _ in index.search("green")] == ["a"]
+        assert index.search("pears") == []
+        # until a merge drops them, deleted documents still count in N and df (Lucene's convention)
+        assert index.lexical().count == 4 and index.lexical().doc_freqs(["green"]) == {"green": 3}
+        assert index.store.deleted_docnos() == [1, 3]
+
+
+def test_an_orphan_segment_of_an_interrupted_commit_is_ignored_then_removed(tmp_path):
+    ix = tmp_path / "ix"
+    with Index.create(ix) as index:
+        index.add(DOCS)
+        expected = index.search("sky")
+    # what a writer killed between writing its segment and the store's commit leaves
+    segments.build_segment(ix / "lexical", segments.new_name(2), [(7, "x", 2, {"sky": 2})])
+    (ix / "lexical" / ".s000000002-dead.tmp").write_bytes(b"half a file")
+    with Index.open(ix) as index:
+        assert index.search("sky") == expected  # a reader never reads an unlisted file
+    with Index.open(ix, writable=True) as index:
+        index.add([Doc("e", "grey sky")])  # the next writer removes the leftovers first
+        assert seg_files(ix) == sorted(listed(index)) and len(seg_files(ix)) == 2
+
+
+def test_hash_collisions_are_told_apart_by_the_terms(tmp_path, monkeypatch):
+    monkeypatch.setattr(segments, "term_hash", lambda term: 42 if term in (b"apples", b"sky") else 7)
+    monkeypatch.setattr("babelir.index.lexical.term_hash", segments.term_hash)
+    with Index.create(tmp_path / "ix") as index:
+        index.add(DOCS)
+        assert [d for d, _ in index.search("sky")] == ["c"]
+        assert [d for d, _ in index.search("apples")] == ["a"]
+        assert [d for d, _ in index.search("pears green")] == ["b", "a"]
+        assert index.search("missing") == []
+
+
+def test_tiered_merges_keep_results_and_drop_deleted_documents(tmp_path):
+    words = ["alpha", "beta", "gamma", "delta"]
+    ix = tmp_path / "ix"
+    with Index.create(ix) as index:
+        for batch in range(12):
+            index.add([Doc(f"d{batch}-{i}", f"{words[i % 4]} {words[(i + batch) % 4]} number{batch}x{i}")
+                       for i in range(5)])
+            if batch == 3:
+                index.delete(["d1-0", "d2-2"])
+        listing = index.store.get_meta("segments")
+        assert [e["docs"] for e in listing] == [48, 5, 5]  # the 11th commit merged 10: 2 deleted gone
+        assert seg_files(ix) == sorted(listed(index))
+        assert index.store.deleted_docnos() == []  # the merge dropped them
+        assert index.doc_count == index.lexical().count == 58
+        merged = {d: s for d, s in index.search("alpha", 100)}
+    with Index.create(tmp_path / "fresh") as fresh:  # the same documents in one commit score the same
+        fresh.add([Doc(f"d{b}-{i}", f"{words[i % 4]} {words[(i + b) % 4]} number{b}x{i}")
+                   for b in range(12) for i in range(5) if (b, i) not in ((1, 0), (2, 2))])
+        assert {d: pytest.approx(s, rel=1e-9) for d, s in fresh.search("alpha", 100)} == merged
+
+
+def test_pick_merge_is_tiered():
+    assert segments.pick_merge([100] * 10) == []
+    assert segments.pick_merge([100] * 11) == list(range(10))
+    assert segments.pick_merge([50_000] + [100] * 5 + [40_000] * 3) == []
+    assert segments.pick_merge([5000, 100, 6000, 7000] + [8000] * 8) == [0, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+
+
+def test_ties_at_the_cut_are_ordered_like_trec_eval(tmp_path):
+    with Index.create(tmp_path / "ix") as index:
+        index.add([Doc(f"d{i}", "same words here") for i in range(10)])
+        top = index.search("words", k=3)
+        assert [d for d, _ in top] == ["d9", "d8", "d7"]
+        assert len({s for _, s in top}) == 1
+
+
+def test_large_term_frequencies_fit(tmp_path):
+    with Index.create(tmp_path / "ix") as index:
+        index.add([Doc("big", "spam " * 70_000), Doc("small", "spam eggs")])
+        segment = index.lexical().segments[0]
+        assert segment.tfs.dtype == np.uint32 and int(segment.tfs.max()) == 70_000
+        assert [d for d, _ in index.search("spam")] == ["big", "small"]
+
+
+def test_a_commit_leaves_earlier_segments_untouched(tmp_path):
+    ix = tmp_path / "ix"
+    with Index.create(ix) as index:
+        index.add([Doc(f"a{i}", f"first batch words {i}") for i in range(200)])
+        before = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in (ix / "lexical").iterdir()}
+        index.add([Doc("b0", "second batch")])
+        after = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in (ix / "lexical").iterdir()}
+        assert len(after) == 2 and all(after[name] == stat for name, stat in before.items())
+        new = (ix / "lexical" / (set(after) - set(before)).pop()).stat().st_size
+        assert new < min((ix / "lexical" / name).stat().st_size for name in before)  # one small file
+
+
+def test_an_interrupted_merge_keeps_the_segments_and_the_next_writer_merges(tmp_path, monkeypatch):
+    from babelir.index.docstore import DocStore
+
+    ix = tmp_path / "ix"
+    with Index.create(ix) as index:
+        for batch in range(10):
+            index.add([Doc(f"d{batch}", f"word{batch} shared")])
+        expected = index.search("shared", 20)
+    real_commit = DocStore.commit
+    calls = {"n": 0}
+
+    def commit(self):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the 11th batch commits; its merge is interrupted
+            raise KeyboardInterrupt
+        real_commit(self)
+
+    monkeypatch.setattr(DocStore, "commit", commit)
+    with Index.open(ix, writable=True) as index, pytest.raises(KeyboardInterrupt):
+        index.add([Doc("d10", "word10 shared")])
+    monkeypatch.undo()
+    with Index.open(ix) as index:
+        assert len(listed(index)) == 11 and seg_files(ix) == sorted(listed(index))  # the merged file went
+        found = dict(index.search("shared", 20))
+        assert set(found) == {d for d, _ in expected} | {"d10"}
+    with Index.open(ix, writable=True) as index:
+        index.add([Doc("d11", "word11 shared")])
+        assert [e["docs"] for e in index.store.get_meta("segments")] == [10, 1, 1]
+        assert seg_files(ix) == sorted(listed(index))
+        assert len(index.search("shared", 20)) == 12
+
+
+def test_a_ctrl_c_just_after_the_store_committed_keeps_the_segment(tmp_path, monkeypatch):
+    """SIGINT lands when SQLite's COMMIT returns: the commit took place, so its segment stays."""
+    from babelir.index.docstore import DocStore
+
+    ix = tmp_path / "ix"
+    with Index.create(ix) as index:
+        index.add(DOCS)
+    real_commit = DocStore.commit
+
+    def commit_then_interrupt(self):
+        real_commit(self)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(DocStore, "commit", commit_then_interrupt)
+    with Index.open(ix, writable=True) as index, pytest.raises(KeyboardInterrupt):
+        index.add([Doc("d", "green tea")])
+    monkeypatch.undo()
+    with Index.open(ix) as index:
+        assert seg_files(ix) == sorted(listed(index)) and len(listed(index)) == 2
+        assert [d for d, _ in index.search("tea")] == ["d"]
