@@ -85,7 +85,8 @@ def assert_same(ray_dir, local_dir) -> None:
 
 @pytest.fixture(scope="module")
 def cluster():
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING", log_to_driver=False)
+    # address="local": a new instance even when `ray start` runs on this machine (plain ray.init() would join it)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="WARNING", log_to_driver=False)
     yield
     ray.shutdown()
 
