@@ -8,11 +8,11 @@ skipped, so re-running after an interruption finishes the job.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from babelir.errors import BabelirError, InputError
+from babelir.index.batches import corpus_batches
 from babelir.index.bm25 import BM25Params
 from babelir.index.core import Index
 from babelir.index.manifest import MANIFEST
@@ -20,7 +20,7 @@ from babelir.io.corpus import read_corpus
 from babelir.io.records import BadRecords
 from babelir.progress import progress
 from babelir.text.analyzer import Analyzer
-from babelir.text.langid import LOOK_ALIKES, ambiguity_note
+from babelir.text.langid import ambiguity_note
 from babelir.types import Doc, normalize_lang
 
 
@@ -83,23 +83,6 @@ class BuildSummary:
             out.append(f"ANN: HNSW (M {self.ann['M']}, efSearch {self.ann['ef_search']}), "
                        f"{len(self.ann['groups'])} graph(s) ({kind})")
         return out
-
-
-def resolve_lang(doc: Doc, option: str | None, held: dict[str, int] | None = None) -> tuple[Doc, str]:
-    """The document with its language set, and where that language came from.
-
-    A document's own ``lang`` wins (``given``); otherwise ``option`` names one (``option``), or with
-    ``auto`` / None the language is detected from the text (``detected``), kept to the languages
-    the index ``held`` (``code -> count``) where one is plausible
-    (:func:`babelir.text.langid.detect_document`).
-    """
-    if doc.lang:
-        return doc, "given"
-    if option and option != "auto":
-        return Doc(doc.id, doc.text, doc.title, option, doc.group), "option"
-    from babelir.text.langid import detect_document
-
-    return Doc(doc.id, doc.text, doc.title, detect_document(f"{doc.title} {doc.text}", held), doc.group), "detected"
 
 
 def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", skip_bad: bool = False,
@@ -253,42 +236,6 @@ def _add_corpus(index: Index, corpus, bad: BadRecords, lang: str | None, batch_s
         summary.added += _commit(index, batch, sources, bad, corpus)
         bar.update(len(batch))
     bar.close()
-
-
-def corpus_batches(index: Index, corpus, bad: BadRecords, lang: str | None, batch_size: int,
-                   summary: BuildSummary) -> Iterator[tuple[list[Doc], list[str]]]:
-    """The batches to commit, in corpus order: the documents the index does not hold yet, each with
-    its language (given, or detected with the languages held so far as a prior; :func:`resolve_lang`)
-    and where that came from. The languages held are counted here as batches are yielded (a batch
-    counts from the next one on), so that a Ray build can prepare batches before the earlier ones
-    commit (:mod:`babelir.index.ray_build`) and still resolve languages as a local build does."""
-    from collections import Counter
-
-    known = index.ids()
-    tally = Counter(index.manifest["languages"])
-    held = dict(tally)
-    batch: list[Doc] = []
-    sources: list[str] = []
-    for doc in read_corpus(corpus, bad):
-        if doc.id in known:
-            summary.already_indexed += 1
-            continue
-        doc, source = resolve_lang(doc, lang, held)
-        if source != "detected":
-            held[doc.lang] = held.get(doc.lang, 0) + 1
-        else:
-            summary.detected += 1
-            if doc.lang in LOOK_ALIKES:
-                summary.ambiguous[doc.lang] = summary.ambiguous.get(doc.lang, 0) + 1
-        batch.append(doc)
-        sources.append(source)
-        if len(batch) >= batch_size:
-            yield batch, sources
-            tally.update(d.lang or "und" for d in batch)  # what the store's languages say after the commit
-            held = dict(sorted(tally.items()))
-            batch, sources = [], []
-    if batch:
-        yield batch, sources
 
 
 def _commit(index: Index, batch: list[Doc], sources: list[str], bad: BadRecords, corpus) -> int:

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from babelir.errors import BabelirError
-from babelir.index.build import corpus_batches
+from babelir.index.batches import corpus_batches
 from babelir.types import Doc
 
 
