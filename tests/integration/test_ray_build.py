@@ -241,3 +241,16 @@ def test_unreachable_ray_is_a_one_line_error_at_once(tmp_path):
     result = run_cli("index", corpus, "-o", tmp_path / "ix", "--ray", f"127.0.0.1:{free_port()}")
     assert result.returncode == 2 and "cannot reach Ray at 127.0.0.1:" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "ix").exists()
+
+
+def test_auto_on_a_dead_cluster_and_ray_before_the_corpus_are_one_line_errors(tmp_path, monkeypatch):
+    """--ray auto on the record of a cluster that is gone used to wait for ever inside ray.init."""
+    from tests.conftest import free_port, run_cli
+
+    corpus = write_corpus(tmp_path / "c.jsonl", count=5)
+    monkeypatch.setenv("RAY_ADDRESS", f"127.0.0.1:{free_port()}")
+    result = run_cli("index", corpus, "-o", tmp_path / "ix", "--ray", "auto")
+    assert result.returncode == 2 and "(the cluster --ray auto found)" in result.stderr, result.stderr
+    result = run_cli("index", "--ray", corpus, "-o", tmp_path / "ix")
+    assert result.returncode == 2 and "is a file, not a Ray address: put --ray after the corpus" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "ix").exists()

@@ -5,6 +5,18 @@ from __future__ import annotations
 from babelir.cli.argtypes import fraction, language, non_negative_float, output_dir, positive_int
 
 
+def ray_address(text: str) -> str:
+    """``--ray``'s value; a path that exists is refused: ``--ray`` before the corpus takes the corpus
+    as its address."""
+    import argparse
+    import os
+
+    if os.path.exists(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is a file, not a Ray address: put --ray after the corpus "
+                                         "(babelir index CORPUS -o INDEX --ray)")
+    return text
+
+
 def register(p) -> None:
     p.add_argument("corpus", help="JSONL(.gz) corpus or BEIR directory")
     p.add_argument("-o", "--output", required=True, metavar="INDEX", type=output_dir,
@@ -44,7 +56,7 @@ def register(p) -> None:
                    help="also mirror the index into a Milvus collection that searches then go through: "
                         "milvus:PATH.db (milvus-lite, embedded) or milvus://HOST:PORT (a Milvus server); "
                         "default: the one the index records, if any (docs/scale.md)")
-    p.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS|auto",
+    p.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS|auto", type=ray_address,
                    help="analyse and encode on a Ray cluster, committing here in corpus order: no value starts "
                         "a local Ray instance; auto joins the cluster `ray start` runs on this machine; "
                         "HOST:PORT or ray://HOST:PORT names its head (pip install 'babelir[ray]'; docs/scale.md)")

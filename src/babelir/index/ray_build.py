@@ -75,7 +75,9 @@ def connect(address: str) -> bool:
     import logging
 
     options = dict(include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
-    if address not in ("local", "auto"):
+    if address == "auto":  # ray.init would wait forever on the cluster a stale record names
+        _check_reachable(_running_cluster(), given="auto")
+    elif address != "local":
         _check_reachable(address)
     try:
         if address == "local":
@@ -91,18 +93,41 @@ def connect(address: str) -> bool:
     return True
 
 
-def _check_reachable(address: str, timeout: float = 10.0) -> None:
+def _running_cluster() -> str:
+    """The address of the cluster ``ray start`` runs on this machine, as ``ray.init("auto")`` finds
+    it: ``$RAY_ADDRESS``, else the record ``ray start`` leaves (``/tmp/ray/ray_current_cluster``).
+    None found is a one-line BabelirError."""
+    import tempfile
+    from pathlib import Path
+
+    found = os.environ.get("RAY_ADDRESS", "").strip()
+    if not found:
+        record = Path(tempfile.gettempdir()) / "ray" / "ray_current_cluster"
+        try:
+            found = record.read_text(encoding="utf-8").strip()
+        except OSError:
+            found = ""
+    if not found or found == "auto":
+        raise BabelirError("--ray auto: no Ray cluster runs on this machine (start one with `ray start --head`, "
+                           "or give --ray HOST:PORT, or --ray alone for a local instance)")
+    return found
+
+
+def _check_reachable(address: str, timeout: float = 10.0, given: str | None = None) -> None:
     """Refuse at once a ``[ray://]HOST:PORT`` that accepts no TCP connection (``ray.init`` would
-    retry it for minutes)."""
+    retry it for minutes, or for ever). ``given``: what the user wrote, when ``address`` was found
+    from it (``auto``)."""
     import socket
 
     host, sep, port = address.removeprefix("ray://").rpartition(":")
-    if not sep or not port.isdigit() or not host:
-        raise BabelirError(f"--ray {address}: expected auto, HOST:PORT or ray://HOST:PORT")
+    if not sep or not port.isdigit() or not host or not 0 < int(port) < 65536:
+        raise BabelirError(f"--ray {given or address}: expected auto, HOST:PORT or ray://HOST:PORT"
+                           + (f" (found {address!r})" if given else ""))
     try:
         socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
     except OSError as exc:
-        raise BabelirError(f"cannot reach Ray at {address}: {exc.strerror or exc} (is `ray start --head` "
+        where = f"{address} (the cluster --ray {given} found)" if given else address
+        raise BabelirError(f"cannot reach Ray at {where}: {exc.strerror or exc} (is `ray start --head` "
                            f"running there? see docs/scale.md)") from None
 
 
