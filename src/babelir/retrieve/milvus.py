@@ -49,32 +49,32 @@ def search_bm25(index, record, texts: list[str], langs: list[str | None], k: int
                 doc_langs=None) -> list[list[tuple[str, float]]]:
     """BM25 of each query text (analysed in its language of ``langs``) through Milvus."""
     scale = 1.0 + record["bm25"]["k1"]
-    out: list[list[tuple[str, float]]] = [[] for _ in texts]
     encoded = [encode_terms(Counter(index.analyzer.analyze(t, lang))) for t, lang in zip(texts, langs)]
-    asked = [i for i, text in enumerate(encoded) if text]
-    if not asked:
-        return out
-    results = _search(index, record, data=[encoded[i] for i in asked], anns_field="bm25", limit=_limit(k),
-                      search_params={"metric_type": "BM25"}, filter=lang_filter(doc_langs) or "")
-    for i, hits in zip(asked, results):
-        # milvus-lite reports a BM25 match as a negative distance, a server as a positive score
-        out[i] = _top(((h["id"], abs(float(h["distance"])) / scale) for h in hits), k)
-    return out
+    # milvus-lite reports a BM25 match as a negative distance, a server as a positive score
+    return _search_queries(index, record, encoded, "bm25", "BM25", k, doc_langs,
+                           lambda distance: abs(distance) / scale)
 
 
 def search_sparse(index, record, encoded: list, k: int, doc_langs=None) -> list[list[tuple[str, float]]]:
     """Learned sparse dot products of encoded queries ((indices, values) pairs) through Milvus."""
     if not record.get("sparse"):
         raise BabelirError(f"{index.directory}: the Milvus collection holds no sparse vectors (index it with --sparse)")
-    out: list[list[tuple[str, float]]] = [[] for _ in encoded]
     data = [{int(i): float(v) for i, v in zip(indices, values)} for indices, values in encoded]
-    asked = [i for i, vec in enumerate(data) if vec]
+    return _search_queries(index, record, data, "sparse", "IP", k, doc_langs, lambda distance: distance)
+
+
+def _search_queries(index, record, queries: list, field: str, metric: str, k: int, doc_langs,
+                    score) -> list[list[tuple[str, float]]]:
+    """The top ``k`` of each query through Milvus's ``field``; an empty query (no term, no weight)
+    finds nothing and is not sent. ``score``: a hit's distance -> babelir's score."""
+    out: list[list[tuple[str, float]]] = [[] for _ in queries]
+    asked = [i for i, query in enumerate(queries) if query]
     if not asked:
         return out
-    results = _search(index, record, data=[data[i] for i in asked], anns_field="sparse", limit=_limit(k),
-                      search_params={"metric_type": "IP"}, filter=lang_filter(doc_langs) or "")
+    results = _search(index, record, data=[queries[i] for i in asked], anns_field=field, limit=_limit(k),
+                      search_params={"metric_type": metric}, filter=lang_filter(doc_langs) or "")
     for i, hits in zip(asked, results):
-        out[i] = _top(((h["id"], float(h["distance"])) for h in hits), k)
+        out[i] = _top(((h["id"], score(float(h["distance"]))) for h in hits), k)
     return out
 
 
