@@ -35,7 +35,7 @@ def test_manifest_describes_the_index(tmp_path):
     build_index(corpus(tmp_path / "c.jsonl", 0, 30, "en"), tmp_path / "ix", quiet=True)
     manifest = json.loads((tmp_path / "ix" / "manifest.json").read_text())
     assert manifest["format"] == "babelir-index" and manifest["format_version"] == 2
-    assert manifest["analyzer"]["name"] == "language-aware" and manifest["analyzer"]["version"] == 6
+    assert manifest["analyzer"]["name"] == "language-aware" and manifest["analyzer"]["version"] == 7
     assert manifest["analyzer"]["lemmatize"] is True and manifest["analyzer"]["pieces"] is True
     assert len(manifest["analyzer"]["pieces_vocabulary"]) == 64
     assert manifest["analyzer"]["stopwords"] is False

@@ -149,7 +149,7 @@ def test_an_index_of_version_1_keeps_being_analysed_without_lemmas():
     old = analyzer_from_config({"name": "language-aware", "version": 1, "stopwords": False, "segmenters": {}})
     assert old.analyze("children", "en") == ["children"]
     new = analyzer_from_config(A.config())
-    assert A.config()["version"] == 6 and A.config()["lemmatize"] is True
+    assert A.config()["version"] == 7 and A.config()["lemmatize"] is True
     assert new.analyze("children", "en") == ["child"]
 
 

@@ -42,11 +42,11 @@ def test_repro_runs_and_grades_through_the_cli(tmp_path, xquadr_dir):
     assert failed.returncode == 1 and "FAIL" in failed.stdout
     # an index cached by an older babelir (another analysis) is rebuilt, not silently reused
     stamp = tmp_path / "w" / "th.index.built-with.json"
-    stamp.write_text(stamp.read_text().replace('"version": 6', '"version": 5'))
+    stamp.write_text(stamp.read_text().replace('"version": 7', '"version": 5'))
     again = run_cli("repro", lexical, "--data", xquadr_dir, "--work", tmp_path / "w", "--langs", "th",
                     "--conditions", "bm25")
     assert again.returncode == 0 and "th: the cached index was built with" in again.stdout
-    assert '"version": 6' in stamp.read_text()
+    assert '"version": 7' in stamp.read_text()
 
 
 @pytest.mark.full

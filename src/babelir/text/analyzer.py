@@ -93,7 +93,7 @@ def analyzer_from_config(config: dict[str, Any], directory=None) -> Analyzer:
         from babelir.text.subword import SubwordAnalyzer
 
         return SubwordAnalyzer.from_config(config, directory)
-    if config.get("name") == "language-aware" and config.get("version") in (1, 2, 3, 4, 5, 6):
+    if config.get("name") == "language-aware" and config.get("version") in (1, 2, 3, 4, 5, 6, 7):
         from babelir.text.language_aware import LanguageAwareAnalyzer
 
         return LanguageAwareAnalyzer.from_config(config)

@@ -49,15 +49,16 @@ class LanguageAwareAnalyzer:
     name = "language-aware"
     # 4: pipelines for ka zu ig qu or ug bo dz ti; 5: the text is segmented as written and each word
     # normalised afterwards, numbers in unspaced scripts are words, İ folds to i outside Turkic
-    # languages; 6: so does ı (dotless i) in the words. An index of an earlier version keeps its own
-    # analysis.
-    version = 6
+    # languages; 6: so does ı (dotless i) in the words; 7: the pieces are cut by SentencePiece, not
+    # tokenizers (e5_pieces.CUTTERS). An index of an earlier version keeps its own analysis.
+    version = 7
 
     def __init__(self, stopwords: bool = False, segmenters: dict[str, str] | None = None, _notify: bool = True,
                  lemmatize: bool = True, pieces: bool = True):
         self.stopwords = stopwords
         self.lemmatize = lemmatize
         self.pieces = pieces
+        self._memos: dict[tuple, segment.WordMemo] = {}  # per language: segment -> terms
         self.segmenters = {}
         for lang, pipeline in LANGUAGES.items():
             if pipeline.preferred:
@@ -74,6 +75,9 @@ class LanguageAwareAnalyzer:
                 raise BabelirError(f"segmenter {name!r} for {lang} needs the package {segment.PACKAGES[name]} "
                                    f"(pip install 'babelir[{segment.EXTRAS.get(name, 'all-languages')}]')")
             self.segmenters[lang] = name
+
+    def __getstate__(self):  # the memos hold functions: not sent to other processes
+        return {**self.__dict__, "_memos": {}}
 
     def config(self) -> dict[str, Any]:
         config = {"name": self.name, "version": self.version, "stopwords": self.stopwords,
@@ -132,7 +136,7 @@ class LanguageAwareAnalyzer:
         if self.pieces and (pipeline is None or pipeline.pieces):
             if self.version >= 5 and lang not in normalize.TURKIC:  # İ is i (case folding gives i + a dot)
                 text = normalize.dotted_i(text)
-            terms += e5_pieces(text)
+            terms += e5_pieces(text, "sentencepiece" if self.version >= 7 else "tokenizers")
         return terms
 
     def words(self, text: str, lang: str | None = None) -> list[str]:
@@ -145,16 +149,33 @@ class LanguageAwareAnalyzer:
             return self._words_v4(text, lang)
         pipeline = self._pipeline(lang)
         prepared = normalize.prepare(text)
+        name = self.segmenters.get(lang, pipeline.segmenter) if pipeline is not None else "icu"
+        if name != "icu":  # sudachi, kiwi, jieba and newmm cut Latin or Greek differently by case
+            prepared = normalize.fold_case(prepared, lang in normalize.TURKIC)
+        # every language without a pipeline shares its normaliser's memo
+        key = (lang if pipeline is not None else normalize.default_for(lang), self.version, self.stopwords,
+               self.lemmatize)
+        memo = self._memos.get(key)
+        if memo is None:
+            memo = self._memos[key] = segment.WordMemo(self._word_converter(lang))
+        return memo.terms(segment.SEGMENTS[name](prepared))
+
+    def _word_converter(self, lang: str | None):
+        """The terms of one segment in ``lang`` (version 5 on): what :meth:`words` does to each."""
+        pipeline = self._pipeline(lang)
         dotless = self.version >= 6  # ı folds to i outside Turkic languages
         if pipeline is None:
             norm = normalize.term_normalizer(normalize.default_for(lang), None, dotless)
-            return segment.finalize([norm(w) for w in segment.icu(prepared)])
+            return lambda word: segment.finalize([norm(word)]) if segment.is_word(word) else ()
         norm = normalize.term_normalizer(pipeline.normalizer, lang in normalize.TURKIC, dotless)
-        name = self.segmenters.get(lang, pipeline.segmenter)
-        if name != "icu":  # sudachi, kiwi, jieba and newmm cut Latin or Greek differently by case
-            prepared = normalize.fold_case(prepared, lang in normalize.TURKIC)
-        words = (norm(word) for word in segment.SEGMENTERS[name](prepared))
-        return self._after_segmenting([word for word in words if word], pipeline, lang, norm)  # ـ alone: ""
+
+        def convert(word: str) -> list[str]:
+            if not segment.is_word(word):
+                return []
+            word = norm(word)
+            return self._after_segmenting([word], pipeline, lang, norm) if word else []  # ـ alone: ""
+
+        return convert
 
     def _words_v4(self, text: str, lang: str | None) -> list[str]:
         """Versions 1 to 4: the whole text normalised (NFKC first), then segmented."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib.util
 from functools import lru_cache
+from itertools import chain
 
 PACKAGES = {"icu": "icu4py", "jieba": "jieba", "sudachi": "sudachipy", "kiwi": "kiwipiepy", "newmm": "pythainlp"}
 EXTRAS = {"jieba": "zh", "sudachi": "ja", "kiwi": "ko", "newmm": "th"}
@@ -34,9 +35,15 @@ def _is_word(segment: str) -> bool:
 
 
 def icu(text: str) -> list[str]:
+    return [w for w in icu_segments(text) if _is_word(w)]
+
+
+def icu_segments(text: str) -> list[str]:
+    """Every segment of ICU's word break iterator, spaces and punctuation included (``icu``
+    keeps the words among them)."""
     from icu4py.breakers import WordBreaker
 
-    return [w for w in WordBreaker(text, "root") if _is_word(w)] if text.strip() else []
+    return list(WordBreaker(text, "root")) if text.strip() else []
 
 
 @lru_cache(maxsize=1)
@@ -102,3 +109,41 @@ def finalize(words: list[str]) -> list[str]:
 
 
 SEGMENTERS = {"icu": icu, "jieba": jieba, "sudachi": sudachi, "kiwi": kiwi, "newmm": newmm}
+SEGMENTS = dict(SEGMENTERS, icu=icu_segments)
+"""Per segmenter: segments that may include non-words (each goes through a :class:`WordMemo`,
+which maps a non-word to no term)."""
+
+
+class WordMemo(dict):
+    """A segment -> its terms (a tuple), computed by ``convert`` on first sight and remembered.
+
+    Analysis after segmentation works word by word (normalise, apostrophe rule, stopwords, lemma,
+    stem, :func:`finalize`), and most words of a corpus are repeats, so each distinct segment is
+    converted once. Up to ``limit`` segments are kept, then all are forgotten at once.
+
+    >>> memo = WordMemo(lambda w: (w.casefold(),) if _is_word(w) else ())
+    >>> list(memo.terms(["Hello", " ", "World", "!"]))
+    ['hello', 'world']
+    """
+
+    __slots__ = ("convert", "limit")
+
+    def __init__(self, convert, limit: int = 100_000):
+        super().__init__()
+        self.convert, self.limit = convert, limit
+
+    def __missing__(self, word: str) -> tuple[str, ...]:
+        terms = tuple(self.convert(word))
+        if len(self) >= self.limit:
+            self.clear()
+        self[word] = terms
+        return terms
+
+    def terms(self, segments: list[str]) -> list[str]:
+        """The terms of ``segments``, in order (the loop runs in C)."""
+        return list(chain.from_iterable(map(self.__getitem__, segments)))
+
+
+def is_word(segment: str) -> bool:
+    """Whether a segment has a letter or digit (what every segmenter keeps)."""
+    return _is_word(segment)
