@@ -1,8 +1,10 @@
-"""The document store: documents, their metadata and term counts in SQLite.
+"""The document store: documents and their metadata in SQLite.
 
 Table ``docs``: ``docno`` (internal number, also the key in the inverted index), ``id`` (the
 user's id, unique), ``lang``, ``lang_source`` (``given``, ``option`` or ``detected``), ``title``,
-``text``, ``length`` (number of terms) and ``terms`` (JSON ``{term: count}``).
+``text`` and ``length`` (number of terms). A document's terms are not stored: the postings
+segments hold them, and :meth:`babelir.index.core.Index.doc_terms` analyses a stored text again
+(indexes written before kept a ``terms`` column, which is no longer read).
 Table ``groups``: ``docno`` -> ``grp``, the group of the documents that have one (:class:`babelir.types.Doc`).
 Table ``deleted``: docnos deleted while a postings segment still holds them (a merge that drops
 them from the segments forgets them here).
@@ -28,8 +30,7 @@ CREATE TABLE IF NOT EXISTS docs (
     lang_source TEXT,
     title TEXT NOT NULL DEFAULT '',
     text TEXT NOT NULL,
-    length INTEGER NOT NULL,
-    terms TEXT NOT NULL
+    length INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS groups (docno INTEGER PRIMARY KEY, grp TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS deleted (docno INTEGER PRIMARY KEY);
@@ -60,6 +61,8 @@ class DocStore:
         self.db.execute("PRAGMA synchronous=FULL")
         if not readonly:
             self.db.executescript(SCHEMA)
+        # a store written before documents' terms left it keeps its NOT NULL column: filled with ''
+        self._terms_column = any(row[1] == "terms" for row in self.db.execute("PRAGMA table_info(docs)"))
 
     def close(self) -> None:
         self.db.close()
@@ -75,12 +78,15 @@ class DocStore:
         if self.db.in_transaction:
             self.db.execute("ROLLBACK")
 
-    def insert(self, rows: Iterable[tuple[int, str, str | None, str, str, str, int, dict[str, int]]]) -> None:
-        """Insert (docno, id, lang, lang_source, title, text, length, term counts) rows."""
-        self.db.executemany(
-            "INSERT INTO docs (docno, id, lang, lang_source, title, text, length, terms) VALUES (?,?,?,?,?,?,?,?)",
-            ((n, i, lang, src, title, text, length, json.dumps(terms, ensure_ascii=False, separators=(",", ":")))
-             for n, i, lang, src, title, text, length, terms in rows))
+    def insert(self, rows: Iterable[tuple]) -> None:
+        """Insert (docno, id, lang, lang_source, title, text, length, ...) rows (what follows the
+        length, the term counts, goes to the postings segment, not here)."""
+        if self._terms_column:
+            self.db.executemany("INSERT INTO docs (docno, id, lang, lang_source, title, text, length, terms) "
+                                "VALUES (?,?,?,?,?,?,?,'')", (row[:7] for row in rows))
+            return
+        self.db.executemany("INSERT INTO docs (docno, id, lang, lang_source, title, text, length) "
+                            "VALUES (?,?,?,?,?,?,?)", (row[:7] for row in rows))
 
     def insert_groups(self, rows: Iterable[tuple[int, str]]) -> None:
         """Record (docno, group) of the documents that have a group."""
@@ -182,16 +188,6 @@ class DocStore:
                                        chunk).fetchall())
         return out
 
-    def terms(self, ids: list[str]) -> dict[str, dict[str, int]]:
-        """``id -> {term: count}`` (the terms BM25 indexed) for the given ids that exist."""
-        out = {}
-        for start in range(0, len(ids), 900):
-            chunk = ids[start:start + 900]
-            marks = ",".join("?" * len(chunk))
-            for doc_id, terms in self.db.execute(f"SELECT id, terms FROM docs WHERE id IN ({marks})", chunk):
-                out[doc_id] = json.loads(terms)
-        return out
-
     def _has_table(self, name: str) -> bool:
         return self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
 
@@ -219,6 +215,15 @@ class DocStore:
             marks = ",".join("?" * len(chunk))
             out.update(self.db.execute(f"SELECT id, coalesce(lang, 'und') FROM docs WHERE id IN ({marks})",
                                        chunk).fetchall())
+        return out
+
+    def existing(self, ids: list[str]) -> set[str]:
+        """Those of ``ids`` the store holds."""
+        out: set[str] = set()
+        for start in range(0, len(ids), 900):
+            chunk = ids[start:start + 900]
+            out.update(row[0] for row in self.db.execute(
+                f"SELECT id FROM docs WHERE id IN ({','.join('?' * len(chunk))})", chunk))
         return out
 
     def documents(self, ids: list[str]) -> dict[str, tuple[str | None, str, str]]:

@@ -400,7 +400,7 @@ def _mirror(index, backend: dict[str, str], quiet: bool) -> dict[str, Any]:
     for start in range(0, len(missing), MIRROR_BATCH):
         docnos = missing[start:start + MIRROR_BATCH]
         doc_ids = [ids[n] for n in docnos]
-        terms = index.store.terms(doc_ids)
+        terms = index.doc_terms(doc_ids)
         groups = index.store.groups(doc_ids)
         rows = []
         for n, doc_id in zip(docnos, doc_ids):
