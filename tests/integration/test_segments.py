@@ -54,7 +54,7 @@ def test_an_orphan_segment_of_an_interrupted_commit_is_ignored_then_removed(tmp_
         index.add(DOCS)
         expected = index.search("sky")
     # what a writer killed between writing its segment and the store's commit leaves
-    segments.build_segment(ix / "lexical", segments.new_name(2), [(7, "x", 2, {"sky": 2})])
+    segments.Postings.of([["sky", "sky"]]).write(ix / "lexical", segments.new_name(2), [7], ["x"])
     (ix / "lexical" / ".s000000002-dead.tmp").write_bytes(b"half a file")
     with Index.open(ix) as index:
         assert index.search("sky") == expected  # a reader never reads an unlisted file

@@ -49,6 +49,12 @@ def register(p) -> None:
                         "(transformers model directory) or st:DIR (sentence-transformers); --sparse needs e5-small")
     p.add_argument("--batch-size", type=positive_int, default=None,
                    help="documents per commit (default 10000, or 1000 with --dense)")
+    p.add_argument("--workers", type=positive_int, default=None, metavar="N",
+                   help="processes that analyse batches of 2000 documents or more while the previous batch "
+                        "commits (default: one per CPU, at most 8; 1: analyse in this process)")
+    p.add_argument("--no-merge", action="store_true",
+                   help="leave the postings segments as committed (default: merge those this build wrote "
+                        "into as few as possible, which makes searches faster and the index smaller)")
     p.add_argument("--wait", type=non_negative_float, default=0.0, metavar="SECONDS",
                    help="when another process is writing the index, wait up to SECONDS for it to finish "
                         "(default 0: stop at once with an error)")
@@ -99,7 +105,8 @@ def run(args) -> int:
                           batch_size=args.batch_size or (1000 if encoder else 10_000), encoder=encoder,
                           dense=args.dense, sparse=args.sparse, params=params, quiet=args.quiet,
                           analyzer=analyzer, subword_vocab=args.subword_vocab, ann=args.ann, wait=args.wait,
-                          backend=backend, ray=_ray_options(args))
+                          backend=backend, ray=_ray_options(args), workers=args.workers,
+                          merge=not args.no_merge)
     print("\n".join(summary.lines()))
     return 0
 
@@ -112,6 +119,8 @@ def _ray_options(args):
         if args.ray_workers is not None or args.ray_gpus:
             raise BabelirError("--ray-workers and --ray-gpus apply with --ray")
         return None
+    if args.workers is not None:
+        raise BabelirError("--workers applies without --ray (with --ray, --ray-workers sets the Ray actors)")
     from babelir.index.ray_build import RayOptions, require_ray
 
     require_ray()  # a missing extra is said before any work

@@ -29,35 +29,36 @@ def resolve_lang(doc: Doc, option: str | None, held: dict[str, int] | None = Non
 
 
 def corpus_batches(index, corpus, bad, lang: str | None, batch_size: int, summary) -> Iterator[tuple[list[Doc], list[str]]]:
-    """The batches to commit, in corpus order: the documents the index does not hold yet, each with
+    """The batches to commit, in corpus order: of each ``batch_size`` records, the documents the
+    index does not hold yet (a resumed build's batches are smaller where it left off), each with
     its language (given, or detected with the languages held so far as a prior; :func:`resolve_lang`)
     and where that came from. The languages held are counted here as batches are yielded (a batch
     counts from the next one on), so that a Ray build can prepare batches before the earlier ones
     commit (:mod:`babelir.index.ray_build`) and still resolve languages as a local build does."""
     from collections import Counter
+    from itertools import islice
 
-    known = index.ids()
     tally = Counter(index.manifest["languages"])
     held = dict(tally)
-    batch: list[Doc] = []
-    sources: list[str] = []
-    for doc in read_corpus(corpus, bad):
-        if doc.id in known:
-            summary.already_indexed += 1
-            continue
-        doc, source = resolve_lang(doc, lang, held)
-        if source != "detected":
-            held[doc.lang] = held.get(doc.lang, 0) + 1
-        else:
-            summary.detected += 1
-            if doc.lang in LOOK_ALIKES:
-                summary.ambiguous[doc.lang] = summary.ambiguous.get(doc.lang, 0) + 1
-        batch.append(doc)
-        sources.append(source)
-        if len(batch) >= batch_size:
+    records = read_corpus(corpus, bad)
+    while chunk := list(islice(records, batch_size)):
+        known = index.store.existing([doc.id for doc in chunk])  # one lookup per batch, not every id in memory
+        batch: list[Doc] = []
+        sources: list[str] = []
+        for doc in chunk:
+            if doc.id in known:
+                summary.already_indexed += 1
+                continue
+            doc, source = resolve_lang(doc, lang, held)
+            if source != "detected":
+                held[doc.lang] = held.get(doc.lang, 0) + 1
+            else:
+                summary.detected += 1
+                if doc.lang in LOOK_ALIKES:
+                    summary.ambiguous[doc.lang] = summary.ambiguous.get(doc.lang, 0) + 1
+            batch.append(doc)
+            sources.append(source)
+        if batch:
             yield batch, sources
             tally.update(d.lang or "und" for d in batch)  # what the store's languages say after the commit
             held = dict(sorted(tally.items()))
-            batch, sources = [], []
-    if batch:
-        yield batch, sources

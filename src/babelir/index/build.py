@@ -43,6 +43,7 @@ class BuildSummary:
     created: bool = False
     backend: dict | None = None  # the Milvus collection the index is mirrored into
     ray: dict | None = None  # where a --ray build ran (babelir.index.ray_build)
+    merged: tuple[int, int] = (0, 0)  # postings segments this build wrote, and left after merging them
 
     def lines(self) -> list[str]:
         """A human summary, one line per fact."""
@@ -56,6 +57,8 @@ class BuildSummary:
                 out.append(f"{kind} vectors: encoded for the {self.added} documents added")
             elif not count:
                 out.append(f"{kind} vectors: every document already had one")
+        if self.merged[0] > self.merged[1]:
+            out.append(f"postings: {self.merged[0]} segments written, merged into {self.merged[1]}")
         if self.already_indexed:
             out.append(f"{self.already_indexed} documents were already in the index (kept)")
         if self.ray:
@@ -89,7 +92,8 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
                 batch_size: int = 10_000, params: BM25Params | None = None, quiet: bool = False,
                 analyzer: Analyzer | str | None = None, subword_vocab: int = 32_000,
                 encoder=None, dense: bool = True, sparse: bool = False, ann: bool = False,
-                wait: float = 0.0, backend: dict | None = None, ray=None) -> BuildSummary:
+                wait: float = 0.0, backend: dict | None = None, ray=None, workers: int | None = None,
+                merge: bool = True) -> BuildSummary:
     """Index ``corpus`` (JSONL file or BEIR directory) into ``out``, creating the index if needed.
 
     ``analyzer`` and ``params`` apply to a new index; for an existing one they must match its
@@ -105,7 +109,11 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
     vectors, unless they already match the latest commit. ``ray``
     (:class:`babelir.index.ray_build.RayOptions`): analyse and encode the new documents on a Ray
     cluster, committed in the same order and batches (vectors for documents already indexed are
-    still encoded here).
+    still encoded here). ``workers``: processes that analyse batches of at least
+    :data:`babelir.index.parallel.MIN_BATCH` documents while the previous batch commits (None: one
+    per CPU, at most 8; 1: analyse in this process); the index is the same. ``merge``: at the end,
+    join the postings segments this build wrote into as few as
+    :data:`babelir.index.merging.MAX_MERGE_DOCS` allows (:func:`babelir.index.merging.force_merge`).
     """
     started = time.perf_counter()
     out = Path(out)
@@ -162,12 +170,18 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
                 index._write_manifest()
             if not summary.created:
                 _fill_vectors(index, encoder, dense, sparse, batch_size, quiet, summary)
+            before = {entry["name"] for entry in index.store.get_meta("segments", [])}
             if ray is None:
-                _add_corpus(index, corpus, bad, lang, batch_size, quiet, summary)
+                _add_corpus(index, corpus, bad, lang, batch_size, quiet, summary, workers)
             else:
                 from babelir.index.ray_build import add_corpus
 
                 add_corpus(index, corpus, bad, lang, batch_size, quiet, summary, ray)
+            if merge:
+                from babelir.index.merging import force_merge
+
+                written = sum(entry["name"] not in before for entry in index.store.get_meta("segments", []))
+                summary.merged = (written, written - force_merge(index, keep=before))
             if ann:
                 summary.ann = index.ensure_ann(quiet=quiet)
             summary.doc_count = index.doc_count
@@ -229,22 +243,52 @@ def _remove_new_index(out: Path, made: Path | None) -> None:
 
 
 def _add_corpus(index: Index, corpus, bad: BadRecords, lang: str | None, batch_size: int, quiet: bool,
-                summary: BuildSummary) -> None:
-    """Add the corpus's documents that the index does not hold yet, in committed batches."""
+                summary: BuildSummary, workers: int | None = None) -> None:
+    """Add the corpus's documents that the index does not hold yet, in committed batches. With
+    analysis workers, a batch is handed to them as soon as it is read, and the batch read before
+    it commits meanwhile (a bad record ends the reading: the batches before it still commit)."""
+    from babelir.index.parallel import MIN_BATCH, AnalysisPool, available, default_workers
+
+    workers = default_workers() if workers is None else workers
+    pool = AnalysisPool(index, workers) if workers > 1 and batch_size >= MIN_BATCH and available() else None
     bar = progress(desc="indexing", unit="doc", quiet=quiet)
-    for batch, sources in corpus_batches(index, corpus, bad, lang, batch_size, summary):
-        summary.added += _commit(index, batch, sources, bad, corpus)
+    pending = None
+
+    def commit(batch: list[Doc], sources: list[str], job) -> None:
+        summary.added += _commit(index, batch, sources, bad, corpus, pool.result(job) if pool else None)
         bar.update(len(batch))
+
+    try:
+        batches = corpus_batches(index, corpus, bad, lang, batch_size, summary)
+        while True:
+            try:
+                batch, sources = next(batches)
+            except StopIteration:
+                break
+            except InputError:
+                if pending is not None:
+                    commit(*pending)
+                raise
+            job = pool.submit(batch) if pool else None
+            if pending is not None:
+                commit(*pending)
+            pending = (batch, sources, job)
+        if pending is not None:
+            commit(*pending)
+    finally:
+        if pool is not None:
+            pool.close()
     bar.close()
 
 
-def _commit(index: Index, batch: list[Doc], sources: list[str], bad: BadRecords, corpus) -> int:
-    """``index.add`` the batch; documents a Milvus mirror cannot hold (too many terms) are bad
-    records (an InputError, or counted and left out with --skip-bad). Returns documents added."""
+def _commit(index: Index, batch: list[Doc], sources: list[str], bad: BadRecords, corpus, terms=None) -> int:
+    """``index.add`` the batch (``terms``: its postings, analysed by workers, or None);
+    documents a Milvus mirror cannot hold (too many terms) are bad records (an InputError, or
+    counted and left out with --skip-bad). Returns documents added."""
     from babelir.index.milvus import TooLongForMilvus
 
     try:
-        index.add(batch, sources)
+        index.add(batch, sources, terms=terms)
         return len(batch)
     except TooLongForMilvus as exc:
         refused = set(exc.ids)
@@ -252,7 +296,7 @@ def _commit(index: Index, batch: list[Doc], sources: list[str], bad: BadRecords,
             bad(InputError(str(corpus), None, "text", str(exc).split(": ", 1)[1] if doc_id == exc.ids[0] else
                            f"document {doc_id} has more terms than a Milvus text field holds"))
     kept = [(doc, source) for doc, source in zip(batch, sources) if doc.id not in refused]
-    if kept:
+    if kept:  # analysed again here (rare: only for a Milvus mirror)
         index.add([doc for doc, _ in kept], [source for _, source in kept])
     return len(kept)
 

@@ -212,7 +212,9 @@ class Index(IndexVectors):
         their vectors from :meth:`encode`, computed beforehand (so that a caller can encode outside
         its own locks); by default they are encoded here. ``terms``: each document's terms from
         this index's analyzer (``analyzer.analyze(passage, doc.lang)``), computed elsewhere (a Ray
-        worker, :mod:`babelir.index.ray_build`); by default they are analysed here."""
+        worker, :mod:`babelir.index.ray_build`), or the batch's
+        :class:`~babelir.index.segments.Postings` (analysis processes, :mod:`babelir.index.parallel`);
+        by default they are analysed here."""
         with self.writing():
             self._add(docs, lang_sources, encoded, terms)
             if self.manifest.get("backend"):
@@ -229,27 +231,29 @@ class Index(IndexVectors):
         return vectors, sparse
 
     def _add(self, docs: list[Doc], lang_sources: list[str] | None, encoded: tuple | None = None,
-             given_terms: list[list[str]] | None = None) -> None:
-        from babelir.index.segments import build_segment, new_name
+             given_terms=None) -> None:
+        from babelir.index.segments import Postings, new_name
 
-        rows, analysed = [], []
-        for i, doc in enumerate(docs):
-            terms = (given_terms[i] if given_terms is not None
-                     else self.analyzer.analyze(f"{doc.title}\n{doc.text}" if doc.title else doc.text, doc.lang))
-            docno = self._next_docno + i
-            source = lang_sources[i] if lang_sources else ("given" if doc.lang else None)
-            rows.append((docno, doc.id, doc.lang, source, doc.title, doc.text, len(terms), Counter(terms)))
-            analysed.append((docno, terms))
+        if isinstance(given_terms, Postings):
+            postings = given_terms
+        else:
+            postings = Postings.of(given_terms if given_terms is not None else
+                                   [self.analyzer.analyze(_passage(doc), doc.lang) for doc in docs])
+        lengths = postings.lengths.tolist()
+        rows = [(self._next_docno + i, doc.id, doc.lang,
+                 lang_sources[i] if lang_sources else ("given" if doc.lang else None), doc.title, doc.text, lengths[i])
+                for i, doc in enumerate(docs)]
         if self.manifest.get("backend"):  # Milvus's text field is bounded: refused before anything is committed
             from babelir.index.milvus import check_lengths
 
-            check_lengths(self.directory, [d.id for d in docs], [len(t) for _, t in analysed])
+            check_lengths(self.directory, [d.id for d in docs], [row[6] for row in rows])
         if encoded is None or (encoded[0] is None) == bool(self.manifest.get("encoder")) \
                 or (encoded[1] is None) == bool(self.manifest.get("sparse")):
             encoded = self.encode(docs)  # none given, or the vectors changed since (another writer's commit)
         vectors, sparse = encoded
         folder = self.directory / POSTINGS
-        segment = build_segment(folder, new_name(self.store.generation() + 1), ((r[0], r[1], r[6], r[7]) for r in rows))
+        segment = postings.write(folder, new_name(self.store.generation() + 1), [r[0] for r in rows],
+                                 [doc.id for doc in docs])
         self.store.begin()
         try:
             self.store.set_meta("segments", self.store.get_meta("segments", []) + [segment])
@@ -286,37 +290,18 @@ class Index(IndexVectors):
             pass
 
     def _merge(self) -> None:
-        """Merge segments of similar size when a tier holds too many
-        (:func:`babelir.index.segments.pick_merge`), dropping deleted documents; crash-safe like a
-        commit: the merged file first, then the new list in one store transaction, then the old
-        files go."""
-        from babelir.index.segments import SUFFIX, Segment, merge_segments, new_name, pick_merge, remove_unlisted
+        """Merge segments of similar size when a tier holds too many (:mod:`babelir.index.merging`)."""
+        from babelir.index.merging import merge_tiers
 
-        import numpy as np
+        merge_tiers(self)
 
-        folder = self.directory / POSTINGS
-        listing = self.store.get_meta("segments", [])
-        picked = pick_merge([entry["docs"] for entry in listing])
-        if not picked:
-            return
-        parts = [Segment(folder / f"{listing[p]['name']}{SUFFIX}") for p in picked]
-        deleted = np.asarray(self.store.deleted_docnos(), dtype=np.int64)
-        dropped = [int(n) for part in parts for n in np.asarray(part.docnos)[np.isin(part.docnos, deleted)]]
-        merged = merge_segments(folder, new_name(self.store.generation()), parts, deleted)
-        del parts
-        kept = [entry for p, entry in enumerate(listing) if p not in picked]
-        kept.insert(picked[0], merged)
-        self.store.begin()
-        try:
-            self.store.set_meta("segments", kept)
-            self.store.forget_deleted(dropped)
-            self.store.commit()
-        except BaseException:
-            self.store.rollback()
-            self._discard(merged["name"])
-            raise
-        self._write_manifest()
-        remove_unlisted(folder, {entry["name"] for entry in kept})
+    def optimize(self, max_docs: int | None = None) -> int:
+        """Merge the live segments into as few as the cap allows (:func:`babelir.index.merging.force_merge`);
+        returns how many segments were merged away."""
+        from babelir.index.merging import MAX_MERGE_DOCS, force_merge
+
+        with self.writing():
+            return force_merge(self, max_docs or MAX_MERGE_DOCS)
 
     def delete(self, ids: list[str]) -> int:
         """Delete documents by id and commit; returns how many existed."""
@@ -413,7 +398,13 @@ class Index(IndexVectors):
         freqs = lexical.doc_freqs(terms)
         count = lexical.count
         return ({t: idf(count, f) for t, f in freqs.items()},
-                {d: set(found) for d, found in self.store.terms(ids).items()})
+                {d: set(found) for d, found in self.doc_terms(ids).items()})
+
+    def doc_terms(self, ids: list[str]) -> dict[str, Counter]:
+        """``id -> {term: count}``: the terms each of ``ids`` (those that exist) was indexed with,
+        analysed again from the stored text and language (analysis is deterministic)."""
+        return {doc_id: Counter(self.analyzer.analyze(f"{title}\n{text}" if title else text, lang))
+                for doc_id, (lang, title, text) in self.store.documents(ids).items()}
 
     def lexical(self):
         """The postings segments of the latest commit, memory-mapped

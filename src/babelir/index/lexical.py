@@ -95,9 +95,9 @@ class Lexical:
         norm = self._norms(params)
         docs, tfs, weights, sizes = [], [], [], []
         for term, number, start, end in slices:  # the query's postings, gathered, then scored at once
-            segment = self.segments[number]
-            docs.append(segment.docs[start:end] + self.starts[number] if number else segment.docs[start:end])
-            tfs.append(segment.tfs[start:end])
+            rows, freqs = self.segments[number].postings(start, end)
+            docs.append(rows + self.starts[number] if number else rows)
+            tfs.append(freqs)
             weights.append(query_terms[terms[term]] * idf(self.count, int(df[term])))
             sizes.append(end - start)
         docs = np.concatenate(docs)

@@ -28,6 +28,8 @@ import hashlib
 import json
 import os
 import secrets
+from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +51,8 @@ def new_name(generation: int) -> str:
 
 
 def write_segment(folder: Path, name: str, terms: list[bytes], term_ids: np.ndarray, docs: np.ndarray,
-                  tfs: np.ndarray, docnos: np.ndarray, lengths: np.ndarray, ids: list[bytes]) -> dict:
+                  tfs: np.ndarray, docnos: np.ndarray, lengths: np.ndarray, ids: list[bytes],
+                  hashes: np.ndarray | None = None) -> dict:
     """Write a segment file: ``terms`` (UTF-8, distinct), and per posting its term (index into
     ``terms``), document row (into ``docnos`` / ``lengths`` / ``ids``, UTF-8) and frequency, in any
     order within a term as long as rows ascend (a stable sort by term keeps them). Durable when this returns
@@ -130,32 +133,81 @@ def make_folder(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
 
 
-def build_segment(folder: Path, name: str, rows) -> dict:
-    """Write the segment of one batch: ``rows`` of (docno, id, length, {term: count}), docno ascending."""
-    keys, counts, sizes, docnos, ids, lengths = [], [], [], [], [], []
-    for docno, doc_id, length, terms in rows:
-        docnos.append(docno)
-        ids.append(doc_id.encode("utf-8", "surrogatepass"))
-        lengths.append(length)
-        sizes.append(len(terms))
-        keys.extend(terms)  # the loops over terms run in C: extend, dict.fromkeys, map
-        counts.extend(terms.values())
-    vocab = {term: number for number, term in enumerate(dict.fromkeys(keys))}
-    term_ids = np.fromiter(map(vocab.__getitem__, keys), dtype=np.int64, count=len(keys))
-    docs = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
-    return write_segment(folder, name, [t.encode("utf-8", "surrogatepass") for t in vocab], term_ids, docs,
-                         np.array(counts, dtype=np.int64), np.array(docnos, dtype=np.int64),
-                         np.array(lengths, dtype=np.int32), ids)
+@dataclass
+class Postings:
+    """The postings of one batch of documents, as the arrays a segment is written from.
+
+    - ``terms``: the distinct terms (UTF-8) and ``hashes`` their :func:`term_hash` (uint64, V);
+    - ``term_ids`` (int64, P), ``docs`` (int32, P) and ``tfs`` (int64, P): each posting's term,
+      document (a row of the batch; rows ascending) and frequency;
+    - ``lengths`` (int64, n): each document's number of terms, repeats counted.
+
+    :meth:`of` builds it from each document's analysed terms (the loops run in C and numpy);
+    analysis workers build it per chunk of documents and :meth:`concat` joins the chunks, so the
+    committing process only merges their vocabularies.
+    """
+
+    terms: list[bytes]
+    hashes: np.ndarray
+    term_ids: np.ndarray
+    docs: np.ndarray
+    tfs: np.ndarray
+    lengths: np.ndarray
+
+    @classmethod
+    def of(cls, term_lists: list[list[str]]) -> "Postings":
+        lengths = np.fromiter(map(len, term_lists), dtype=np.int64, count=len(term_lists))
+        flat = list(chain.from_iterable(term_lists))
+        vocab = {term: number for number, term in enumerate(dict.fromkeys(flat))}
+        size = max(len(vocab), 1)
+        ids = np.fromiter(map(vocab.__getitem__, flat), dtype=np.int64, count=len(flat))
+        keys, tfs = np.unique(np.repeat(np.arange(len(lengths), dtype=np.int64), lengths) * size + ids,
+                              return_counts=True)  # one posting per (document, term), documents ascending
+        terms = [t.encode("utf-8", "surrogatepass") for t in vocab]
+        return cls(terms, np.fromiter(map(term_hash, terms), dtype=np.uint64, count=len(terms)), keys % size,
+                   (keys // size).astype(np.int32), tfs.astype(np.int64), lengths)
+
+    @classmethod
+    def concat(cls, parts: list["Postings"]) -> "Postings":
+        """The postings of ``parts``' documents, in order, as one batch."""
+        vocab: dict[bytes, int] = {}
+        hashes, term_ids, docs = [], [], []
+        base = 0
+        for part in parts:
+            known = len(vocab)
+            mapping = np.fromiter((vocab.setdefault(t, len(vocab)) for t in part.terms), dtype=np.int64,
+                                  count=len(part.terms))
+            hashes.append(part.hashes[mapping >= known])  # a new term first appears in the vocabulary's order
+            term_ids.append(mapping[part.term_ids])
+            docs.append(part.docs + base)
+            base += len(part.lengths)
+        empty = np.empty(0, dtype=np.int64)
+        return cls(list(vocab), np.concatenate(hashes or [np.empty(0, dtype=np.uint64)]),
+                   np.concatenate(term_ids or [empty]), np.concatenate(docs or [empty]).astype(np.int32),
+                   np.concatenate([p.tfs for p in parts] or [empty]), np.concatenate([p.lengths for p in parts] or [empty]))
+
+    def write(self, folder: Path, name: str, docnos, ids: list[str]) -> dict:
+        """Write the batch's segment (``docnos``: each document's, ascending; ``ids`` its id);
+        returns what :func:`write_segment` returns."""
+        return write_segment(folder, name, self.terms, self.term_ids, self.docs, self.tfs,
+                             np.asarray(docnos, dtype=np.int64), self.lengths.astype(np.int32),
+                             [i.encode("utf-8", "surrogatepass") for i in ids], hashes=self.hashes)
 
 
 class Segment:
-    """One segment file, memory-mapped read-only (its arrays are views of the map)."""
+    """One segment file, memory-mapped read-only (its arrays are views of the map).
+
+    A search reads the postings of its terms with :meth:`postings` (``os.pread``), not through
+    the map: a page of a mapped file that a process touched counts in its resident memory, and the
+    kernel maps file pages in large blocks (whole folios), so a few slices of postings per query
+    would soon make a mapped index look resident in full. The vocabulary and the per-document
+    arrays, read sparsely, stay mapped."""
 
     def __init__(self, path: Path):
         import mmap
 
-        with open(path, "rb") as handle:
-            self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        self._file = open(path, "rb")  # noqa: SIM115 - kept open for pread, closed with the segment
+        self._map = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
         if self._map[:len(MAGIC)] != MAGIC:
             raise ValueError(f"{path}: not a babelir postings segment")
         size = int.from_bytes(self._map[len(MAGIC):len(MAGIC) + 8], "little")
@@ -167,7 +219,23 @@ class Segment:
         self.size = header["docs"]
         for key, (dtype, count, offset) in header["arrays"].items():
             setattr(self, key, np.frombuffer(self._map, dtype=np.dtype(dtype), count=count, offset=base + offset))
+        self._at = {key: base + offset for key, (_, _, offset) in header["arrays"].items()}
         self.vocabulary = len(self.hashes)
+
+    def close(self) -> None:
+        """Close the file the postings are read from (the map goes with the last array using it)."""
+        self._file.close()
+
+    def postings(self, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+        """The rows and frequencies of postings ``[start, end)``, read from the file (see the class)."""
+        if not hasattr(os, "pread"):  # Windows: through the map
+            return self.docs[start:end], self.tfs[start:end]
+        fd, count = self._file.fileno(), end - start
+        out = []
+        for key, array in (("docs", self.docs), ("tfs", self.tfs)):
+            width = array.dtype.itemsize
+            out.append(np.frombuffer(os.pread(fd, count * width, self._at[key] + start * width), dtype=array.dtype))
+        return out[0], out[1]
 
     def find(self, term: bytes, hashed: int, at: int) -> int:
         """The row of ``term`` in the vocabulary, or -1; ``at``: searchsorted's answer for ``hashed``."""
@@ -228,12 +296,13 @@ def merge_segments(folder: Path, name: str, segments: list[Segment], deleted: np
                          np.concatenate(tf_chunks), np.concatenate(docnos), np.concatenate(lengths), ids)
 
 
-def pick_merge(sizes: list[int], per_tier: int = 10, floor: int = 1000) -> list[int]:
+def pick_merge(sizes: list[int], per_tier: int = 10, floor: int = 1000, max_docs: int | None = None) -> list[int]:
     """The positions of the segments to merge next, or [] (a tiered policy like Lucene's).
 
     Segments are put in tiers by size (powers of 10 above ``floor`` documents, smaller ones in
     the first tier); a tier holding more than ``per_tier`` segments has its ``per_tier`` smallest
-    merged into one, which then belongs to a higher tier. ``sizes``: each segment's rows."""
+    merged into one, which then belongs to a higher tier. ``sizes``: each segment's rows.
+    ``max_docs``: no merge makes a segment larger (fewer of the smallest are merged, at least two)."""
     tiers: dict[int, list[int]] = {}
     for position, size in enumerate(sizes):
         tier = 0 if size <= floor else int(np.log10(size / floor)) + 1
@@ -241,7 +310,13 @@ def pick_merge(sizes: list[int], per_tier: int = 10, floor: int = 1000) -> list[
     for tier in sorted(tiers):
         members = tiers[tier]
         if len(members) > per_tier:
-            return sorted(sorted(members, key=lambda p: sizes[p])[:per_tier])
+            chosen = sorted(members, key=lambda p: sizes[p])[:per_tier]
+            if max_docs is not None:
+                while len(chosen) > 2 and sum(sizes[p] for p in chosen) > max_docs:
+                    chosen.pop()
+                if sum(sizes[p] for p in chosen) > max_docs:
+                    continue
+            return sorted(chosen)
     return []
 
 

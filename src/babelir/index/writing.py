@@ -16,6 +16,7 @@ from __future__ import annotations
 import errno
 import os
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,6 +58,8 @@ class WriterLock:
         while True:
             if _try_lock(fd):
                 self._fd = fd
+                _watch_forks()
+                _HELD.add(self)
                 return
             if time.monotonic() >= deadline:
                 os.close(fd)
@@ -69,6 +72,36 @@ class WriterLock:
             _unlock(self._fd)
             os.close(self._fd)
             self._fd = None
+        _HELD.discard(self)
+
+
+_HELD: "weakref.WeakSet[WriterLock]" = weakref.WeakSet()
+
+
+def _forget_in_child() -> None:
+    """In a forked child (analysis workers, :mod:`babelir.index.parallel`): close the locks the
+    parent holds. A flock belongs to the open file, which a fork shares: a child that kept it
+    open would hold the parent's lock after the parent died (a killed build's re-run would find
+    the index busy)."""
+    for lock in list(_HELD):
+        if lock._fd is not None:
+            try:
+                os.close(lock._fd)  # closing the child's copy leaves the parent's lock held
+            except OSError:
+                pass
+            lock._fd = None
+    _HELD.clear()
+
+
+_watching = False
+
+
+def _watch_forks() -> None:
+    """Register :func:`_forget_in_child` once, when a first lock is taken (not at import)."""
+    global _watching
+    if not _watching and hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_forget_in_child)
+        _watching = True
 
 
 def _try_lock(fd: int) -> bool:

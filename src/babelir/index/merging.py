@@ -1,0 +1,91 @@
+"""Merging an index's postings segments (:mod:`babelir.index.segments`), as Lucene does.
+
+- :func:`merge_tiers`, after every commit: a tier (segments of similar size) that holds more than
+  ``per_tier`` segments has its smallest merged into one (:func:`babelir.index.segments.pick_merge`,
+  like Lucene's TieredMergePolicy), never into one of more than :data:`MAX_MERGE_DOCS` documents.
+- :func:`force_merge`, at the end of a bulk build (``babelir index``; ``--no-merge`` skips it) or
+  on demand (:meth:`babelir.index.core.Index.optimize`): consecutive segments are joined into as
+  few as the cap allows, like Lucene's ``forceMerge`` (Anserini's ``-optimize``). Fewer segments
+  make searches faster (each query term is looked up once per segment) and the index smaller (each
+  segment keeps its own vocabulary).
+
+Every merge is crash-safe like a commit: the merged file is written and fsynced first, then the
+store's segment list changes in one transaction, then the old files go. Deleted documents are
+dropped. Memory: about 40 bytes per posting merged (~4 GB for a million passages of ~100 terms).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MAX_MERGE_DOCS = 1_000_000
+"""No merge makes a segment of more documents (Lucene caps merged segments at 5 GB)."""
+
+
+def merge_tiers(index) -> None:
+    """One tiered merge step, if a tier holds too many segments."""
+    from babelir.index.segments import pick_merge
+
+    listing = index.store.get_meta("segments", [])
+    picked = pick_merge([entry["docs"] for entry in listing], max_docs=MAX_MERGE_DOCS)
+    if picked:
+        _merge(index, picked)
+
+
+def force_merge(index, max_docs: int = MAX_MERGE_DOCS, keep: set[str] | None = None) -> int:
+    """Join runs of consecutive segments of together at most ``max_docs`` documents, leaving the
+    segments named in ``keep`` as they are (a build merges only the segments it wrote: adding a
+    few documents to a large index never rewrites it); returns how many segments were merged away."""
+    removed = 0
+    while True:
+        listing = index.store.get_meta("segments", [])
+        sizes = [entry["docs"] if entry["name"] not in (keep or ()) else None for entry in listing]
+        run = _first_run(sizes, max_docs)
+        if not run:
+            return removed
+        _merge(index, run)
+        removed += len(run) - 1
+
+
+def _first_run(sizes: list[int | None], max_docs: int) -> list[int]:
+    """The positions of the first run of two or more consecutive segments that fit in ``max_docs``
+    (a size of None: a segment to leave alone)."""
+    start = 0
+    while start < len(sizes):
+        end, total = start, 0
+        while end < len(sizes) and sizes[end] is not None and total + sizes[end] <= max_docs:
+            total += sizes[end]
+            end += 1
+        if end - start >= 2:
+            return list(range(start, end))
+        start = max(end, start + 1)
+    return []
+
+
+def _merge(index, picked: list[int]) -> None:
+    """Merge the segments at positions ``picked`` of the store's list into one, in their place."""
+    from babelir.index.core import POSTINGS
+    from babelir.index.segments import SUFFIX, Segment, merge_segments, new_name, remove_unlisted
+
+    folder = index.directory / POSTINGS
+    listing = index.store.get_meta("segments", [])
+    parts = [Segment(folder / f"{listing[p]['name']}{SUFFIX}") for p in picked]
+    deleted = np.asarray(index.store.deleted_docnos(), dtype=np.int64)
+    dropped = [int(n) for part in parts for n in np.asarray(part.docnos)[np.isin(part.docnos, deleted)]]
+    merged = merge_segments(folder, new_name(index.store.generation()), parts, deleted)
+    for part in parts:
+        part.close()
+    del parts
+    kept = [entry for p, entry in enumerate(listing) if p not in picked]
+    kept.insert(picked[0], merged)
+    index.store.begin()
+    try:
+        index.store.set_meta("segments", kept)
+        index.store.forget_deleted(dropped)
+        index.store.commit()
+    except BaseException:
+        index.store.rollback()
+        index._discard(merged["name"])
+        raise
+    index._write_manifest()
+    remove_unlisted(folder, {entry["name"] for entry in kept})

@@ -1,0 +1,134 @@
+"""Analysis in worker processes, for a local build of a large corpus.
+
+Analysis (segmentation, lemmas, stems, mE5 pieces) is pure Python around C libraries and holds
+the GIL, so a build on one process uses one core. :class:`AnalysisPool` runs the index's own
+analyzer (rebuilt from its manifest, :func:`babelir.text.analyzer.analyzer_from_config`) in
+``workers`` forked processes; :func:`babelir.index.build.build_index` hands it each batch as soon as
+the batch is read and commits the batch before while the workers analyse, so reading, analysing
+and committing overlap. Each chunk of documents comes back as its postings arrays
+(:class:`babelir.index.segments.Postings`), joined in corpus order and committed through the same
+:meth:`babelir.index.core.Index.add` as a one-process build: the index is the same.
+
+- Small batches (fewer than :data:`MIN_BATCH` documents) are analysed in the build's process:
+  starting workers costs more than it saves.
+- Workers are forked (Linux): a spawned worker would import the caller's ``__main__`` again, which
+  re-runs a script that calls :func:`~babelir.index.build.build_index` without a ``__main__``
+  guard. Where fork is not the platform's safe default (macOS, Windows), the build analyses in
+  its own process (:func:`available`).
+- A worker that dies (killed, out of memory) breaks the pool: the batch is analysed in the
+  build's process and the rest of the build goes on without workers, with a warning.
+- Workers ignore Ctrl-C (the build handles it and shuts them down) and exit when the build's
+  process dies, so none is left behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+MIN_BATCH = 2_000
+CHUNK = 5_000  # documents per task at most (a batch is shared evenly among the workers): joining
+# the tasks' vocabularies costs the committing process one dict lookup per distinct term per task
+
+_analyzer = None
+
+
+def available() -> bool:
+    """Whether analysis workers can run here (forked processes: Linux)."""
+    import multiprocessing
+    import sys
+
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+def default_workers() -> int:
+    """The CPUs this process may run on (at most 8), or 1."""
+    try:
+        count = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        count = os.cpu_count() or 1
+    return max(1, min(count, 8))
+
+
+def _start(config: dict, directory: str, parent: int) -> None:
+    import signal
+    import threading
+    import time
+
+    from babelir.text.analyzer import analyzer_from_config
+
+    global _analyzer
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the build's process handles Ctrl-C and stops the pool
+
+    def watch() -> None:  # a build killed (SIGKILL) cannot stop its workers: they stop themselves
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+    _analyzer = analyzer_from_config(config, Path(directory))
+
+
+def _analyze(texts: list[str], langs: list[str | None]):
+    from babelir.index.segments import Postings
+
+    return Postings.of([_analyzer.analyze(text, lang) for text, lang in zip(texts, langs)])
+
+
+class AnalysisPool:
+    """``workers`` processes analysing documents with ``index``'s analyzer."""
+
+    def __init__(self, index, workers: int):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.workers = workers
+        self._index = index
+        self._executor = ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("fork"), initializer=_start,
+            initargs=(index.manifest["analyzer"], str(index.directory), os.getpid()))
+
+    def submit(self, docs) -> list | None:
+        """Start analysing ``docs`` (a batch); returns a job for :meth:`result`, or None when the
+        batch is small or the pool broke (then :meth:`result` gives None: analyse in-process)."""
+        if self._executor is None or len(docs) < MIN_BATCH:
+            return None
+        from concurrent.futures.process import BrokenProcessPool
+
+        texts = [f"{d.title}\n{d.text}" if d.title else d.text for d in docs]
+        langs = [d.lang for d in docs]
+        size = min(CHUNK, -(-len(docs) // self.workers))
+        try:
+            return [self._executor.submit(_analyze, texts[i:i + size], langs[i:i + size])
+                    for i in range(0, len(docs), size)]
+        except BrokenProcessPool:
+            self._broken()
+            return None
+
+    def result(self, job: list | None):
+        """The batch's :class:`~babelir.index.segments.Postings`, or None (analyse the batch in-process)."""
+        if job is None:
+            return None
+        from concurrent.futures.process import BrokenProcessPool
+
+        from babelir.index.segments import Postings
+
+        try:
+            return Postings.concat([future.result() for future in job])
+        except BrokenProcessPool:
+            self._broken()
+            return None
+
+    def _broken(self) -> None:
+        if self._executor is not None:
+            log.warning("an analysis worker died; analysing the rest of the build in this process")
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
