@@ -1,20 +1,35 @@
 """Speed and memory of BM25 at scale: babelir vs bm25s, in one run, on the same passages.
 
-    python -m benchmarks.speed_500k [--passages 500000] [--queries 1000] [--data ../shared/data/xquad-r]
+    python -m benchmarks.speed_500k [--passages 500000] [--queries 1000] [--add 1000]
+                                    [--workers N] [--no-analyzers] [--data ../shared/data/xquad-r]
 
 The corpus is built from the XQuAD-R sentences of all 11 languages, sampled and recombined: each
 passage joins 3 random sentences of one language (seeded, so every run sees the same corpus). The
-queries are XQuAD-R questions sampled over all languages, with their language given. Each system
-runs in its own subprocess, so its peak memory (max RSS) is its own. Analysis is included in the
-index and search times of both. babelir's index size is also given without its document store
-(``docs.sqlite``: texts, metadata, term counts), which bm25s does not have. Also printed: each
-analyzer's throughput in tokens/s.
+queries are XQuAD-R questions sampled over all languages, with their language given.
+
+Each step runs in its own subprocess, so its peak memory (max RSS) is its own:
+
+1. build: babelir (``build_index``, batches of 10,000, ``--workers`` analysis processes, default
+   one per CPU) and bm25s (tokenize, index, save); analysis is included in both;
+2. search: a fresh process opens the saved index (bm25s: ``BM25.load(mmap=True)``; babelir's
+   segments are always memory-mapped) and runs the first query ("open": what it loads lazily,
+   babelir's analyzers, counts there), then the other queries as one batch, k = 100, analysis
+   included; its max RSS is the resident memory while searching;
+3. with ``--add N``: a fresh babelir process opens the index, adds N new passages and commits
+   (``Index.add``), then the same through ``build_index`` (what ``babelir index`` does).
+
+babelir's index size is also given without its document store (``docs.sqlite``: texts and
+metadata), which bm25s does not have. Also printed: each analyzer's throughput in tokens/s.
+A step that fails (bm25s out of memory at millions of passages) is reported, not hidden; each
+child's address space is capped at 90% of the machine's memory so that it fails with a
+MemoryError rather than wake the kernel's OOM killer.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
@@ -53,40 +68,73 @@ def du(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def run_babelir(work: Path) -> dict:
+def run_babelir(work: Path, workers: int | None = None) -> dict:
     from babelir.index.build import build_index
+
+    started = time.perf_counter()
+    build_index(work / "corpus.jsonl", work / "babelir.index", quiet=True, batch_size=10_000, workers=workers)
+    return {"index_s": time.perf_counter() - started, "size": du(work / "babelir.index"),
+            "store": du(work / "babelir.index" / "docs.sqlite")}
+
+
+def search_babelir(work: Path) -> dict:
     from babelir.io.topics import read_topics
     from babelir.retrieve.bm25 import BM25Retriever
 
-    started = time.perf_counter()
-    build_index(work / "corpus.jsonl", work / "babelir.index", quiet=True, batch_size=50_000)
-    index_s = time.perf_counter() - started
     queries = read_topics(work / "topics.tsv")
-    retriever = BM25Retriever(work / "babelir.index")
     started = time.perf_counter()
-    retriever.retrieve(queries, k=100)
-    search_s = time.perf_counter() - started
-    return {"index_s": index_s, "search_s": search_s, "queries": len(queries), "size": du(work / "babelir.index"),
-            "store": du(work / "babelir.index" / "docs.sqlite")}
+    retriever = BM25Retriever(work / "babelir.index")
+    retriever.retrieve(queries[:1], k=100)  # opening: what the first query loads lazily is loaded now
+    open_s = time.perf_counter() - started
+    started = time.perf_counter()
+    retriever.retrieve(queries[1:], k=100)
+    return {"open_s": open_s, "search_s": time.perf_counter() - started, "queries": len(queries) - 1}
+
+
+def add_babelir(work: Path, count: int) -> dict:
+    """Seconds to add ``count`` new passages and commit: through Index.add, then build_index."""
+    from babelir.index.build import build_index
+    from babelir.index.core import Index
+    from babelir.io.corpus import read_corpus
+    from babelir.io.records import BadRecords
+
+    docs = list(read_corpus(work / "extra1.jsonl", BadRecords()))
+    started = time.perf_counter()
+    with Index.open(work / "babelir.index", writable=True) as index:
+        index.add(docs)
+    api_s = time.perf_counter() - started
+    started = time.perf_counter()
+    build_index(work / "extra2.jsonl", work / "babelir.index", quiet=True)
+    return {"api_s": api_s, "build_s": time.perf_counter() - started}
 
 
 def run_bm25s(work: Path) -> dict:
     import bm25s
-
-    from babelir.io.topics import read_topics
 
     started = time.perf_counter()
     texts = [json.loads(line)["text"] for line in open(work / "corpus.jsonl", encoding="utf-8")]
     retriever = bm25s.BM25(k1=0.9, b=0.4, method="lucene")
     retriever.index(bm25s.tokenize(texts, stopwords=None, show_progress=False), show_progress=False)
     retriever.save(work / "bm25s.index")
-    index_s = time.perf_counter() - started
+    return {"index_s": time.perf_counter() - started, "size": du(work / "bm25s.index")}
+
+
+def search_bm25s(work: Path) -> dict:
+    import bm25s
+
+    from babelir.io.topics import read_topics
+
     queries = read_topics(work / "topics.tsv")
+    texts = [q.text for q in queries]
     started = time.perf_counter()
-    tokens = bm25s.tokenize([q.text for q in queries], stopwords=None, show_progress=False)
+    retriever = bm25s.BM25.load(work / "bm25s.index", mmap=True)
+    retriever.retrieve(bm25s.tokenize(texts[:1], stopwords=None, show_progress=False), k=100, show_progress=False,
+                       n_threads=1)
+    open_s = time.perf_counter() - started
+    started = time.perf_counter()
+    tokens = bm25s.tokenize(texts[1:], stopwords=None, show_progress=False)
     retriever.retrieve(tokens, k=100, show_progress=False, n_threads=1)
-    search_s = time.perf_counter() - started
-    return {"index_s": index_s, "search_s": search_s, "queries": len(queries), "size": du(work / "bm25s.index")}
+    return {"open_s": open_s, "search_s": time.perf_counter() - started, "queries": len(queries) - 1}
 
 
 def analyzer_throughput(work: Path, sample: int = 20_000) -> dict[str, float]:
@@ -110,54 +158,101 @@ def analyzer_throughput(work: Path, sample: int = 20_000) -> dict[str, float]:
     return out
 
 
-def child(system: str, work: Path) -> None:
-    result = {"babelir": run_babelir, "bm25s": run_bm25s, "analyzers": analyzer_throughput}[system](work)
+def child(system: str, work: Path, workers: int | None, add: int) -> None:
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    resource.setrlimit(resource.RLIMIT_AS, (int(total * 0.9), int(total * 0.9)))
+    steps = {"babelir": lambda: run_babelir(work, workers), "bm25s": lambda: run_bm25s(work),
+             "babelir-search": lambda: search_babelir(work), "bm25s-search": lambda: search_bm25s(work),
+             "babelir-add": lambda: add_babelir(work, add), "analyzers": lambda: analyzer_throughput(work)}
+    result = steps[system]()
     result_with_rss = {"result": result, "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
     print("RESULT " + json.dumps(result_with_rss))
 
 
-def spawn(system: str, work: Path) -> dict:
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.speed_500k", "--child", system, "--work", str(work)],
-                          capture_output=True, text=True)
+def spawn(system: str, work: Path, workers: int | None = None, add: int = 0) -> dict | None:
+    """The step's result and max RSS, or None when it failed (its error is printed)."""
+    command = [sys.executable, "-m", "benchmarks.speed_500k", "--child", system, "--work", str(work), "--add", str(add)]
+    if workers:
+        command += ["--workers", str(workers)]
+    started = time.perf_counter()
+    proc = subprocess.run(command, capture_output=True, text=True)
     line = next((l for l in proc.stdout.splitlines() if l.startswith("RESULT ")), None)
     if proc.returncode != 0 or line is None:
-        raise SystemExit(f"{system} failed:\n{proc.stderr[-3000:]}")
+        tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+        print(f"{system} failed after {time.perf_counter() - started:.0f} s (exit {proc.returncode}): {tail}", flush=True)
+        return None
+    print(f"{system}: done in {time.perf_counter() - started:.0f} s", flush=True)
     return json.loads(line[len("RESULT "):])
+
+
+def write_extra(work: Path, data: Path, count: int) -> None:
+    """Two files of ``count`` new passages each (ids x1-…, x2-…), for the --add step."""
+    build_inputs(data, count, 1, work / "x", seed=99)
+    lines = (work / "x" / "corpus.jsonl").read_text(encoding="utf-8").splitlines()
+    for n in (1, 2):
+        with open(work / f"extra{n}.jsonl", "w", encoding="utf-8") as handle:
+            for line in lines:
+                record = json.loads(line)
+                record["id"] = f"x{n}-{record['id']}"
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--passages", type=int, default=500_000)
     parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--add", type=int, default=0, help="then add this many passages to babelir's index")
+    parser.add_argument("--workers", type=int, default=None, help="babelir's analysis processes (default: one per CPU)")
+    parser.add_argument("--no-analyzers", action="store_true", help="skip the tokens/s table")
+    parser.add_argument("--tmp", default=None, help="where the corpus and indexes go (default: the system's)")
     parser.add_argument("--data", default=str(DATA))
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        child(args.child, Path(args.work))
+        child(args.child, Path(args.work), args.workers, args.add)
         return
     from babelir.evaluate.table import format_table
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
         work = Path(tmp)
         build_inputs(Path(args.data), args.passages, args.queries, work)
-        print(f"corpus: {args.passages} passages ({du(work / 'corpus.jsonl') / 1e6:.0f} MB), {args.queries} queries", flush=True)
-        runs = {name: spawn(name, work) for name in ("babelir", "bm25s")}
-        tokens = spawn("analyzers", work)["result"]
-    a, b = runs["babelir"]["result"], runs["bm25s"]["result"]
-    qps = {name: r["result"]["queries"] / r["result"]["search_s"] for name, r in runs.items()}
-    rows = [
-        ["index time (s)", f"{a['index_s']:.1f}", f"{b['index_s']:.1f}", f"{a['index_s'] / b['index_s']:.2f}"],
-        ["index size (MB)", f"{a['size'] / 1e6:.0f}", f"{b['size'] / 1e6:.0f}", f"{a['size'] / b['size']:.2f}"],
-        ["index size, store apart (MB)", f"{(a['size'] - a['store']) / 1e6:.0f} + {a['store'] / 1e6:.0f}",
-         f"{b['size'] / 1e6:.0f}", f"{(a['size'] - a['store']) / b['size']:.2f}"],
-        ["batch search (queries/s)", f"{qps['babelir']:.1f}", f"{qps['bm25s']:.1f}", f"{qps['babelir'] / qps['bm25s']:.2f}"],
-        ["peak memory (MB)", f"{runs['babelir']['max_rss_kb'] / 1024:.0f}", f"{runs['bm25s']['max_rss_kb'] / 1024:.0f}",
-         f"{runs['babelir']['max_rss_kb'] / runs['bm25s']['max_rss_kb']:.2f}"],
-    ]
+        if args.add:
+            (work / "x").mkdir()
+            write_extra(work, Path(args.data), args.add)
+        print(f"corpus: {args.passages} passages ({du(work / 'corpus.jsonl') / 1e6:.0f} MB), {args.queries} queries",
+              flush=True)
+        runs = {name: spawn(name, work, args.workers) for name in ("babelir", "bm25s")}
+        searches = {name: spawn(f"{name}-search", work) if runs[name] else None for name in ("babelir", "bm25s")}
+        added = spawn("babelir-add", work, add=args.add) if args.add and runs["babelir"] else None
+        tokens = None if args.no_analyzers else spawn("analyzers", work)
+    rows = [_row("index time (s)", runs, lambda r: r["result"]["index_s"], "{:.1f}"),
+            _row("index size (MB)", runs, lambda r: r["result"]["size"] / 1e6, "{:.0f}")]
+    if runs["babelir"]:
+        a = runs["babelir"]["result"]
+        b = runs["bm25s"]["result"]["size"] if runs["bm25s"] else None
+        rows.append(["index size, store apart (MB)", f"{(a['size'] - a['store']) / 1e6:.0f} + {a['store'] / 1e6:.0f}",
+                     f"{b / 1e6:.0f}" if b else "failed", f"{(a['size'] - a['store']) / b:.2f}" if b else "-"])
+    rows += [_row("open + first query (s)", searches, lambda r: r["result"]["open_s"], "{:.2f}"),
+             _row("batch search (queries/s)", searches, lambda r: r["result"]["queries"] / r["result"]["search_s"],
+                  "{:.1f}"),
+             _row("memory while searching (MB)", searches, lambda r: r["max_rss_kb"] / 1024, "{:.0f}"),
+             _row("peak memory, building (MB)", runs, lambda r: r["max_rss_kb"] / 1024, "{:.0f}")]
     print(format_table(["measure", "babelir", "bm25s", "babelir / bm25s"], rows))
-    print()
-    print(format_table(["analyzer", "tokens/s"], [[name, f"{value:,.0f}"] for name, value in tokens.items()]))
+    if added:
+        r = added["result"]
+        print(f"\nadding {args.add} passages to the {args.passages}-passage index and committing: "
+              f"{r['api_s']:.1f} s (Index.open + add), {r['build_s']:.1f} s (build_index, as `babelir index`)")
+    if tokens:
+        print()
+        print(format_table(["analyzer", "tokens/s"], [[name, f"{value:,.0f}"] for name, value in tokens["result"].items()]))
+
+
+def _row(label: str, runs: dict, value, fmt: str) -> list[str]:
+    """One table row: each system's value, and the ratio (a failed step shows as failed)."""
+    a, b = (value(runs[name]) if runs.get(name) else None for name in ("babelir", "bm25s"))
+    return [label, fmt.format(a) if a is not None else "failed", fmt.format(b) if b is not None else "failed",
+            f"{a / b:.2f}" if a is not None and b else "-"]
 
 
 if __name__ == "__main__":

@@ -49,6 +49,18 @@ def write_corpus(path, count: int = COUNT, seed: int = 7):
     return path
 
 
+def indexed_terms(index) -> dict[str, dict[str, int]]:
+    """id -> {term: count}, read from the postings segments (what BM25 searches)."""
+    out: dict[str, dict[str, int]] = {}
+    for segment in index.lexical().segments:
+        ids = [i.decode() for i in segment.ids()]
+        offsets, docs, tfs = (np.asarray(a) for a in (segment.offsets, segment.docs, segment.tfs))
+        for t, term in enumerate(segment.terms()):
+            for row, tf in zip(docs[offsets[t]:offsets[t + 1]].tolist(), tfs[offsets[t]:offsets[t + 1]].tolist()):
+                out.setdefault(ids[row], {})[term.decode()] = tf
+    return out
+
+
 def snapshot(directory) -> dict:
     """What must be equal between two builds: per id, (lang, title, text, terms with counts), and
     the dense (float16) and sparse vectors."""
@@ -56,7 +68,7 @@ def snapshot(directory) -> dict:
 
     with Index.open(directory) as index:
         ids = sorted(index.ids())
-        docs, terms = index.documents(ids), index.store.terms(ids)
+        docs, terms = index.documents(ids), indexed_terms(index)
         out = {"docs": {i: (*docs[i], terms[i]) for i in ids}, "dense": {}, "sparse": {}}
         if index.manifest.get("encoder"):
             vectors = index.dense_vectors()

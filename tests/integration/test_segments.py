@@ -182,3 +182,49 @@ def test_a_ctrl_c_just_after_the_store_committed_keeps_the_segment(tmp_path, mon
     with Index.open(ix) as index:
         assert seg_files(ix) == sorted(listed(index)) and len(listed(index)) == 2
         assert [d for d, _ in index.search("tea")] == ["d"]
+
+
+def test_a_merge_never_makes_a_segment_larger_than_the_cap():
+    assert segments.pick_merge([100] * 11, max_docs=550) == [0, 1, 2, 3, 4]  # the five smallest fit
+    assert segments.pick_merge([400] * 11, max_docs=500) == []  # not even two fit
+    assert segments.pick_merge([100] * 11, max_docs=10_000) == list(range(10))
+
+
+def _sentences(count: int, start: int = 0) -> list:
+    words = ["apples", "pears", "green", "blue", "sky", "tea", "red", "sea", "stone", "river"]
+    return [Doc(f"d{n}", " ".join(words[(n * k) % 10] for k in range(1, 6))) for n in range(start, start + count)]
+
+
+def _write_corpus(path, docs) -> None:
+    import json
+
+    path.write_text("".join(json.dumps({"id": d.id, "text": d.text}) + "\n" for d in docs), encoding="utf-8")
+
+
+def test_a_build_merges_only_the_segments_it_wrote(tmp_path):
+    from babelir.index.build import build_index
+
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    _write_corpus(first, _sentences(50))
+    _write_corpus(second, _sentences(30, start=50))
+    ix, raw = tmp_path / "ix", tmp_path / "raw"
+    summary = build_index(first, ix, quiet=True, batch_size=10, lang="en", workers=1)
+    assert summary.merged == (5, 1)
+    assert "postings: 5 segments written, merged into 1" in summary.lines()
+    unmerged = build_index(first, raw, quiet=True, batch_size=10, lang="en", workers=1, merge=False)
+    assert unmerged.merged == (0, 0) and not any(line.startswith("postings:") for line in unmerged.lines())
+    with Index.open(ix) as index, Index.open(raw) as other:
+        old = listed(index)
+        assert len(old) == 1 and seg_files(ix) == old and len(listed(other)) == 5
+        assert index.search("green sky", 100) == other.search("green sky", 100)
+    summary = build_index(second, ix, quiet=True, batch_size=10, lang="en", workers=1)
+    assert summary.merged == (3, 1)
+    with Index.open(ix) as index:
+        assert listed(index)[0] == old[0] and len(listed(index)) == 2  # the first build's segment is kept as it was
+        assert seg_files(ix) == sorted(listed(index))
+    build_index(second, raw, quiet=True, batch_size=10, lang="en", workers=1, merge=False)
+    with Index.open(raw, writable=True) as index, Index.open(ix) as merged:
+        before = index.search("green sky", 100)
+        assert before == merged.search("green sky", 100)
+        assert index.optimize() == 7 and len(listed(index)) == 1 and seg_files(raw) == listed(index)
+        assert index.search("green sky", 100) == before

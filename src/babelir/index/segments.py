@@ -206,8 +206,11 @@ class Segment:
     def __init__(self, path: Path):
         import mmap
 
-        self._file = open(path, "rb")  # noqa: SIM115 - kept open for pread, closed with the segment
-        self._map = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
+        import weakref
+
+        self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))  # kept for pread
+        self._closer = weakref.finalize(self, os.close, self._fd)  # closed with the segment, or by close()
+        self._map = mmap.mmap(self._fd, 0, access=mmap.ACCESS_READ)
         if self._map[:len(MAGIC)] != MAGIC:
             raise ValueError(f"{path}: not a babelir postings segment")
         size = int.from_bytes(self._map[len(MAGIC):len(MAGIC) + 8], "little")
@@ -224,13 +227,13 @@ class Segment:
 
     def close(self) -> None:
         """Close the file the postings are read from (the map goes with the last array using it)."""
-        self._file.close()
+        self._closer()
 
     def postings(self, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
         """The rows and frequencies of postings ``[start, end)``, read from the file (see the class)."""
         if not hasattr(os, "pread"):  # Windows: through the map
             return self.docs[start:end], self.tfs[start:end]
-        fd, count = self._file.fileno(), end - start
+        fd, count = self._fd, end - start
         out = []
         for key, array in (("docs", self.docs), ("tfs", self.tfs)):
             width = array.dtype.itemsize
