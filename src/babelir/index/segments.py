@@ -272,31 +272,46 @@ class Segment:
 
 def merge_segments(folder: Path, name: str, segments: list[Segment], deleted: np.ndarray) -> dict:
     """Write one segment with the postings of ``segments``' documents not in ``deleted`` (docnos),
-    rows in the segments' order. Returns what :func:`write_segment` returns."""
+    rows in the segments' order. Returns what :func:`write_segment` returns. The terms' hashes are
+    carried over, not computed again."""
     vocab: dict[bytes, int] = {}
-    term_chunks, doc_chunks, tf_chunks, docnos, lengths, ids = [], [], [], [], [], []
+    hash_chunks, term_chunks, doc_chunks, tf_chunks, docnos, lengths, ids = [], [], [], [], [], [], []
     base = 0
     for segment in segments:
         keep = ~np.isin(segment.docnos, deleted)
-        rows = np.cumsum(keep) - 1 + base  # each kept row's row in the merged segment
-        mapping = np.array([vocab.setdefault(t, len(vocab)) for t in segment.terms()], dtype=np.int64)
+        known = len(vocab)
+        mapping = np.fromiter((vocab.setdefault(t, len(vocab)) for t in segment.terms()), dtype=np.int64,
+                              count=segment.vocabulary)
+        hash_chunks.append(np.asarray(segment.hashes)[mapping >= known])  # new terms, in the vocabulary's order
         term_of = np.repeat(mapping, np.diff(segment.offsets))
         docs = np.asarray(segment.docs)
-        alive = keep[docs]
-        term_chunks.append(term_of[alive])
-        doc_chunks.append(rows[docs[alive]])
-        tf_chunks.append(np.asarray(segment.tfs)[alive].astype(np.uint32))
+        tfs = np.asarray(segment.tfs).astype(np.uint32)
+        if keep.all():  # no deleted document here: the rows only shift
+            term_chunks.append(term_of)
+            doc_chunks.append(docs + base)
+            tf_chunks.append(tfs)
+            ids.extend(segment.ids())
+        else:
+            rows = np.cumsum(keep) - 1 + base  # each kept row's row in the merged segment
+            alive = keep[docs]
+            term_chunks.append(term_of[alive])
+            doc_chunks.append(rows[docs[alive]])
+            tf_chunks.append(tfs[alive])
+            ids.extend(i for i, k in zip(segment.ids(), keep.tolist()) if k)
         docnos.append(np.asarray(segment.docnos)[keep])
         lengths.append(np.asarray(segment.lengths)[keep])
-        ids.extend(i for i, k in zip(segment.ids(), keep.tolist()) if k)
         base += int(keep.sum())
     term_ids = np.concatenate(term_chunks) if term_chunks else np.empty(0, dtype=np.int64)
+    hashes = np.concatenate(hash_chunks) if hash_chunks else np.empty(0, dtype=np.uint64)
     used = np.zeros(len(vocab), dtype=bool)
     used[term_ids] = True  # terms only deleted documents held are dropped
-    renumber = np.cumsum(used) - 1
-    terms = [t for t, u in zip(vocab, used.tolist()) if u]
-    return write_segment(folder, name, terms, renumber[term_ids], np.concatenate(doc_chunks),
-                         np.concatenate(tf_chunks), np.concatenate(docnos), np.concatenate(lengths), ids)
+    if not used.all():
+        renumber = np.cumsum(used) - 1
+        terms, hashes, term_ids = [t for t, u in zip(vocab, used.tolist()) if u], hashes[used], renumber[term_ids]
+    else:
+        terms = list(vocab)
+    return write_segment(folder, name, terms, term_ids, np.concatenate(doc_chunks), np.concatenate(tf_chunks),
+                         np.concatenate(docnos), np.concatenate(lengths), ids, hashes=hashes)
 
 
 def pick_merge(sizes: list[int], per_tier: int = 10, floor: int = 1000, max_docs: int | None = None) -> list[int]:
