@@ -159,3 +159,17 @@ def test_a_killed_or_interrupted_build_leaves_no_worker_behind(corpus, tmp_path,
     assert done.returncode == 0, done.stderr  # and a re-run finishes the job
     with Index.open(tmp_path / "ix") as index:
         assert index.doc_count == 24_000
+
+
+def test_more_workers_than_cpus_are_not_started(corpus, tmp_path, small_batches, monkeypatch):
+    started = []
+    real = parallel.AnalysisPool.__init__
+
+    def record(self, index, workers):
+        started.append(workers)
+        real(self, index, workers)
+
+    monkeypatch.setattr(parallel.AnalysisPool, "__init__", record)
+    summary = build_index(corpus, tmp_path / "ix", quiet=True, batch_size=100, workers=1000)
+    assert summary.added == 600
+    assert started == [parallel.default_workers(cap=None)] or (started == [] and parallel.default_workers(cap=None) == 1)

@@ -210,9 +210,9 @@ def test_a_build_merges_only_the_segments_it_wrote(tmp_path):
     ix, raw = tmp_path / "ix", tmp_path / "raw"
     summary = build_index(first, ix, quiet=True, batch_size=10, lang="en", workers=1)
     assert summary.merged == (5, 1)
-    assert "postings: 5 segments written, merged into 1" in summary.lines()
+    assert "postings: this build's 5 segments merged into 1" in summary.lines()
     unmerged = build_index(first, raw, quiet=True, batch_size=10, lang="en", workers=1, merge=False)
-    assert unmerged.merged == (0, 0) and not any(line.startswith("postings:") for line in unmerged.lines())
+    assert unmerged.merged == (5, 5) and "postings: this build's 5 segments, not merged" in unmerged.lines()
     with Index.open(ix) as index, Index.open(raw) as other:
         old = listed(index)
         assert len(old) == 1 and seg_files(ix) == old and len(listed(other)) == 5
@@ -228,3 +228,41 @@ def test_a_build_merges_only_the_segments_it_wrote(tmp_path):
         assert before == merged.search("green sky", 100)
         assert index.optimize() == 7 and len(listed(index)) == 1 and seg_files(raw) == listed(index)
         assert index.search("green sky", 100) == before
+
+
+@pytest.mark.parametrize("where", ["batches", "final merge"])
+def test_a_re_run_merges_what_an_interrupted_build_wrote(tmp_path, monkeypatch, where):
+    from babelir.index import merging
+    from babelir.index.build import build_index
+    from babelir.index.docstore import DocStore
+
+    path = tmp_path / "c.jsonl"
+    _write_corpus(path, _sentences(60))
+    real_commit, real_merge, calls = DocStore.commit, merging.force_merge, {"n": 0}
+
+    def crash_on_fourth_commit(self):
+        calls["n"] += 1
+        if calls["n"] == 4:  # the mark, then two batches committed
+            raise KeyboardInterrupt
+        real_commit(self)
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    if where == "batches":
+        monkeypatch.setattr(DocStore, "commit", crash_on_fourth_commit)
+    else:
+        monkeypatch.setattr(merging, "force_merge", crash)
+    with pytest.raises(KeyboardInterrupt):
+        build_index(path, tmp_path / "ix", quiet=True, batch_size=10, lang="en", workers=1)
+    monkeypatch.setattr(DocStore, "commit", real_commit)
+    monkeypatch.setattr(merging, "force_merge", real_merge)
+    with Index.open(tmp_path / "ix") as index:
+        assert len(listed(index)) == (2 if where == "batches" else 6)
+    summary = build_index(path, tmp_path / "ix", quiet=True, batch_size=10, lang="en", workers=1)
+    assert summary.merged == (6, 1)  # the interrupted build's segments too
+    with Index.open(tmp_path / "ix") as index:
+        assert len(listed(index)) == 1 and index.doc_count == 60
+        assert index.store.get_meta(merging.MERGE_FROM) is None
+    again = build_index(path, tmp_path / "ix", quiet=True, batch_size=10, lang="en", workers=1)
+    assert again.added == 0 and again.merged == (0, 0)

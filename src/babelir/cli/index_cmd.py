@@ -51,7 +51,8 @@ def register(p) -> None:
                    help="documents per commit (default 10000, or 1000 with --dense)")
     p.add_argument("--workers", type=positive_int, default=None, metavar="N",
                    help="processes that analyse batches of 2000 documents or more while the previous batch "
-                        "commits (default: one per CPU, at most 8; 1: analyse in this process)")
+                        "commits (default: one per CPU, at most 8; never more than the CPUs; 1: analyse in "
+                        "this process)")
     p.add_argument("--no-merge", action="store_true",
                    help="leave the postings segments as committed (default: merge those this build wrote "
                         "into as few as possible, which makes searches faster and the index smaller)")

@@ -4,7 +4,7 @@ language resolved; shared by the local build (:mod:`babelir.index.build`) and th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from babelir.io.corpus import read_corpus
 from babelir.text.langid import LOOK_ALIKES
@@ -62,3 +62,21 @@ def corpus_batches(index, corpus, bad, lang: str | None, batch_size: int, summar
             yield batch, sources
             tally.update(d.lang or "und" for d in batch)  # what the store's languages say after the commit
             held = dict(sorted(tally.items()))
+
+
+def committing_before_errors(batches: Iterator, commit_read: Callable[[], None]) -> Iterator:
+    """``batches`` (from :func:`corpus_batches`), for a build that reads ahead of its commits: when
+    reading fails further on (bad input, a BabelirError), ``commit_read()`` first commits the
+    batches already read, as a build that commits each batch before reading the next would have,
+    then the error propagates."""
+    from babelir.errors import BabelirError
+
+    while True:
+        try:
+            item = next(batches)
+        except StopIteration:
+            return
+        except BabelirError:
+            commit_read()
+            raise
+        yield item

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from babelir.errors import BabelirError, InputError
-from babelir.index.batches import corpus_batches
+from babelir.index.batches import committing_before_errors, corpus_batches
 from babelir.index.bm25 import BM25Params
 from babelir.index.core import Index
 from babelir.index.manifest import MANIFEST
@@ -43,7 +43,7 @@ class BuildSummary:
     created: bool = False
     backend: dict | None = None  # the Milvus collection the index is mirrored into
     ray: dict | None = None  # where a --ray build ran (babelir.index.ray_build)
-    merged: tuple[int, int] = (0, 0)  # postings segments this build wrote, and left after merging them
+    merged: tuple[int, int] = (0, 0)  # postings segments of this build (and of an interrupted one), before and after merging
 
     def lines(self) -> list[str]:
         """A human summary, one line per fact."""
@@ -58,7 +58,9 @@ class BuildSummary:
             elif not count:
                 out.append(f"{kind} vectors: every document already had one")
         if self.merged[0] > self.merged[1]:
-            out.append(f"postings: {self.merged[0]} segments written, merged into {self.merged[1]}")
+            out.append(f"postings: this build's {self.merged[0]} segments merged into {self.merged[1]}")
+        elif self.merged[0] > 1:
+            out.append(f"postings: this build's {self.merged[0]} segments, not merged")
         if self.already_indexed:
             out.append(f"{self.already_indexed} documents were already in the index (kept)")
         if self.ray:
@@ -170,18 +172,16 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
                 index._write_manifest()
             if not summary.created:
                 _fill_vectors(index, encoder, dense, sparse, batch_size, quiet, summary)
-            before = {entry["name"] for entry in index.store.get_meta("segments", [])}
+            from babelir.index.merging import finish_build, start_build
+
+            mark = start_build(index)
             if ray is None:
                 _add_corpus(index, corpus, bad, lang, batch_size, quiet, summary, workers)
             else:
                 from babelir.index.ray_build import add_corpus
 
                 add_corpus(index, corpus, bad, lang, batch_size, quiet, summary, ray)
-            if merge:
-                from babelir.index.merging import force_merge
-
-                written = sum(entry["name"] not in before for entry in index.store.get_meta("segments", []))
-                summary.merged = (written, written - force_merge(index, keep=before))
+            summary.merged = finish_build(index, mark, merge)
             if ann:
                 summary.ann = index.ensure_ann(quiet=quiet)
             summary.doc_count = index.doc_count
@@ -249,7 +249,7 @@ def _add_corpus(index: Index, corpus, bad: BadRecords, lang: str | None, batch_s
     it commits meanwhile (a bad record ends the reading: the batches before it still commit)."""
     from babelir.index.parallel import MIN_BATCH, AnalysisPool, available, default_workers
 
-    workers = default_workers() if workers is None else workers
+    workers = default_workers() if workers is None else min(workers, default_workers(cap=None))  # CPU-bound: no more than CPUs
     pool = AnalysisPool(index, workers) if workers > 1 and batch_size >= MIN_BATCH and available() else None
     bar = progress(desc="indexing", unit="doc", quiet=quiet)
     pending = None
@@ -258,17 +258,13 @@ def _add_corpus(index: Index, corpus, bad: BadRecords, lang: str | None, batch_s
         summary.added += _commit(index, batch, sources, bad, corpus, pool.result(job) if pool else None)
         bar.update(len(batch))
 
+    def commit_read() -> None:
+        if pending is not None:
+            commit(*pending)
+
     try:
         batches = corpus_batches(index, corpus, bad, lang, batch_size, summary)
-        while True:
-            try:
-                batch, sources = next(batches)
-            except StopIteration:
-                break
-            except InputError:
-                if pending is not None:
-                    commit(*pending)
-                raise
+        for batch, sources in committing_before_errors(batches, commit_read):
             job = pool.submit(batch) if pool else None
             if pending is not None:
                 commit(*pending)

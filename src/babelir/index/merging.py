@@ -3,7 +3,8 @@
 - :func:`merge_tiers`, after every commit: a tier (segments of similar size) that holds more than
   ``per_tier`` segments has its smallest merged into one (:func:`babelir.index.segments.pick_merge`,
   like Lucene's TieredMergePolicy), never into one of more than :data:`MAX_MERGE_DOCS` documents.
-- :func:`force_merge`, at the end of a bulk build (``babelir index``; ``--no-merge`` skips it) or
+- :func:`force_merge`, at the end of a bulk build (``babelir index``; ``--no-merge`` skips it:
+  :func:`start_build` / :func:`finish_build`, which also merge what an interrupted build wrote) or
   on demand (:meth:`babelir.index.core.Index.optimize`): consecutive segments are joined into as
   few as the cap allows, like Lucene's ``forceMerge`` (Anserini's ``-optimize``). Fewer segments
   make searches faster (each query term is looked up once per segment) and the index smaller (each
@@ -30,6 +31,49 @@ def merge_tiers(index) -> None:
     picked = pick_merge([entry["docs"] for entry in listing], max_docs=MAX_MERGE_DOCS)
     if picked:
         _merge(index, picked)
+
+
+MERGE_FROM = "merge_from"
+"""Store meta key: the commit generation from which a build's segments are merged when it ends.
+Set when a build starts (unless an interrupted build left one: that build's segments are then
+merged too, so a re-run finishes its job), removed when its final merge is done."""
+
+
+def generation_of(name: str) -> int:
+    """The commit generation a segment name carries (:func:`babelir.index.segments.new_name`)."""
+    return int(name[1:10])
+
+
+def start_build(index) -> int:
+    """Record where this build's segments begin (or keep an interrupted build's mark); returns it."""
+    mark = index.store.get_meta(MERGE_FROM)
+    if mark is None:
+        mark = index.store.generation() + 1
+        index.store.begin()
+        try:
+            index.store.set_meta(MERGE_FROM, mark)
+            index.store.commit()
+        except BaseException:
+            index.store.rollback()
+            raise
+    return mark
+
+
+def finish_build(index, mark: int, merge: bool, max_docs: int = MAX_MERGE_DOCS) -> tuple[int, int]:
+    """Merge the segments of generation ``mark`` on (with ``merge``), then forget the mark.
+    Returns (segments from the mark on before merging, after)."""
+    listing = index.store.get_meta("segments", [])
+    keep = {entry["name"] for entry in listing if generation_of(entry["name"]) < mark}
+    ours = len(listing) - len(keep)
+    merged = force_merge(index, max_docs, keep=keep) if merge else 0
+    index.store.begin()
+    try:
+        index.store.delete_meta(MERGE_FROM)
+        index.store.commit()
+    except BaseException:
+        index.store.rollback()
+        raise
+    return ours, ours - merged
 
 
 def force_merge(index, max_docs: int = MAX_MERGE_DOCS, keep: set[str] | None = None) -> int:

@@ -44,13 +44,15 @@ def available() -> bool:
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
-def default_workers() -> int:
-    """The CPUs this process may run on (at most 8), or 1."""
+def default_workers(cap: int | None = 8) -> int:
+    """The CPUs this process may run on (at most ``cap``), or 1. A build asked for more workers
+    than CPUs gets this many (analysis is CPU-bound: more would only share the CPUs, each with its
+    own analyzer in memory)."""
     try:
         count = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         count = os.cpu_count() or 1
-    return max(1, min(count, 8))
+    return max(1, min(count, cap) if cap else count)
 
 
 def _start(config: dict, directory: str, parent: int) -> None:

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from babelir.errors import BabelirError
-from babelir.index.batches import corpus_batches
+from babelir.index.batches import committing_before_errors, corpus_batches
 from babelir.types import Doc
 
 
@@ -235,16 +235,12 @@ def add_corpus(index, corpus, bad, lang: str | None, batch_size: int, quiet: boo
                 options.after_commit(summary.ray["committed"], actors, pids)
 
         summary.ray["committed"] = 0
+        def commit_read() -> None:  # bad input further on: commit what was read before it, as a local build does
+            while pending:
+                commit_first()
+
         batches = corpus_batches(index, corpus, bad, lang, batch_size, summary)
-        while True:
-            try:
-                batch, sources = next(batches)
-            except StopIteration:
-                break
-            except BabelirError:  # bad input further on: commit what was read before it, as a local build does
-                while pending:
-                    commit_first()
-                raise
+        for batch, sources in committing_before_errors(batches, commit_read):
             pending.append(submit(batch, sources))
             while len(pending) >= count * max(options.in_flight, 1):
                 commit_first()
