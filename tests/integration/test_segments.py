@@ -266,3 +266,16 @@ def test_a_re_run_merges_what_an_interrupted_build_wrote(tmp_path, monkeypatch, 
         assert index.store.get_meta(merging.MERGE_FROM) is None
     again = build_index(path, tmp_path / "ix", quiet=True, batch_size=10, lang="en", workers=1)
     assert again.added == 0 and again.merged == (0, 0)
+
+
+def test_the_store_keeps_its_counts_through_adds_and_deletes(tmp_path):
+    with Index.create(tmp_path / "ix") as index:
+        index.add([Doc("a", "red apples", lang="en"), Doc("b", "grüne Birnen", lang="de"), Doc("c", "blue sky")])
+        index.add([Doc("d", "rote Äpfel", lang="de")])
+        index.delete(["b", "nope"])
+        kept = index.store.counts()
+        index.store.delete_meta("counts")  # what a store written before keeps: counted by a scan
+        assert index.store.counts() == kept
+        assert kept["docs"] == index.doc_count == 3 and kept["top"] == 3
+        assert kept["languages"] == index.manifest["languages"] and sum(kept["languages"].values()) == 3
+        assert kept["length"] == index.store.db.execute("SELECT sum(length) FROM docs").fetchone()[0]

@@ -225,7 +225,7 @@ class Index(IndexVectors):
     def encode(self, docs: list[Doc]) -> tuple:
         """The vectors :meth:`add` stores for ``docs``: (dense (n, dim) float32 or None, learned
         sparse list or None), each None when the index has no such vectors."""
-        texts = [_passage(d) for d in docs]
+        texts = [passage_text(d) for d in docs]
         vectors = self.encoder.encode_passages(texts) if self.manifest.get("encoder") else None
         sparse = self.encoder.encode_sparse(texts) if self.manifest.get("sparse") else None
         return vectors, sparse
@@ -238,7 +238,7 @@ class Index(IndexVectors):
             postings = given_terms
         else:
             postings = Postings.of(given_terms if given_terms is not None else
-                                   [self.analyzer.analyze(_passage(doc), doc.lang) for doc in docs])
+                                   [self.analyzer.analyze(passage_text(doc), doc.lang) for doc in docs])
         lengths = postings.lengths.tolist()
         rows = [(self._next_docno + i, doc.id, doc.lang,
                  lang_sources[i] if lang_sources else ("given" if doc.lang else None), doc.title, doc.text, lengths[i])
@@ -467,6 +467,6 @@ def _clear_interrupted_creation(directory: Path) -> None:
             path.unlink()
 
 
-def _passage(doc: Doc) -> str:
+def passage_text(doc: Doc) -> str:
     """The text a document is encoded from: its title (if any) and its text."""
     return f"{doc.title}\n{doc.text}" if doc.title else doc.text

@@ -8,7 +8,8 @@ segments hold them, and :meth:`babelir.index.core.Index.doc_terms` analyses a st
 Table ``groups``: ``docno`` -> ``grp``, the group of the documents that have one (:class:`babelir.types.Doc`).
 Table ``deleted``: docnos deleted while a postings segment still holds them (a merge that drops
 them from the segments forgets them here).
-Table ``meta``: the commit ``generation``, ``top_docno``, ``segments`` (the live postings segments,
+Table ``meta``: the commit ``generation``, ``top_docno``, ``counts`` (documents, total length, top
+docno and documents per language, kept by each insert and delete), ``segments`` (the live postings segments,
 :mod:`babelir.index.segments`) and the vector encoders started.
 
 The store is the source of truth of what is committed: a segment file it does not list (written
@@ -38,6 +39,9 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS dense_chunks (name TEXT PRIMARY KEY, count INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS sparse_chunks (name TEXT PRIMARY KEY, count INTEGER NOT NULL);
 """
+
+
+COUNTS = "counts"  # meta key of DocStore.counts()
 
 
 class DocStore:
@@ -80,7 +84,15 @@ class DocStore:
 
     def insert(self, rows: Iterable[tuple]) -> None:
         """Insert (docno, id, lang, lang_source, title, text, length, ...) rows (what follows the
-        length, the term counts, goes to the postings segment, not here)."""
+        length, the term counts, goes to the postings segment, not here); the counts follow."""
+        rows = list(rows)
+        counts = self.counts()
+        languages = counts["languages"]
+        for row in rows:
+            key = row[2] or "und"
+            languages[key] = languages.get(key, 0) + 1
+        self._set_counts(counts["docs"] + len(rows), counts["length"] + sum(row[6] for row in rows),
+                         max([counts["top"]] + [row[0] for row in rows]), languages)
         if self._terms_column:
             self.db.executemany("INSERT INTO docs (docno, id, lang, lang_source, title, text, length, terms) "
                                 "VALUES (?,?,?,?,?,?,?,'')", (row[:7] for row in rows))
@@ -95,13 +107,22 @@ class DocStore:
     def delete_ids(self, ids: Iterable[str]) -> list[int]:
         """Delete documents by id (recording their docnos in ``deleted``); returns the docnos removed."""
         removed = []
+        counts = self.counts()
+        length, languages = counts["length"], counts["languages"]
         for doc_id in ids:
-            row = self.db.execute("SELECT docno FROM docs WHERE id = ?", (doc_id,)).fetchone()
+            row = self.db.execute("SELECT docno, length, coalesce(lang, 'und') FROM docs WHERE id = ?",
+                                  (doc_id,)).fetchone()
             if row:
                 self.db.execute("DELETE FROM docs WHERE docno = ?", (row[0],))
                 self.db.execute("DELETE FROM groups WHERE docno = ?", (row[0],))
                 self.db.execute("INSERT OR IGNORE INTO deleted (docno) VALUES (?)", (row[0],))
                 removed.append(row[0])
+                length -= row[1]
+                languages[row[2]] -= 1
+                if not languages[row[2]]:
+                    del languages[row[2]]
+        if removed:
+            self._set_counts(counts["docs"] - len(removed), length, counts["top"], languages)
         return removed
 
     def forget_deleted(self, docnos: list[int]) -> None:
@@ -120,15 +141,29 @@ class DocStore:
         return json.loads(row[0]) if row else default
 
     def stats(self) -> tuple[int, int, int]:
-        """(document count, total length in terms, largest docno or -1)."""
-        count, total, top = self.db.execute(
-            "SELECT count(*), coalesce(sum(length), 0), coalesce(max(docno), -1) FROM docs").fetchone()
-        return count, total, top
+        """(document count, total length in terms, largest docno ever stored or -1)."""
+        counts = self.counts()
+        return counts["docs"], counts["length"], counts["top"]
 
     def languages(self) -> dict[str, int]:
         """Documents per language (``und`` for none)."""
-        rows = self.db.execute("SELECT coalesce(lang, 'und'), count(*) FROM docs GROUP BY 1 ORDER BY 1")
-        return dict(rows.fetchall())
+        return dict(sorted(self.counts()["languages"].items()))
+
+    def counts(self) -> dict:
+        """The committed documents' ``docs``, total ``length`` in terms, ``top`` docno and
+        ``languages`` (code -> documents), kept in the meta table by every insert and delete in
+        their transaction, so a commit to a large index scans nothing. A store written before
+        has them counted once, by a scan, and kept from its next commit on."""
+        found = self.get_meta(COUNTS)
+        if found is not None:
+            return found
+        docs, length, top = self.db.execute(
+            "SELECT count(*), coalesce(sum(length), 0), coalesce(max(docno), -1) FROM docs").fetchone()
+        languages = dict(self.db.execute("SELECT coalesce(lang, 'und'), count(*) FROM docs GROUP BY 1").fetchall())
+        return {"docs": docs, "length": length, "top": top, "languages": languages}
+
+    def _set_counts(self, docs: int, length: int, top: int, languages: dict[str, int]) -> None:
+        self.set_meta(COUNTS, {"docs": docs, "length": length, "top": top, "languages": languages})
 
     def ids(self) -> set[str]:
         return {row[0] for row in self.db.execute("SELECT id FROM docs")}

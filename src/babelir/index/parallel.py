@@ -88,7 +88,6 @@ class AnalysisPool:
         from concurrent.futures import ProcessPoolExecutor
 
         self.workers = workers
-        self._index = index
         self._executor = ProcessPoolExecutor(
             workers, mp_context=multiprocessing.get_context("fork"), initializer=_start,
             initargs=(index.manifest["analyzer"], str(index.directory), os.getpid()))
@@ -100,7 +99,9 @@ class AnalysisPool:
             return None
         from concurrent.futures.process import BrokenProcessPool
 
-        texts = [f"{d.title}\n{d.text}" if d.title else d.text for d in docs]
+        from babelir.index.core import passage_text
+
+        texts = [passage_text(d) for d in docs]
         langs = [d.lang for d in docs]
         size = min(CHUNK, -(-len(docs) // self.workers))
         try:
