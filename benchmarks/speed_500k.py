@@ -1,7 +1,8 @@
 """Speed and memory of BM25 at scale: babelir vs bm25s, in one run, on the same passages.
 
     python -m benchmarks.speed_500k [--passages 500000] [--queries 1000] [--add 1000]
-                                    [--workers N] [--no-analyzers] [--data ../shared/data/xquad-r]
+                                    [--workers N] [--no-analyzers] [--systems babelir,bm25s]
+                                    [--tmp DIR] [--data ../shared/data/xquad-r]
 
 The corpus is built from the XQuAD-R sentences of all 11 languages, sampled and recombined: each
 passage joins 3 random sentences of one language (seeded, so every run sees the same corpus). The
@@ -204,6 +205,7 @@ def main(argv=None) -> None:
     parser.add_argument("--add", type=int, default=0, help="then add this many passages to babelir's index")
     parser.add_argument("--workers", type=int, default=None, help="babelir's analysis processes (default: one per CPU)")
     parser.add_argument("--no-analyzers", action="store_true", help="skip the tokens/s table")
+    parser.add_argument("--systems", default="babelir,bm25s", help="which to run (default both; e.g. babelir)")
     parser.add_argument("--tmp", default=None, help="where the corpus and indexes go (default: the system's)")
     parser.add_argument("--data", default=str(DATA))
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -222,8 +224,10 @@ def main(argv=None) -> None:
             write_extra(work, Path(args.data), args.add)
         print(f"corpus: {args.passages} passages ({du(work / 'corpus.jsonl') / 1e6:.0f} MB), {args.queries} queries",
               flush=True)
-        runs = {name: spawn(name, work, args.workers) for name in ("babelir", "bm25s")}
+        systems = set(args.systems.split(","))
+        runs = {name: spawn(name, work, args.workers) if name in systems else None for name in ("babelir", "bm25s")}
         searches = {name: spawn(f"{name}-search", work) if runs[name] else None for name in ("babelir", "bm25s")}
+        runs["_ran"] = searches["_ran"] = systems
         added = spawn("babelir-add", work, add=args.add) if args.add and runs["babelir"] else None
         tokens = None if args.no_analyzers else spawn("analyzers", work)
     rows = [_row("index time (s)", runs, lambda r: r["result"]["index_s"], "{:.1f}"),
@@ -232,7 +236,8 @@ def main(argv=None) -> None:
         a = runs["babelir"]["result"]
         b = runs["bm25s"]["result"]["size"] if runs["bm25s"] else None
         rows.append(["index size, store apart (MB)", f"{(a['size'] - a['store']) / 1e6:.0f} + {a['store'] / 1e6:.0f}",
-                     f"{b / 1e6:.0f}" if b else "failed", f"{(a['size'] - a['store']) / b:.2f}" if b else "-"])
+                     f"{b / 1e6:.0f}" if b else "failed" if "bm25s" in systems else "not run",
+                     f"{(a['size'] - a['store']) / b:.2f}" if b else "-"])
     rows += [_row("open + first query (s)", searches, lambda r: r["result"]["open_s"], "{:.2f}"),
              _row("batch search (queries/s)", searches, lambda r: r["result"]["queries"] / r["result"]["search_s"],
                   "{:.1f}"),
@@ -249,10 +254,11 @@ def main(argv=None) -> None:
 
 
 def _row(label: str, runs: dict, value, fmt: str) -> list[str]:
-    """One table row: each system's value, and the ratio (a failed step shows as failed)."""
+    """One table row: each system's value, and the ratio (a step that failed or did not run shows so)."""
     a, b = (value(runs[name]) if runs.get(name) else None for name in ("babelir", "bm25s"))
-    return [label, fmt.format(a) if a is not None else "failed", fmt.format(b) if b is not None else "failed",
-            f"{a / b:.2f}" if a is not None and b else "-"]
+    shown = [fmt.format(v) if v is not None else "failed" if name in runs.get("_ran", ()) else "not run"
+             for name, v in (("babelir", a), ("bm25s", b))]
+    return [label, *shown, f"{a / b:.2f}" if a is not None and b else "-"]
 
 
 if __name__ == "__main__":
