@@ -114,14 +114,14 @@ def dense_new_scenario(tmp_path, delays):
 
 
 def dense_added_scenario(tmp_path, delays):
-    # 5000 documents: opening an index got faster (no piece vocabulary to read), so with 2000 the
-    # job finished before most of the delays
-    path = corpus(tmp_path / "c.jsonl", 0, 5000)
+    # 12000 documents in commits of 4: commits got cheaper (no scan of the store per commit), so
+    # with 2000 in commits of 10 the job finished before most of the delays
+    path = corpus(tmp_path / "c.jsonl", 0, 12000)
     ix = tmp_path / "ix"
     build_index(path, ix, quiet=True)
-    cmd = [sys.executable, "-m", "babelir.cli", "index", str(path), "-o", str(ix), "--batch-size", "10", "-q",
+    cmd = [sys.executable, "-m", "babelir.cli", "index", str(path), "-o", str(ix), "--batch-size", "4", "-q",
            "--dense", "--encoder", static_encoder(tmp_path / "enc")]
-    return kill_repeatedly(cmd, ix, {f"d{i:05d}" for i in range(5000)}, delays, ("bm25", "dense"))
+    return kill_repeatedly(cmd, ix, {f"d{i:05d}" for i in range(12000)}, delays, ("bm25", "dense"))
 
 
 SCENARIOS = {"bm25": bm25_scenario, "dense-new": dense_new_scenario, "dense-added": dense_added_scenario}
