@@ -74,6 +74,26 @@ def test_hash_collisions_are_told_apart_by_the_terms(tmp_path, monkeypatch):
         assert index.search("missing") == []
 
 
+def test_writing_and_merging_reuse_the_terms_hashes_and_write_the_same_bytes(tmp_path, monkeypatch):
+    terms = [["red", "apples", "apples"], ["green", "pears"], ["blue", "sky", "red"]]
+    postings = segments.Postings.of(terms)  # hashed once, here (an analysis worker's job)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    computed = segments.write_segment(tmp_path / "a", "s1", postings.terms, postings.term_ids, postings.docs,
+                                      postings.tfs, np.arange(3), postings.lengths, [b"x", b"y", b"z"])
+    calls = []
+    real = segments.term_hash
+    monkeypatch.setattr(segments, "term_hash", lambda term: calls.append(term) or real(term))
+    given = postings.write(tmp_path / "b", "s1", [0, 1, 2], ["x", "y", "z"])
+    assert calls == [] and given["sha256"] == computed["sha256"]  # same file, no hash computed again
+    halves = [segments.Postings.of(terms[:1]), segments.Postings.of(terms[1:])]
+    parts = [halves[0].write(tmp_path / "b", "p0", [0], ["x"]), halves[1].write(tmp_path / "b", "p1", [1, 2], ["y", "z"])]
+    opened = [segments.Segment(tmp_path / "b" / f"{p['name']}.seg") for p in parts]
+    calls.clear()  # (the halves were hashed by Postings.of)
+    merged = segments.merge_segments(tmp_path / "b", "m", opened, np.empty(0, dtype=np.int64))
+    assert calls == [] and merged["sha256"] == computed["sha256"]
+
+
 def test_tiered_merges_keep_results_and_drop_deleted_documents(tmp_path):
     words = ["alpha", "beta", "gamma", "delta"]
     ix = tmp_path / "ix"

@@ -55,10 +55,12 @@ def write_segment(folder: Path, name: str, terms: list[bytes], term_ids: np.ndar
                   hashes: np.ndarray | None = None) -> dict:
     """Write a segment file: ``terms`` (UTF-8, distinct), and per posting its term (index into
     ``terms``), document row (into ``docnos`` / ``lengths`` / ``ids``, UTF-8) and frequency, in any
-    order within a term as long as rows ascend (a stable sort by term keeps them). Durable when this returns
-    (written to a temporary file, fsynced, renamed). Returns the segment's entry in the store's
+    order within a term as long as rows ascend (a stable sort by term keeps them). ``hashes``: the
+    terms' :func:`term_hash` where the caller has them (uint64, len(terms)), else computed here.
+    Durable when this returns (written to a temporary file, fsynced, renamed). Returns the segment's entry in the store's
     list: ``{"name", "docs" (rows), "length" (their terms, summed), "sha256" (of the file)}``."""
-    hashes = np.fromiter((term_hash(t) for t in terms), dtype=np.uint64, count=len(terms))
+    if hashes is None:
+        hashes = np.fromiter((term_hash(t) for t in terms), dtype=np.uint64, count=len(terms))
     order = np.argsort(hashes, kind="stable")
     if len(terms) > 1 and bool((np.diff(hashes[order]) == 0).any()):  # a hash collision: order by term too
         order = np.array(sorted(range(len(terms)), key=lambda i: (int(hashes[i]), terms[i])), dtype=np.int64)
