@@ -299,3 +299,16 @@ def test_the_store_keeps_its_counts_through_adds_and_deletes(tmp_path):
         assert kept["docs"] == index.doc_count == 3 and kept["top"] == 3
         assert kept["languages"] == index.manifest["languages"] and sum(kept["languages"].values()) == 3
         assert kept["length"] == index.store.db.execute("SELECT sum(length) FROM docs").fetchone()[0]
+
+
+def test_a_deleted_newest_document_s_docno_is_never_given_again(tmp_path):
+    ix = tmp_path / "ix"
+    with Index.create(ix) as index:
+        index.add(DOCS)
+        index.delete(["c"])  # docno 2, the newest
+    with Index.open(ix, writable=True) as index:
+        assert index.store.counts()["top"] == 2
+        index.add([Doc("e", "blue sea")])
+        docnos = dict(index.store.db.execute("SELECT id, docno FROM docs").fetchall())
+        assert docnos["e"] == 3  # not 2: the deleted document's postings still carry docno 2
+        assert [d for d, _ in index.search("blue")] == ["e"]

@@ -8,8 +8,9 @@ segments hold them, and :meth:`babelir.index.core.Index.doc_terms` analyses a st
 Table ``groups``: ``docno`` -> ``grp``, the group of the documents that have one (:class:`babelir.types.Doc`).
 Table ``deleted``: docnos deleted while a postings segment still holds them (a merge that drops
 them from the segments forgets them here).
-Table ``meta``: the commit ``generation``, ``top_docno``, ``counts`` (documents, total length, top
-docno and documents per language, kept by each insert and delete), ``segments`` (the live postings segments,
+Table ``meta``: the commit ``generation``, ``counts`` (documents, total length, the largest docno
+ever stored and documents per language, kept by each insert and delete; stores written before
+kept the top docno as ``top_docno``), ``segments`` (the live postings segments,
 :mod:`babelir.index.segments`) and the vector encoders started.
 
 The store is the source of truth of what is committed: a segment file it does not list (written
@@ -216,15 +217,6 @@ class DocStore:
         finally:
             if began:
                 self.db.execute("COMMIT")
-
-    def ids_of(self, docnos: list[int]) -> dict[int, str]:
-        """``docno -> id`` of the given docnos that exist."""
-        out = {}
-        for start in range(0, len(docnos), 900):
-            chunk = docnos[start:start + 900]
-            out.update(self.db.execute(f"SELECT docno, id FROM docs WHERE docno IN ({','.join('?' * len(chunk))})",
-                                       chunk).fetchall())
-        return out
 
     def _has_table(self, name: str) -> bool:
         return self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None

@@ -36,17 +36,12 @@ class Lexical:
         self.live = None
         if len(deleted):
             self.live = np.concatenate([~np.isin(s.docnos, deleted) for s in self.segments]) if sizes else None
-        self._scores = None
         self._norm, self._norm_for = None, None
         self._masks: dict = {}
 
     def docnos(self) -> np.ndarray:
         """The docno of every row (deleted ones included), int64 (N,)."""
         return np.concatenate([np.asarray(s.docnos) for s in self.segments] or [np.empty(0, dtype=np.int64)])
-
-    def max_docno(self) -> int:
-        """The largest docno any segment holds, or -1."""
-        return max((int(s.docnos.max()) for s in self.segments if s.size), default=-1)
 
     def language_mask(self, doc_langs: set[str], lang_map: Callable[[], dict[int, str]]) -> np.ndarray:
         """A boolean mask over rows: whether each document is in one of ``doc_langs``
