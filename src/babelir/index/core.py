@@ -164,6 +164,7 @@ class Index(IndexVectors):
             return
         count, total, top = self.store.stats()
         self._doc_count, self._total_length = count, total
+        # the counts keep the top docno through deletes; a store written before them kept it apart
         self._next_docno = max(top, self.store.get_meta("top_docno", -1)) + 1
         if reload_manifest and (self.directory / MANIFEST).exists():
             self.manifest = read_manifest(self.directory)
@@ -263,7 +264,6 @@ class Index(IndexVectors):
                 self._stage_chunk([row[0] for row in rows], vectors)
             if sparse is not None:
                 self._stage_chunk([row[0] for row in rows], sparse, "sparse")
-            self.store.set_meta("top_docno", self._next_docno + len(docs) - 1)
             self.store.set_meta("generation", self.store.generation() + 1)
             self.store.commit()
         except BaseException:
@@ -403,7 +403,7 @@ class Index(IndexVectors):
     def doc_terms(self, ids: list[str]) -> dict[str, Counter]:
         """``id -> {term: count}``: the terms each of ``ids`` (those that exist) was indexed with,
         analysed again from the stored text and language (analysis is deterministic)."""
-        return {doc_id: Counter(self.analyzer.analyze(f"{title}\n{text}" if title else text, lang))
+        return {doc_id: Counter(self.analyzer.analyze(passage_text(Doc(doc_id, text, title, lang)), lang))
                 for doc_id, (lang, title, text) in self.store.documents(ids).items()}
 
     def lexical(self):

@@ -34,7 +34,6 @@ from pathlib import Path
 
 import numpy as np
 
-FOLDER = "lexical"
 SUFFIX = ".seg"
 MAGIC = b"BIRSEG01"
 _ALIGN = 64

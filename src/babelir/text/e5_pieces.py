@@ -37,15 +37,20 @@ def is_piece(term: str) -> bool:
 
 
 @dataclass(frozen=True)
+class _Rules:
+    table: dict[int, str]     # str.translate table: the model's rules where they differ from NFKC
+    special: re.Pattern       # any character of ``table``
+    sha256: str               # of the vocabulary's pieces, in order
+
+
+@dataclass(frozen=True)
 class _Vocabulary:
     pieces: list[str]         # the model's pieces, by id
     scores: list[float]       # their unigram log-probabilities
     unk: int                  # the unknown piece's id
     control: frozenset[int]   # <s>, </s>, <pad>
-    table: dict[int, str]     # str.translate table: the model's rules where they differ from NFKC
     terms: list[str | None]   # piece id -> its marked term; None: no letter or digit, or unknown
-    sha256: str
-    special: re.Pattern       # any character of ``table``
+    rules: _Rules
 
 
 @lru_cache(maxsize=1)
@@ -67,7 +72,7 @@ def _vocabulary() -> _Vocabulary:
     terms[model.unk] = None  # characters the vocabulary lacks match nothing (not each other)
     digest = hashlib.sha256("\n".join(model.pieces).encode("utf-8")).hexdigest()
     return _Vocabulary(list(model.pieces), model.scores.astype(float).tolist(), model.unk,
-                       frozenset({model.bos, model.eos, model.pad}), table, terms, digest, _special(table))
+                       frozenset({model.bos, model.eos, model.pad}), terms, _Rules(table, _special(table), digest))
 
 
 CUTTERS = ("sentencepiece", "tokenizers")
@@ -144,13 +149,6 @@ def vocabulary_sha256() -> str:
     return _rules().sha256
 
 
-@dataclass(frozen=True)
-class _Rules:
-    table: dict[int, str]     # as _Vocabulary's
-    special: re.Pattern
-    sha256: str
-
-
 @lru_cache(maxsize=1)
 def _rules() -> _Rules:
     """The vocabulary's checksum and normalisation rules, from :func:`_cached_files` (no need to
@@ -160,8 +158,7 @@ def _rules() -> _Rules:
         saved = json.loads((folder / "rules.json").read_text(encoding="utf-8"))
         table = {int(cp): target for cp, target in saved["table"].items()}
         return _Rules(table, _special(table), saved["sha256"])
-    vocabulary = _vocabulary()
-    return _Rules(vocabulary.table, vocabulary.special, vocabulary.sha256)
+    return _vocabulary().rules
 
 
 def _special(table: dict[int, str]) -> re.Pattern:
@@ -187,7 +184,8 @@ def _cached_files() -> Path | None:
     vocabulary = _vocabulary()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        rules = json.dumps({"sha256": vocabulary.sha256, "table": {str(cp): t for cp, t in vocabulary.table.items()}})
+        rules = json.dumps({"sha256": vocabulary.rules.sha256,
+                            "table": {str(cp): t for cp, t in vocabulary.rules.table.items()}})
         for name, data in (("pieces.model", _sentencepiece_model(vocabulary)), ("rules.json", rules.encode())):
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
             try:

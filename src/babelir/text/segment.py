@@ -30,12 +30,13 @@ def available(name: str) -> bool:
     return importlib.util.find_spec(PACKAGES[name]) is not None
 
 
-def _is_word(segment: str) -> bool:
+def is_word(segment: str) -> bool:
+    """Whether a segment has a letter or digit (what every segmenter keeps)."""
     return any(ch.isalnum() for ch in segment)
 
 
 def icu(text: str) -> list[str]:
-    return [w for w in icu_segments(text) if _is_word(w)]
+    return [w for w in icu_segments(text) if is_word(w)]
 
 
 def icu_segments(text: str) -> list[str]:
@@ -59,7 +60,7 @@ def _jieba():
 
 
 def jieba(text: str) -> list[str]:
-    return [w for w in _jieba().lcut(text) if _is_word(w)]
+    return [w for w in _jieba().lcut(text) if is_word(w)]
 
 
 @lru_cache(maxsize=1)
@@ -74,13 +75,13 @@ def sudachi(text: str) -> list[str]:
     words = []
     for start in range(0, len(text), 10_000):  # Sudachi refuses very long inputs
         words.extend(m.normalized_form() for m in tokenizer.tokenize(text[start:start + 10_000]))
-    return [w for w in words if _is_word(w)]
+    return [w for w in words if is_word(w)]
 
 
 def newmm(text: str) -> list[str]:
     from pythainlp.tokenize import word_tokenize
 
-    return [w for w in word_tokenize(text, engine="newmm", keep_whitespace=False) if _is_word(w)]
+    return [w for w in word_tokenize(text, engine="newmm", keep_whitespace=False) if is_word(w)]
 
 
 @lru_cache(maxsize=1)
@@ -91,7 +92,7 @@ def _kiwi():
 
 
 def kiwi(text: str) -> list[str]:
-    return [t.form for t in _kiwi().tokenize(text) if t.tag.startswith(_KIWI_KEEP) and _is_word(t.form)]
+    return [t.form for t in _kiwi().tokenize(text) if t.tag.startswith(_KIWI_KEEP) and is_word(t.form)]
 
 
 MAX_TERM_LENGTH = 255  # as Lucene's default maximum token length
@@ -121,7 +122,7 @@ class WordMemo(dict):
     stem, :func:`finalize`), and most words of a corpus are repeats, so each distinct segment is
     converted once. Up to ``limit`` segments are kept, then all are forgotten at once.
 
-    >>> memo = WordMemo(lambda w: (w.casefold(),) if _is_word(w) else ())
+    >>> memo = WordMemo(lambda w: (w.casefold(),) if is_word(w) else ())
     >>> list(memo.terms(["Hello", " ", "World", "!"]))
     ['hello', 'world']
     """
@@ -142,8 +143,3 @@ class WordMemo(dict):
     def terms(self, segments: list[str]) -> list[str]:
         """The terms of ``segments``, in order (the loop runs in C)."""
         return list(chain.from_iterable(map(self.__getitem__, segments)))
-
-
-def is_word(segment: str) -> bool:
-    """Whether a segment has a letter or digit (what every segmenter keeps)."""
-    return _is_word(segment)
