@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-MODES = ("bm25", "dense", "sparse", "hybrid")
+from benchmarks.milvus_xquadr import MODES, mirror_into, one_at_a_time
 
 
 def passages(data: Path, count: int, seed: int = 13):
@@ -70,7 +70,7 @@ def main(argv=None) -> None:
     from babelir.encode.base import get_encoder
     from babelir.evaluate.table import format_table
     from babelir.index.core import Index
-    from babelir.index.milvus import LITE_BM25, mirror, parse_backend
+    from babelir.index.milvus import LITE_BM25, parse_backend
     from babelir.io.xquadr import XQUADR_LANGS, load_language
     from babelir.retrieve.pipeline import from_mode
 
@@ -92,21 +92,14 @@ def main(argv=None) -> None:
         for start in range(0, len(docs), 10_000):
             index.add(docs[start:start + 10_000], encoded=(vectors[start:start + 10_000], sparse[start:start + 10_000]))
         built = time.perf_counter() - started
-        started = time.perf_counter()
-        with index.writing():
-            index.manifest["backend"] = mirror(index, parse_backend(f"milvus:{Path(tmp) / 'milvus.db'}"), quiet=True)
-            index._write_manifest()
-        mirrored = time.perf_counter() - started
+        mirrored = mirror_into(index, parse_backend(f"milvus:{Path(tmp) / 'milvus.db'}"))
         print(f"{len(docs)} passages: indexed in {built:.0f} s, mirrored into milvus-lite in {mirrored:.0f} s", flush=True)
         for mode in MODES:
             for where in ("local", "milvus"):
                 index.search_backend = "local" if where == "local" else None
                 stage = from_mode(index, mode)
                 stage.retrieve(queries[:3], k=10)  # warm: analyzers, vectors mapped, Milvus collection loaded
-                for query in queries:
-                    began = time.perf_counter()
-                    stage.retrieve([query], k=10)
-                    latency[mode, where].append(1000 * (time.perf_counter() - began))
+                latency[mode, where] = one_at_a_time(stage, queries)
             print(f"{mode}: done", flush=True)
         index.close()
     rows = []

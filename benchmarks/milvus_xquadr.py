@@ -20,6 +20,28 @@ from pathlib import Path
 MODES = ("bm25", "dense", "sparse", "hybrid")
 
 
+def mirror_into(index, backend: dict) -> float:
+    """Mirror ``index`` into the Milvus ``backend`` (:func:`babelir.index.milvus.parse_backend`)
+    and record it in the manifest, so that searches go through Milvus; returns the seconds taken."""
+    from babelir.index.milvus import mirror
+
+    started = time.perf_counter()
+    with index.writing():
+        index.manifest["backend"] = mirror(index, backend)
+        index._write_manifest()
+    return time.perf_counter() - started
+
+
+def one_at_a_time(stage, queries) -> list[float]:
+    """Milliseconds of each query retrieved alone through ``stage`` (k 10)."""
+    times = []
+    for query in queries:
+        began = time.perf_counter()
+        stage.retrieve([query], k=10)
+        times.append(1000 * (time.perf_counter() - began))
+    return times
+
+
 def main(argv=None) -> None:
     import numpy as np
 
@@ -27,7 +49,7 @@ def main(argv=None) -> None:
     from babelir.evaluate.metrics import evaluate
     from babelir.evaluate.table import format_table
     from babelir.index.core import Index
-    from babelir.index.milvus import LITE_BM25, mirror, parse_backend
+    from babelir.index.milvus import LITE_BM25, parse_backend
     from babelir.io.xquadr import XQUADR_LANGS, load_language
     from babelir.retrieve.pipeline import from_mode
 
@@ -46,11 +68,7 @@ def main(argv=None) -> None:
             docs = collection.docs
             for start in range(0, len(docs), 1000):
                 index.add(docs[start:start + 1000])
-            started = time.perf_counter()
-            with index.writing():
-                index.manifest["backend"] = mirror(index, backend)
-                index._write_manifest()
-            mirrored = time.perf_counter() - started
+            mirrored = mirror_into(index, backend)
             row = [lang, str(len(docs)), f"{mirrored:.1f}"]
             for mode in MODES:
                 scores = {}
@@ -59,10 +77,7 @@ def main(argv=None) -> None:
                     stage = from_mode(index, mode)
                     run = stage.retrieve(collection.queries, k=100)
                     scores[where] = evaluate(run, collection.qrels, ["nDCG@10"]).all["nDCG@10"]
-                    for query in collection.queries[:args.latency_queries]:
-                        began = time.perf_counter()
-                        stage.retrieve([query], k=10)
-                        latency[mode, where].append(1000 * (time.perf_counter() - began))
+                    latency[mode, where] += one_at_a_time(stage, collection.queries[:args.latency_queries])
                 row += [f"{scores['local']:.4f}", f"{scores['milvus']:.4f}", f"{scores['milvus'] - scores['local']:+.4f}"]
             print(" ".join(row), flush=True)
             rows.append(row)
