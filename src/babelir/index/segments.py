@@ -60,12 +60,12 @@ def write_segment(folder: Path, name: str, terms: list[bytes], term_ids: np.ndar
     list: ``{"name", "docs" (rows), "length" (their terms, summed), "sha256" (of the file)}``."""
     if hashes is None:
         hashes = np.fromiter((term_hash(t) for t in terms), dtype=np.uint64, count=len(terms))
-    order = np.argsort(hashes, kind="stable")
-    if len(terms) > 1 and bool((np.diff(hashes[order]) == 0).any()):  # a hash collision: order by term too
-        order = np.array(sorted(range(len(terms)), key=lambda i: (int(hashes[i]), terms[i])), dtype=np.int64)
+    order = hash_order(terms, hashes)
     rank = np.empty(len(terms), dtype=np.int64)
     rank[order] = np.arange(len(terms))
     new_terms = rank[term_ids] if len(term_ids) else np.empty(0, dtype=np.int64)
+    # stable (timsort): postings that come as runs already in this order (Postings.of's, a
+    # segment's) are merged in linear time, not sorted again
     by_term = np.argsort(new_terms, kind="stable")
     offsets = np.zeros(len(terms) + 1, dtype=np.int64)
     np.cumsum(np.bincount(new_terms, minlength=len(terms)), out=offsets[1:])
@@ -84,6 +84,14 @@ def write_segment(folder: Path, name: str, terms: list[bytes], term_ids: np.ndar
         "id_offsets": id_offsets, "id_bytes": np.frombuffer(b"".join(ids), dtype=np.uint8),
     }
     return _write_file(folder, name, arrays)
+
+
+def hash_order(terms: list[bytes], hashes: np.ndarray) -> np.ndarray:
+    """The order of ``terms`` in a segment's vocabulary: by hash, then by bytes where two collide."""
+    order = np.argsort(hashes, kind="stable")
+    if len(terms) > 1 and bool((np.diff(hashes[order]) == 0).any()):  # a hash collision: order by term too
+        order = np.array(sorted(range(len(terms)), key=lambda i: (int(hashes[i]), terms[i])), dtype=np.int64)
+    return order
 
 
 def _write_file(folder: Path, name: str, arrays: dict[str, np.ndarray]) -> dict:
@@ -140,7 +148,7 @@ class Postings:
 
     - ``terms``: the distinct terms (UTF-8) and ``hashes`` their :func:`term_hash` (uint64, V);
     - ``term_ids`` (int64, P), ``docs`` (int32, P) and ``tfs`` (int64, P): each posting's term,
-      document (a row of the batch; rows ascending) and frequency;
+      document (a row of the batch) and frequency; rows ascend within a term;
     - ``lengths`` (int64, n): each document's number of terms, repeats counted.
 
     :meth:`of` builds it from each document's analysed terms (the loops run in C and numpy);
@@ -157,16 +165,23 @@ class Postings:
 
     @classmethod
     def of(cls, term_lists: list[list[str]]) -> "Postings":
+        """The postings of documents given as their analysed terms. The terms come in a segment's
+        vocabulary order (:func:`hash_order`) and the postings term by term, so that
+        :func:`write_segment` finds them in order (a batch of chunks: one sorted run per chunk)."""
         lengths = np.fromiter(map(len, term_lists), dtype=np.int64, count=len(term_lists))
         flat = list(chain.from_iterable(term_lists))
         vocab = {term: number for number, term in enumerate(dict.fromkeys(flat))}
-        size = max(len(vocab), 1)
-        ids = np.fromiter(map(vocab.__getitem__, flat), dtype=np.int64, count=len(flat))
-        keys, tfs = np.unique(np.repeat(np.arange(len(lengths), dtype=np.int64), lengths) * size + ids,
-                              return_counts=True)  # one posting per (document, term), documents ascending
         terms = [t.encode("utf-8", "surrogatepass") for t in vocab]
-        return cls(terms, np.fromiter(map(term_hash, terms), dtype=np.uint64, count=len(terms)), keys % size,
-                   (keys // size).astype(np.int32), tfs.astype(np.int64), lengths)
+        hashes = np.fromiter(map(term_hash, terms), dtype=np.uint64, count=len(terms))
+        order = hash_order(terms, hashes)
+        rank = np.empty(len(terms), dtype=np.int64)
+        rank[order] = np.arange(len(terms))
+        ids = rank[np.fromiter(map(vocab.__getitem__, flat), dtype=np.int64, count=len(flat))]
+        size = max(len(lengths), 1)
+        keys, tfs = np.unique(ids * size + np.repeat(np.arange(len(lengths), dtype=np.int64), lengths),
+                              return_counts=True)  # one posting per (term, document), in that order
+        return cls([terms[i] for i in order.tolist()], hashes[order], keys // size,
+                   (keys % size).astype(np.int32), tfs.astype(np.int64), lengths)
 
     @classmethod
     def concat(cls, parts: list["Postings"]) -> "Postings":
