@@ -45,8 +45,8 @@ def test_pieces_per_remembered_word_equal_the_pieces_of_the_whole_text(text, cut
 
 
 def test_the_memory_is_bounded_and_forgetting_changes_nothing(monkeypatch):
-    monkeypatch.setattr(pieces_module, "CACHE_WORDS", 5)
     cache = pieces_module._caches["sentencepiece"]
+    monkeypatch.setattr(cache, "limit", 5)
     cache.clear()
     for text in TEXTS:
         assert e5_pieces(text) == whole_text_pieces(text)
@@ -86,7 +86,13 @@ def test_remembered_words_are_not_cut_again_even_those_without_pieces(monkeypatc
     text = "Bücher -- und ... Bibliotheken"
     first = e5_pieces(text)
     cut = []
-    original = pieces_module._cut
-    monkeypatch.setattr(pieces_module, "_cut", lambda cutter, words: cut.extend(words) or original(cutter, words))
+    original = pieces_module._cutter
+
+    def counting(kind):
+        return lambda words: cut.extend(words) or original(kind)(words)
+
+    monkeypatch.setattr(pieces_module, "_cutter", counting)
     assert e5_pieces(text) == first
     assert cut == []
+    assert e5_pieces("Bücher und Zeitschriften") == first[:2] + e5_pieces("und Zeitschriften")[1:]
+    assert cut == ["zeitschriften"]  # only the new word is cut

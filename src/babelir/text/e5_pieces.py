@@ -23,7 +23,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import filterfalse
 from pathlib import Path
 
 from babelir.text.segment import WordMemo
@@ -217,7 +216,7 @@ def _prepare(text: str, rules: _Rules) -> str:
 CACHE_WORDS = 1 << 18
 """How many words' pieces are remembered per cutter (then forgotten all at once); ~60 MB at most."""
 
-_caches = {kind: WordMemo(lambda word, kind=kind: _cut(kind, [word]).get(word, ()), limit=CACHE_WORDS)
+_caches = {kind: WordMemo(lambda word, kind=kind: _cutter(kind)([word])[0], limit=CACHE_WORDS)
            for kind in CUTTERS}
 
 
@@ -234,18 +233,5 @@ def e5_pieces(text: str, cutter: str = "sentencepiece") -> list[str]:
     """
     words = list(filter(None, _prepare(text, _rules()).split(" ")))
     cache = _caches[cutter]
-    fresh = set(filterfalse(cache.__contains__, words))  # the loops run in C
-    if len(cache) + len(fresh) > CACHE_WORDS:
-        cache.clear()
-        fresh = set(words)
-    if fresh:
-        cache.update(_cut(cutter, sorted(fresh)))
+    cache.learn(words, _cutter(cutter))
     return cache.terms(words)  # a word forgotten meanwhile (another thread's clear) is cut again
-
-
-def _cut(cutter: str, words: list[str]) -> dict[str, tuple[str, ...]]:
-    """Each distinct word's marked pieces (words without a term get ``()``)."""
-    if not words:
-        return {}
-    unique = list(dict.fromkeys(words))
-    return dict(zip(unique, _cutter(cutter)(unique)))

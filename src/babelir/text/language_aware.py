@@ -58,7 +58,7 @@ class LanguageAwareAnalyzer:
         self.stopwords = stopwords
         self.lemmatize = lemmatize
         self.pieces = pieces
-        self._memos: dict[tuple, segment.WordMemo] = {}  # per language: segment -> terms
+        self._memos: dict[tuple, segment.WordMemo] = {}  # per language: segment -> terms, and chunk -> terms
         self.segmenters = {}
         for lang, pipeline in LANGUAGES.items():
             if pipeline.preferred:
@@ -158,6 +158,14 @@ class LanguageAwareAnalyzer:
         memo = self._memos.get(key)
         if memo is None:
             memo = self._memos[key] = segment.WordMemo(self._word_converter(lang))
+        if name == "icu" and segment.icu_chunks_agree(prepared):
+            # most chunks between spaces are repeats too: ICU runs on the chunks not seen yet
+            chunks = self._memos.get((key, " "))
+            if chunks is None:
+                chunks = self._memos[key, " "] = segment.WordMemo(lambda chunk: memo.terms(segment.icu_segments(chunk)))
+            parts = prepared.split(" ")
+            chunks.learn(parts, lambda new: map(memo.terms, segment.icu_chunk_segments(new)))
+            return chunks.terms(parts)
         return memo.terms(segment.SEGMENTS[name](prepared))
 
     def _word_converter(self, lang: str | None):

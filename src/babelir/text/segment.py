@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import importlib.util
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, filterfalse
 
 PACKAGES = {"icu": "icu4py", "jieba": "jieba", "sudachi": "sudachipy", "kiwi": "kiwipiepy", "newmm": "pythainlp"}
 EXTRAS = {"jieba": "zh", "sudachi": "ja", "kiwi": "ko", "newmm": "th"}
@@ -37,6 +37,42 @@ def is_word(segment: str) -> bool:
 
 def icu(text: str) -> list[str]:
     return [w for w in icu_segments(text) if is_word(w)]
+
+
+SPACE_JOINERS = frozenset("\uff9e\uff9f")
+"""The characters after which ICU's words of a text differ from the words of its space-separated
+chunks, each segmented alone: halfwidth katakana sound marks (Word_Break Extend) attach to a
+space before them. Found by segmenting ``"a " + c + "b"`` (and with digits and Thai) for every
+code point ``c``; ``tests/unit/test_segment_chunks.py`` checks it on every code point."""
+
+
+def icu_chunks_agree(text: str) -> bool:
+    """Whether ICU's words of ``text`` are those of its chunks between spaces (" "), segmented one
+    by one (UAX #29 always breaks between a space and anything but another space or an Extend,
+    Format or ZWJ character, and those attach to the space, which holds no word), so that a memo
+    of chunks serves: every text but one holding a :data:`SPACE_JOINERS` character."""
+    return text.isascii() or SPACE_JOINERS.isdisjoint(text)
+
+
+def icu_chunk_segments(chunks: list[str]) -> list[list[str]]:
+    """Each chunk's segments (chunks hold no space; :func:`icu_chunks_agree`), with the words
+    :func:`icu_segments` finds in the chunk alone. The chunks without a line break are segmented in
+    one pass, joined by newlines: UAX #29 always breaks before and after one (WB3a, WB3b), and a
+    text after it is segmented as at the start of a text (WB4 and WB15 treat it as they treat the
+    start), so one long pass costs what a chunk's own pass would each time."""
+    out: list[list[str] | None] = [None] * len(chunks)
+    joined = [i for i, chunk in enumerate(chunks) if "\n" not in chunk and "\r" not in chunk]
+    if len(joined) > 1:
+        parts: list[list[str]] = [[]]
+        for piece in icu_segments("\n".join(chunks[i] for i in joined)):
+            if piece == "\n":
+                parts.append([])
+            else:
+                parts[-1].append(piece)
+        if len(parts) == len(joined):
+            for i, part in zip(joined, parts):
+                out[i] = part
+    return [found if found is not None else icu_segments(chunk) for found, chunk in zip(out, chunks)]
 
 
 def icu_segments(text: str) -> list[str]:
@@ -143,3 +179,13 @@ class WordMemo(dict):
     def terms(self, segments: list[str]) -> list[str]:
         """The terms of ``segments``, in order (the loop runs in C)."""
         return list(chain.from_iterable(map(self.__getitem__, segments)))
+
+    def learn(self, segments: list[str], convert_all) -> None:
+        """Remember the terms of those of ``segments`` not seen yet, computed together by
+        ``convert_all(new segments) -> each one's terms`` (where one pass over many costs less
+        than one per segment)."""
+        new = list(dict.fromkeys(filterfalse(self.__contains__, segments)))  # the loops run in C
+        if len(new) > 1:
+            if len(self) + len(new) > self.limit:
+                self.clear()
+            self.update(zip(new, map(tuple, convert_all(new))))
