@@ -183,3 +183,40 @@ def test_a_reader_sees_commits_made_after_it_opened(tmp_path):
         with Index.open(tmp_path / "ix", writable=True) as writer:
             writer.add([Doc("a", "a late arrival")])
         assert [d for d, _ in reader.search("late")] == ["a"]
+
+
+def test_the_summary_says_which_records_differ_from_what_is_indexed(tmp_path):
+    """A fresh user's trial: indexing a changed text under an id already indexed was silently
+    ignored ("1 documents were already in the index (kept)")."""
+    path = write(tmp_path / "c.jsonl", '{"id": "a", "text": "green tea", "lang": "en"}\n'
+                                       '{"id": "b", "text": "black coffee", "lang": "en"}\n')
+    Index.create(tmp_path / "ix").close()
+    first = build_index(path, tmp_path / "ix", quiet=True)
+    assert "(was empty)" in first.lines()[0] and first.changed == []
+    write(path, '{"id": "a", "text": "green tea from Japan", "lang": "en"}\n'
+                '{"id": "b", "text": "black coffee", "lang": "en"}\n{"id": "c", "text": "milk", "lang": "en"}\n')
+    again = build_index(path, tmp_path / "ix", quiet=True)
+    lines = again.lines()
+    assert "(extended)" in lines[0] and again.added == 1 and again.changed == ["a"]
+    assert "2 documents were already in the index (kept)" in lines
+    assert any(line.startswith("1 of them has another text or title") and "(a)" in line and "delete it first" in line
+               for line in lines)
+    with Index.open(tmp_path / "ix") as index:  # the indexed version is kept
+        assert index.documents(["a"])["a"][2] == "green tea"
+
+
+def test_the_summary_of_a_new_dense_index_and_of_an_extension_names_the_vectors(tmp_path):
+    """A fresh user's trial: creating a --dense index said nothing of its vectors, and neither did
+    extending it without --dense (the index's own encoder encodes what is added)."""
+    from babelir.encode.base import get_encoder
+    from tests.integration.test_index_writers import static_encoder
+
+    encoder = get_encoder(static_encoder(tmp_path / "enc"))
+    path = write(tmp_path / "c.jsonl", '{"id": "a", "text": "green tea", "lang": "en"}\n')
+    made = build_index(path, tmp_path / "ix", quiet=True, encoder=encoder, dense=True)
+    assert "dense vectors: encoded for the 1 document added" in made.lines()
+    write(path, '{"id": "b", "text": "black coffee", "lang": "en"}\n')
+    more = build_index(path, tmp_path / "ix", quiet=True)
+    assert "dense vectors: encoded for the 1 document added" in more.lines()
+    with Index.open(tmp_path / "ix") as index:
+        assert index.coverage("dense") == (2, 2)

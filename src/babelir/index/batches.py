@@ -42,12 +42,14 @@ def corpus_batches(index, corpus, bad, lang: str | None, batch_size: int, summar
     held = dict(tally)
     records = read_corpus(corpus, bad)
     while chunk := list(islice(records, batch_size)):
-        known = index.store.existing([doc.id for doc in chunk])  # one lookup per batch, not every id in memory
+        known = index.store.passages([doc.id for doc in chunk])  # one lookup per batch, not every id in memory
         batch: list[Doc] = []
         sources: list[str] = []
         for doc in chunk:
             if doc.id in known:
                 summary.already_indexed += 1
+                if known[doc.id] != (doc.title, doc.text):
+                    summary.changed.append(doc.id)
                 continue
             doc, source = resolve_lang(doc, lang, held)
             if source != "detected":

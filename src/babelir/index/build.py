@@ -31,6 +31,8 @@ class BuildSummary:
     index: Path
     added: int = 0
     already_indexed: int = 0
+    changed: list[str] = field(default_factory=list)  # ids already indexed whose corpus record has another text or title
+    held_before: int = 0  # documents the index held when the build started
     skipped_bad: int = 0
     bad_examples: list[str] = field(default_factory=list)
     detected: int = 0
@@ -47,14 +49,14 @@ class BuildSummary:
 
     def lines(self) -> list[str]:
         """A human summary, one line per fact."""
-        verb = "created" if self.created else "extended"
+        verb = "created" if self.created else "extended" if self.held_before else "was empty"
         out = [f"indexed {self.added} documents into {self.index} ({verb}) in {self.seconds:.1f}s "
                f"({self.doc_count} in the index)"]
         for kind, count in self.encoded.items():
             if count:
                 out.append(f"added {kind} vectors to {count} documents already in the index")
             if self.added:
-                out.append(f"{kind} vectors: encoded for the {self.added} documents added")
+                out.append(f"{kind} vectors: encoded for the {self.added} document{'s' if self.added != 1 else ''} added")
             elif not count:
                 out.append(f"{kind} vectors: every document already had one")
         if self.merged[0] > self.merged[1]:
@@ -62,7 +64,12 @@ class BuildSummary:
         elif self.merged[0] > 1:
             out.append(f"postings: this build's {self.merged[0]} segments, not merged")
         if self.already_indexed:
-            out.append(f"{self.already_indexed} documents were already in the index (kept)")
+            out.append(f"{_documents(self.already_indexed)} already in the index (kept)")
+        if self.changed:
+            shown = ", ".join(self.changed[:3]) + (", …" if len(self.changed) > 3 else "")
+            out.append(f"{len(self.changed)} of them {'has' if len(self.changed) == 1 else 'have'} another text or "
+                       f"title in the corpus than in the index ({shown}): the indexed version is kept; to replace one, delete it first "
+                       f"(DELETE /v1/docs/INDEX/ID of `babelir serve --writable`, or Index.delete) and index it again")
         if self.ray:
             out.append(f"analysed and encoded on Ray ({self.ray['address']}): {self.ray['workers']} workers, "
                        f"{self.ray['committed']} batches committed in order"
@@ -88,6 +95,10 @@ class BuildSummary:
             out.append(f"ANN: HNSW (M {self.ann['M']}, efSearch {self.ann['ef_search']}), "
                        f"{len(self.ann['groups'])} graph(s) ({kind})")
         return out
+
+
+def _documents(count: int) -> str:
+    return "1 document was" if count == 1 else f"{count} documents were"
 
 
 def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", skip_bad: bool = False,
@@ -170,6 +181,7 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
                 index.manifest["backend"] = {**backend, "collection": collection_name(index.directory),
                                              "generation": None}
                 index._write_manifest()
+            summary.held_before = index.doc_count
             if not summary.created:
                 _fill_vectors(index, encoder, dense, sparse, batch_size, quiet, summary)
             from babelir.index.merging import finish_build, start_build
@@ -182,6 +194,9 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
 
                 add_corpus(index, corpus, bad, lang, batch_size, quiet, summary, ray)
             summary.merged = finish_build(index, mark, merge)
+            for kind, key in (("dense", "encoder"), ("sparse", "sparse")):
+                if index.manifest.get(key):  # every document added got the index's vectors
+                    summary.encoded.setdefault(kind, 0)
             if ann:
                 summary.ann = index.ensure_ann(quiet=quiet)
             summary.doc_count = index.doc_count

@@ -247,13 +247,13 @@ class DocStore:
                                        chunk).fetchall())
         return out
 
-    def existing(self, ids: list[str]) -> set[str]:
-        """Those of ``ids`` the store holds."""
-        out: set[str] = set()
+    def passages(self, ids: list[str]) -> dict[str, tuple[str, str]]:
+        """``id -> (title, text)`` of those of ``ids`` the store holds."""
+        out: dict[str, tuple[str, str]] = {}
         for start in range(0, len(ids), 900):
             chunk = ids[start:start + 900]
-            out.update(row[0] for row in self.db.execute(
-                f"SELECT id FROM docs WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+            out.update((row[0], (row[1], row[2])) for row in self.db.execute(
+                f"SELECT id, title, text FROM docs WHERE id IN ({','.join('?' * len(chunk))})", chunk))
         return out
 
     def documents(self, ids: list[str]) -> dict[str, tuple[str | None, str, str]]:
