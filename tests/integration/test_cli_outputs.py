@@ -231,7 +231,7 @@ def test_search_weights_are_checked(index_dir, capsys, args, message):
 
 @pytest.mark.parametrize("command, said", [("search", "interrupted; nothing written"),
                                            ("eval", "interrupted; nothing written"),
-                                           ("index", "what was committed is kept")])
+                                           ("index", "the batches committed before it, if any, are kept")])
 def test_interrupt_message_fits_the_command(command, said, capsys, monkeypatch):
     import importlib
 

@@ -173,3 +173,31 @@ def test_more_workers_than_cpus_are_not_started(corpus, tmp_path, small_batches,
     summary = build_index(corpus, tmp_path / "ix", quiet=True, batch_size=100, workers=1000)
     assert summary.added == 600
     assert started == [parallel.default_workers(cap=None)] or (started == [] and parallel.default_workers(cap=None) == 1)
+
+
+def _sleepy_analysis(texts, langs):
+    time.sleep(60)
+
+
+@pytest.mark.skipif(not parallel.available(), reason="analysis workers are forked (Linux)")
+def test_closing_the_pool_stops_workers_in_the_middle_of_a_batch(tmp_path, monkeypatch):
+    """A fresh user's trial: Ctrl-C during a build took ~5 s to exit, the workers finishing the
+    batch that would never be committed."""
+    from babelir.types import Doc
+
+    monkeypatch.setattr(parallel, "_analyze", _sleepy_analysis)  # what the forked workers run
+    before = set(_children(os.getpid()))
+    with Index.create(tmp_path / "ix") as index:
+        pool = parallel.AnalysisPool(index, 2)
+        job = pool.submit([Doc(str(i), "text", lang="en") for i in range(parallel.MIN_BATCH)])
+        assert job is not None
+        deadline = time.monotonic() + 30
+        workers: list[int] = []
+        while time.monotonic() < deadline and len(workers) < 2:
+            workers = [p for p in _children(os.getpid()) if p not in before]
+            time.sleep(0.05)
+        assert len(workers) == 2
+        started = time.monotonic()
+        pool.close()
+        assert time.monotonic() - started < 10  # not the 60 s the batch takes
+        assert not any(_alive(p) for p in workers)

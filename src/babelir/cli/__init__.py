@@ -34,7 +34,7 @@ COMMANDS = {
 
 _NOTHING_WRITTEN = "interrupted; nothing written"  # their outputs are written atomically, at the end
 INTERRUPTED = {  # what Ctrl-C leaves, per command
-    "index": "interrupted; what was committed is kept (re-run to resume)",
+    "index": "interrupted; the batches committed before it, if any, are kept (re-run to resume)",
     "train": "interrupted; the last checkpoint is kept (re-run to resume)",
     "search": _NOTHING_WRITTEN, "eval": _NOTHING_WRITTEN, "compare": _NOTHING_WRITTEN,
     "abstain": "interrupted; nothing is half-written (a calibration or decisions file is written whole or not "

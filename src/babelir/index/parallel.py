@@ -132,6 +132,14 @@ class AnalysisPool:
             self._executor = None
 
     def close(self) -> None:
+        """Stop the workers at once, in the middle of a batch if need be (after Ctrl-C or an
+        error, the batch they analyse will not be committed: waiting for it would only delay the
+        exit by seconds)."""
         if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+            executor, self._executor = self._executor, None
+            processes = list((getattr(executor, "_processes", None) or {}).values())  # no public way before 3.14
+            executor.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.join(5)
