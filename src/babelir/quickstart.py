@@ -2,7 +2,7 @@
 
 ``quickstart(out)`` writes under ``out``: the collection (BEIR layout + topics.tsv + qrels.trec),
 the index with dense and learned sparse vectors (``out/index``) and one run per mode
-(``out/<mode>.run``: bm25, dense, sparse, and hybrid, the default hybrid: the language-aware z-score
+(``out/<mode>.run``: bm25, dense, sparse, and hybrid: the language-aware z-score
 fusion of bm25, dense and sparse).
 Running it again reuses what is there (documents already indexed are kept).
 """
