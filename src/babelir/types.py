@@ -197,13 +197,20 @@ def normalize_lang(code: str | None) -> str | None:
     """
     if code is None:
         return None
+    given = code
     code = code.strip().replace("_", "-").lower()
     if not code:
         return None
     primary = code.split("-", 1)[0]
     if not primary.isascii() or not primary.isalpha() or len(primary) not in (2, 3):
         raise BabelirError(f"not a language code: {code!r} (expected ISO 639-1 or 639-3, e.g. 'th' or 'tha')")
-    return _canonical(primary)
+    try:
+        return _canonical(primary)
+    except BabelirError:
+        if primary == code:
+            raise
+        raise BabelirError(f"unknown language code {given!r}: {primary!r} is not in ISO 639 "
+                           f"(e.g. 'th' or 'tha')") from None
 
 
 @lru_cache(maxsize=4096)

@@ -92,3 +92,11 @@ def test_a_code_iso_does_not_know_is_a_user_error():
             normalize_lang(code)
     assert normalize_lang("qaa") == "qaa" and normalize_lang("qtz") == "qtz"  # reserved for local use
     assert normalize_lang("und") == "und" and normalize_lang("zxx") == "und"
+
+
+def test_an_unknown_code_with_a_subtag_is_quoted_as_given():
+    """A fresh user's trial: "xx-nope" was quoted as 'xx'."""
+    from babelir.errors import BabelirError
+
+    with pytest.raises(BabelirError, match="unknown language code 'XX_Nope': 'xx' is not in ISO 639"):
+        normalize_lang("XX_Nope")
