@@ -312,3 +312,18 @@ def test_a_deleted_newest_document_s_docno_is_never_given_again(tmp_path):
         docnos = dict(index.store.db.execute("SELECT id, docno FROM docs").fetchall())
         assert docnos["e"] == 3  # not 2: the deleted document's postings still carry docno 2
         assert [d for d, _ in index.search("blue")] == ["e"]
+
+
+def test_joining_segments_without_deletes_writes_what_one_write_would(tmp_path):
+    docs = [["red", "apples", "apples"], ["green", "pears"], ["blue"] * 70_000 + ["sky"], ["red", "sky", "é"],
+            [], ["apples", "zebra"]]
+    whole = segments.Postings.of(docs)
+    expected = whole.write(tmp_path, "whole", list(range(6)), [f"d{i}" for i in range(6)])
+    parts = []
+    for number, (start, end) in enumerate([(0, 2), (2, 3), (3, 6)]):
+        part = segments.Postings.of(docs[start:end])
+        parts.append(part.write(tmp_path, f"p{number}", list(range(start, end)), [f"d{i}" for i in range(start, end)]))
+    opened = [segments.Segment(tmp_path / f"{p['name']}.seg") for p in parts]
+    assert any(s.tfs.dtype == np.uint32 for s in opened)
+    joined = segments.merge_segments(tmp_path, "joined", opened, np.array([99], dtype=np.int64))
+    assert joined["sha256"] == expected["sha256"] and joined["docs"] == 6

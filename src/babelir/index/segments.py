@@ -289,7 +289,11 @@ class Segment:
 def merge_segments(folder: Path, name: str, segments: list[Segment], deleted: np.ndarray) -> dict:
     """Write one segment with the postings of ``segments``' documents not in ``deleted`` (docnos),
     rows in the segments' order. Returns what :func:`write_segment` returns. The terms' hashes are
-    carried over, not computed again."""
+    carried over, not computed again. When none of the documents is deleted (a build's own
+    segments), each term's postings are copied segment after segment into place
+    (:func:`_join_segments`), with no sort; the file is the same."""
+    if not any(np.isin(segment.docnos, deleted).any() for segment in segments):
+        return _join_segments(folder, name, segments)
     vocab: dict[bytes, int] = {}
     hash_chunks, term_chunks, doc_chunks, tf_chunks, docnos, lengths, ids = [], [], [], [], [], [], []
     base = 0
@@ -328,6 +332,66 @@ def merge_segments(folder: Path, name: str, segments: list[Segment], deleted: np
         terms = list(vocab)
     return write_segment(folder, name, terms, term_ids, np.concatenate(doc_chunks), np.concatenate(tf_chunks),
                          np.concatenate(docnos), np.concatenate(lengths), ids, hashes=hashes)
+
+
+def _join_segments(folder: Path, name: str, segments: list[Segment]) -> dict:
+    """:func:`merge_segments` of segments without a deleted document. A segment's terms are in
+    the merged vocabulary's order too (by hash, then bytes), so each segment's postings of a term
+    are one block, copied to where the term's postings of the segments before it end; rows shift
+    by the documents of the segments before."""
+    vocab: dict[bytes, int] = {}
+    hash_chunks, mappings = [], []
+    for segment in segments:
+        known = len(vocab)
+        mapping = np.fromiter((vocab.setdefault(t, len(vocab)) for t in segment.terms()), dtype=np.int64,
+                              count=segment.vocabulary)
+        hash_chunks.append(np.asarray(segment.hashes)[mapping >= known])
+        mappings.append(mapping)
+    terms = list(vocab)
+    hashes = np.concatenate(hash_chunks) if hash_chunks else np.empty(0, dtype=np.uint64)
+    order = hash_order(terms, hashes)
+    rank = np.empty(len(terms), dtype=np.int64)
+    rank[order] = np.arange(len(terms))
+    counts = np.zeros(len(terms), dtype=np.int64)
+    ranks = []
+    for segment, mapping in zip(segments, mappings):
+        ranks.append(rank[mapping])
+        counts[ranks[-1]] += np.diff(segment.offsets)  # a segment holds each of its terms once
+    offsets = np.zeros(len(terms) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    total = int(offsets[-1])
+    wide = any(segment.tfs.dtype.itemsize > 2 and len(segment.tfs) and int(segment.tfs.max()) > 0xFFFF
+               for segment in segments)
+    docs = np.empty(total, dtype=np.int32)
+    tfs = np.empty(total, dtype=np.uint32 if wide else np.uint16)
+    filled = offsets[:-1].copy()  # where each term's next block goes
+    base = 0
+    for segment, ranked in zip(segments, ranks):
+        sizes = np.diff(segment.offsets)
+        shift = filled[ranked] - segment.offsets[:-1]  # block start in the merged arrays - in the segment's
+        where = np.repeat(shift, sizes) + np.arange(len(segment.docs), dtype=np.int64)
+        docs[where] = np.asarray(segment.docs) + base
+        tfs[where] = segment.tfs
+        filled[ranked] += sizes
+        base += segment.size
+    sorted_terms = [terms[i] for i in order.tolist()]
+    term_offsets = np.zeros(len(terms) + 1, dtype=np.int64)
+    np.cumsum([len(t) for t in sorted_terms], out=term_offsets[1:])
+    id_offsets = [np.zeros(1, dtype=np.int64)]
+    at = 0
+    for segment in segments:
+        id_offsets.append(np.asarray(segment.id_offsets[1:]) + at)
+        at += int(segment.id_offsets[-1])
+    arrays = {
+        "hashes": hashes[order], "term_offsets": term_offsets,
+        "term_bytes": np.frombuffer(b"".join(sorted_terms), dtype=np.uint8),
+        "offsets": offsets, "docs": docs, "tfs": tfs,
+        "docnos": np.concatenate([np.asarray(s.docnos) for s in segments]),
+        "lengths": np.concatenate([np.asarray(s.lengths) for s in segments]),
+        "id_offsets": np.concatenate(id_offsets),
+        "id_bytes": np.concatenate([np.asarray(s.id_bytes) for s in segments]),
+    }
+    return _write_file(folder, name, arrays)
 
 
 def pick_merge(sizes: list[int], per_tier: int = 10, floor: int = 1000, max_docs: int | None = None) -> list[int]:
