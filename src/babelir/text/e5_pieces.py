@@ -232,6 +232,4 @@ def e5_pieces(text: str, cutter: str = "sentencepiece") -> list[str]:
     ['~▁univers', '~ität', '~s', '~bibliothek']
     """
     words = list(filter(None, _prepare(text, _rules()).split(" ")))
-    cache = _caches[cutter]
-    cache.learn(words, _cutter(cutter))
-    return cache.terms(words)  # a word forgotten meanwhile (another thread's clear) is cut again
+    return _caches[cutter].terms_learning(words, _cutter(cutter))

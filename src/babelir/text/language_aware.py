@@ -163,9 +163,8 @@ class LanguageAwareAnalyzer:
             chunks = self._memos.get((key, " "))
             if chunks is None:
                 chunks = self._memos[key, " "] = segment.WordMemo(lambda chunk: memo.terms(segment.icu_segments(chunk)))
-            parts = prepared.split(" ")
-            chunks.learn(parts, lambda new: map(memo.terms, segment.icu_chunk_segments(new)))
-            return chunks.terms(parts)
+            return chunks.terms_learning(prepared.split(" "),
+                                         lambda new: map(memo.terms, segment.icu_chunk_segments(new)))
         return memo.terms(segment.SEGMENTS[name](prepared))
 
     def _word_converter(self, lang: str | None):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import importlib.util
 from functools import lru_cache
-from itertools import chain, filterfalse
+from itertools import chain
 
 PACKAGES = {"icu": "icu4py", "jieba": "jieba", "sudachi": "sudachipy", "kiwi": "kiwipiepy", "newmm": "pythainlp"}
 EXTRAS = {"jieba": "zh", "sudachi": "ja", "kiwi": "ko", "newmm": "th"}
@@ -51,7 +51,7 @@ def icu_chunks_agree(text: str) -> bool:
     by one (UAX #29 always breaks between a space and anything but another space or an Extend,
     Format or ZWJ character, and those attach to the space, which holds no word), so that a memo
     of chunks serves: every text but one holding a :data:`SPACE_JOINERS` character."""
-    return text.isascii() or SPACE_JOINERS.isdisjoint(text)
+    return text.isascii() or not any(map(text.__contains__, SPACE_JOINERS))  # C searches, not a loop per character
 
 
 def icu_chunk_segments(chunks: list[str]) -> list[list[str]]:
@@ -180,12 +180,15 @@ class WordMemo(dict):
         """The terms of ``segments``, in order (the loop runs in C)."""
         return list(chain.from_iterable(map(self.__getitem__, segments)))
 
-    def learn(self, segments: list[str], convert_all) -> None:
-        """Remember the terms of those of ``segments`` not seen yet, computed together by
-        ``convert_all(new segments) -> each one's terms`` (where one pass over many costs less
-        than one per segment)."""
-        new = list(dict.fromkeys(filterfalse(self.__contains__, segments)))  # the loops run in C
-        if len(new) > 1:
+    def terms_learning(self, segments: list[str], convert_all) -> list[str]:
+        """:meth:`terms`, where the segments not seen yet are converted together, by
+        ``convert_all(new segments) -> each one's terms`` (one pass over many costs less than one
+        per segment). Each segment is looked up once when all are known (the common case)."""
+        found = list(map(self.get, segments))  # the loops run in C
+        if None in found:
+            new = list(dict.fromkeys(s for s, terms in zip(segments, found) if terms is None))
             if len(self) + len(new) > self.limit:
                 self.clear()
             self.update(zip(new, map(tuple, convert_all(new))))
+            found = list(map(self.__getitem__, segments))  # (a segment forgotten meanwhile is converted again)
+        return list(chain.from_iterable(found))
