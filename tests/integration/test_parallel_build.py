@@ -145,7 +145,8 @@ def test_a_killed_or_interrupted_build_leaves_no_worker_behind(corpus, tmp_path,
         workers = _children(proc.pid)
         time.sleep(0.1)
     assert len(workers) == 2, "the build did not start its workers"
-    time.sleep(1.0)
+    time.sleep(0.2)  # the workers are starting, or analysing the first batch (the whole build takes ~1.5 s)
+    assert proc.poll() is None, "the build finished before the signal"
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     if sig == signal.SIGINT:
@@ -201,3 +202,23 @@ def test_closing_the_pool_stops_workers_in_the_middle_of_a_batch(tmp_path, monke
         pool.close()
         assert time.monotonic() - started < 10  # not the 60 s the batch takes
         assert not any(_alive(p) for p in workers)
+
+
+@pytest.mark.skipif(not parallel.available(), reason="analysis workers are forked (Linux)")
+def test_each_language_stays_with_one_worker_while_the_shares_stay_even(tmp_path):
+    with Index.create(tmp_path / "ix") as index:
+        pool = parallel.AnalysisPool(index, 2)
+        try:
+            langs = ["en", "de", "th", "en", "de", "th"] * 100 + [None] * 10
+            first = pool.plan(langs)
+            assert sorted(first[0] + first[1]) == list(range(len(langs)))  # every document once
+            assert all(rows == sorted(rows) for rows in first)
+            assert abs(len(first[0]) - len(first[1])) <= 1  # even shares
+            homes = [{langs[r] for r in rows} for rows in first]
+            assert sum(len(h) for h in homes) <= 5  # 4 languages: at most one split between the two
+            homes = pool._homes
+            one, other = next((a, b) for a in ("en", "de", "th") for b in ("en", "de", "th") if homes[a] != homes[b])
+            again = pool.plan([one] * 40 + [other] * 40)  # a later batch: each language to its own worker
+            assert again[homes[one]] == list(range(40)) and again[homes[other]] == list(range(40, 80))
+        finally:
+            pool.close()

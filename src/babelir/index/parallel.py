@@ -88,28 +88,69 @@ class AnalysisPool:
         from concurrent.futures import ProcessPoolExecutor
 
         self.workers = workers
-        self._executor = ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context("fork"), initializer=_start,
-            initargs=(index.manifest["analyzer"], str(index.directory), os.getpid()))
+        context = multiprocessing.get_context("fork")
+        arguments = (index.manifest["analyzer"], str(index.directory), os.getpid())
+        # one executor per worker, so that a language's documents go to the same one
+        self._executors: list | None = [ProcessPoolExecutor(1, mp_context=context, initializer=_start,
+                                                            initargs=arguments) for _ in range(workers)]
+        self._homes: dict[str | None, int] = {}  # language -> its worker
+        self._sent = [0] * workers  # documents of its languages each worker was sent so far
+
+    def plan(self, langs: list[str | None]) -> list[list[int]]:
+        """Which documents of a batch (given as their languages) each worker analyses: the rows
+        of its languages, ascending. A language stays with the worker it was first given to (the
+        worker with the fewest of its languages' documents so far), so that one worker, not every
+        one, learns its words (each keeps the words it has analysed, :class:`babelir.text.segment.WordMemo`);
+        what exceeds a worker's even share of the batch goes to the least loaded."""
+        share = -(-len(langs) // self.workers)
+        groups: dict[str | None, list[int]] = {}
+        for row, lang in enumerate(langs):
+            groups.setdefault(lang, []).append(row)
+        rows: list[list[int]] = [[] for _ in range(self.workers)]
+        loads = [0] * self.workers
+        spill: list[list[int]] = []
+        for lang, members in sorted(groups.items(), key=lambda item: -len(item[1])):
+            home = self._homes.get(lang)
+            if home is None:
+                home = self._homes[lang] = min(range(self.workers), key=lambda w: (self._sent[w], w))
+            self._sent[home] += len(members)
+            take = max(0, min(len(members), share - loads[home]))
+            rows[home] += members[:take]
+            loads[home] += take
+            spill.append(members[take:])
+        for members in spill:
+            while members:
+                worker = min(range(self.workers), key=lambda w: (loads[w], w))
+                take = max(1, min(len(members), share - loads[worker]))
+                rows[worker] += members[:take]
+                loads[worker] += take
+                members = members[take:]
+        return [sorted(r) for r in rows]
 
     def submit(self, docs) -> list | None:
         """Start analysing ``docs`` (a batch); returns a job for :meth:`result`, or None when the
         batch is small or the pool broke (then :meth:`result` gives None: analyse in-process)."""
-        if self._executor is None or len(docs) < MIN_BATCH:
+        if self._executors is None or len(docs) < MIN_BATCH:
             return None
         from concurrent.futures.process import BrokenProcessPool
+
+        import numpy as np
 
         from babelir.index.core import passage_text
 
         texts = [passage_text(d) for d in docs]
         langs = [d.lang for d in docs]
-        size = min(CHUNK, -(-len(docs) // self.workers))
+        job = []
         try:
-            return [self._executor.submit(_analyze, texts[i:i + size], langs[i:i + size])
-                    for i in range(0, len(docs), size)]
+            for executor, rows in zip(self._executors, self.plan(langs)):
+                for start in range(0, len(rows), CHUNK):
+                    chunk = rows[start:start + CHUNK]
+                    job.append((executor.submit(_analyze, [texts[r] for r in chunk], [langs[r] for r in chunk]),
+                                np.array(chunk, dtype=np.int64)))
         except BrokenProcessPool:
             self._broken()
             return None
+        return job
 
     def result(self, job: list | None):
         """The batch's :class:`~babelir.index.segments.Postings`, or None (analyse the batch in-process)."""
@@ -120,25 +161,26 @@ class AnalysisPool:
         from babelir.index.segments import Postings
 
         try:
-            return Postings.concat([future.result() for future in job])
+            return Postings.concat([future.result() for future, _ in job], [rows for _, rows in job])
         except BrokenProcessPool:
             self._broken()
             return None
 
     def _broken(self) -> None:
-        if self._executor is not None:
+        if self._executors is not None:
             log.warning("an analysis worker died; analysing the rest of the build in this process")
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+            self.close()
 
     def close(self) -> None:
         """Stop the workers at once, in the middle of a batch if need be (after Ctrl-C or an
         error, the batch they analyse will not be committed: waiting for it would only delay the
         exit by seconds)."""
-        if self._executor is not None:
-            executor, self._executor = self._executor, None
-            processes = list((getattr(executor, "_processes", None) or {}).values())  # no public way before 3.14
-            executor.shutdown(wait=False, cancel_futures=True)
+        if self._executors is not None:
+            executors, self._executors = self._executors, None
+            processes = [process for executor in executors  # no public way before Python 3.14
+                         for process in (getattr(executor, "_processes", None) or {}).values()]
+            for executor in executors:
+                executor.shutdown(wait=False, cancel_futures=True)
             for process in processes:
                 process.terminate()
             for process in processes:

@@ -54,19 +54,18 @@ def write_segment(folder: Path, name: str, terms: list[bytes], term_ids: np.ndar
                   hashes: np.ndarray | None = None) -> dict:
     """Write a segment file: ``terms`` (UTF-8, distinct), and per posting its term (index into
     ``terms``), document row (into ``docnos`` / ``lengths`` / ``ids``, UTF-8) and frequency, in any
-    order within a term as long as rows ascend (a stable sort by term keeps them). ``hashes``: the
-    terms' :func:`term_hash` where the caller has them (uint64, len(terms)), else computed here.
-    Durable when this returns (written to a temporary file, fsynced, renamed). Returns the segment's entry in the store's
-    list: ``{"name", "docs" (rows), "length" (their terms, summed), "sha256" (of the file)}``."""
+    order. ``hashes``: the terms' :func:`term_hash` where the caller has them (uint64, len(terms)),
+    else computed here. Durable when this returns (written to a temporary file, fsynced, renamed).
+    Returns the segment's entry in the store's list: ``{"name", "docs" (rows), "length" (their terms, summed), "sha256" (of the file)}``."""
     if hashes is None:
         hashes = np.fromiter((term_hash(t) for t in terms), dtype=np.uint64, count=len(terms))
     order = hash_order(terms, hashes)
     rank = np.empty(len(terms), dtype=np.int64)
     rank[order] = np.arange(len(terms))
     new_terms = rank[term_ids] if len(term_ids) else np.empty(0, dtype=np.int64)
-    # stable (timsort): postings that come as runs already in this order (Postings.of's, a
-    # segment's) are merged in linear time, not sorted again
-    by_term = np.argsort(new_terms, kind="stable")
+    # by term, then row; stable (timsort): postings that come as runs already in this order
+    # (Postings.of's, a segment's) are merged in linear time, not sorted again
+    by_term = np.argsort(new_terms * max(len(docnos), 1) + np.asarray(docs, dtype=np.int64), kind="stable")
     offsets = np.zeros(len(terms) + 1, dtype=np.int64)
     np.cumsum(np.bincount(new_terms, minlength=len(terms)), out=offsets[1:])
     sorted_terms = [terms[i] for i in order]
@@ -184,23 +183,28 @@ class Postings:
                    (keys % size).astype(np.int32), tfs.astype(np.int64), lengths)
 
     @classmethod
-    def concat(cls, parts: list["Postings"]) -> "Postings":
-        """The postings of ``parts``' documents, in order, as one batch."""
+    def concat(cls, parts: list["Postings"], rows: list[np.ndarray] | None = None) -> "Postings":
+        """The postings of ``parts``' documents as one batch: in order, or, with ``rows``, each
+        part's documents at its rows of the batch (int64, ascending within a part; together every
+        row once). Postings are then in order within each part only: :func:`write_segment` sorts."""
         vocab: dict[bytes, int] = {}
         hashes, term_ids, docs = [], [], []
         base = 0
-        for part in parts:
+        for number, part in enumerate(parts):
             known = len(vocab)
             mapping = np.fromiter((vocab.setdefault(t, len(vocab)) for t in part.terms), dtype=np.int64,
                                   count=len(part.terms))
             hashes.append(part.hashes[mapping >= known])  # a new term first appears in the vocabulary's order
             term_ids.append(mapping[part.term_ids])
-            docs.append(part.docs + base)
+            docs.append(part.docs + base if rows is None else rows[number][part.docs])
             base += len(part.lengths)
         empty = np.empty(0, dtype=np.int64)
+        lengths = np.concatenate([p.lengths for p in parts] or [empty])
+        if rows is not None and parts:
+            lengths[np.concatenate(rows)] = lengths.copy()
         return cls(list(vocab), np.concatenate(hashes or [np.empty(0, dtype=np.uint64)]),
                    np.concatenate(term_ids or [empty]), np.concatenate(docs or [empty]).astype(np.int32),
-                   np.concatenate([p.tfs for p in parts] or [empty]), np.concatenate([p.lengths for p in parts] or [empty]))
+                   np.concatenate([p.tfs for p in parts] or [empty]), lengths)
 
     def write(self, folder: Path, name: str, docnos, ids: list[str]) -> dict:
         """Write the batch's segment (``docnos``: each document's, ascending; ``ids`` its id);
