@@ -99,10 +99,11 @@ def kill_repeatedly(cmd: list[str], ix, expected_ids: set[str], delays, modes=("
 
 
 def bm25_scenario(tmp_path, delays):
-    path = corpus(tmp_path / "c.jsonl", 0, 4000)
+    # 12,000 documents: analysis got faster, and with 4,000 the job finished before most delays
+    path = corpus(tmp_path / "c.jsonl", 0, 12000)
     ix = tmp_path / "ix"
     cmd = [sys.executable, "-m", "babelir.cli", "index", str(path), "-o", str(ix), "--batch-size", "100", "-q"]
-    return kill_repeatedly(cmd, ix, {f"d{i:05d}" for i in range(4000)}, delays)
+    return kill_repeatedly(cmd, ix, {f"d{i:05d}" for i in range(12000)}, delays)
 
 
 def dense_new_scenario(tmp_path, delays):
