@@ -201,3 +201,15 @@ def test_the_trained_subword_analyzers_give_a_word_and_its_upper_case_the_same_t
         for lang in (None, "en", "de", "el", "ru", "ka"):
             for word in SAMPLES:
                 assert analyzer.analyze(word, lang) == analyzer.analyze(word.upper(), lang), (word, lang)
+
+
+def test_every_unicode_decimal_digit_becomes_its_ascii_digit():
+    import sys
+    import unicodedata
+
+    from babelir.text.normalize import default
+
+    digits = [chr(cp) for cp in range(0x660, sys.maxunicode + 1)
+              if not 0xD800 <= cp < 0xE000 and unicodedata.category(chr(cp)) == "Nd"]
+    assert len(digits) > 600
+    assert default("x" + "".join(digits) + "é") == "x" + "".join(str(unicodedata.digit(d)) for d in digits) + "é"

@@ -26,7 +26,6 @@ then applies its language's folding:
 from __future__ import annotations
 
 import re
-import sys
 import unicodedata
 from functools import lru_cache
 
@@ -40,20 +39,18 @@ _TONE_MARKS = {"\u0300", "\u0301", "\u0304"}
 _TURKISH_CASE = str.maketrans({"I": "ı", "İ": "i"})
 
 
-@lru_cache(maxsize=1)
-def _digits() -> dict[int, str]:
-    """Every Unicode decimal digit that is not ASCII -> its ASCII digit."""
-    table = {}
-    for code in range(0x660, sys.maxunicode + 1):
-        ch = chr(code)
-        if unicodedata.category(ch) == "Nd":
-            table[code] = str(unicodedata.digit(ch))
-    return table
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")  # a Unicode decimal digit (Nd) that is not ASCII
+
+
+def _ascii_digit(match: re.Match) -> str:
+    return str(unicodedata.digit(match.group()))
 
 
 def _base(text: str) -> str:
+    """NFKC, case-folded, every decimal digit ASCII (the digits are found by the regex engine:
+    no table of all Unicode to build when a process starts)."""
     text = unicodedata.normalize("NFKC", text).casefold()
-    return text.translate(_digits()) if not text.isascii() else text
+    return _OTHER_DIGIT.sub(_ascii_digit, text) if not text.isascii() else text
 
 
 def default(text: str) -> str:
