@@ -270,8 +270,16 @@ class Segment:
 
     def lookup(self, terms: list[bytes], hashes: np.ndarray) -> np.ndarray:
         """Each term's vocabulary row (-1 where the segment lacks it)."""
-        found = np.searchsorted(self.hashes, hashes)
-        return np.array([self.find(t, int(h), int(a)) for t, h, a in zip(terms, hashes, found)], dtype=np.int64)
+        if not self.vocabulary:
+            return np.full(len(terms), -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.hashes, hashes), self.vocabulary - 1)
+        rows = np.where(self.hashes[at] == hashes, at, -1)  # the hash is there: check the bytes
+        starts, ends = self.term_offsets[at].tolist(), self.term_offsets[at + 1].tolist()
+        base, data = self._at["term_bytes"], self._map
+        for i, (row, term) in enumerate(zip(rows.tolist(), terms)):
+            if row >= 0 and data[base + starts[i]:base + ends[i]] != term:
+                rows[i] = self.find(term, int(hashes[i]), row + 1)  # another term of the same hash
+        return rows
 
     def doc_ids(self, rows: np.ndarray) -> list[str]:
         """The document ids of ``rows``."""
