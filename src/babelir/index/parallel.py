@@ -5,9 +5,12 @@ the GIL, so a build on one process uses one core. :class:`AnalysisPool` runs the
 analyzer (rebuilt from its manifest, :func:`babelir.text.analyzer.analyzer_from_config`) in
 ``workers`` forked processes; :func:`babelir.index.build.build_index` hands it each batch as soon as
 the batch is read and commits the batch before while the workers analyse, so reading, analysing
-and committing overlap. Each chunk of documents comes back as its postings arrays
-(:class:`babelir.index.segments.Postings`), joined in corpus order and committed through the same
-:meth:`babelir.index.core.Index.add` as a one-process build: the index is the same.
+and committing overlap. Each language's documents go to one worker as far as even shares allow
+(:meth:`AnalysisPool.plan`): a worker remembers the words it has analysed, so one worker, not
+each, pays for learning a language's words. Each chunk of documents comes back as its postings
+arrays (:class:`babelir.index.segments.Postings`), placed at the chunk's rows of the batch and
+committed through the same :meth:`babelir.index.core.Index.add` as a one-process build: the index
+is the same, byte for byte.
 
 - Small batches (fewer than :data:`MIN_BATCH` documents) are analysed in the build's process:
   starting workers costs more than it saves.
@@ -17,8 +20,8 @@ and committing overlap. Each chunk of documents comes back as its postings array
   its own process (:func:`available`).
 - A worker that dies (killed, out of memory) breaks the pool: the batch is analysed in the
   build's process and the rest of the build goes on without workers, with a warning.
-- Workers ignore Ctrl-C (the build handles it and shuts them down) and exit when the build's
-  process dies, so none is left behind.
+- Workers ignore Ctrl-C (the build handles it and stops them at once, mid-batch: that batch
+  would not be committed) and exit when the build's process dies, so none is left behind.
 """
 
 from __future__ import annotations
