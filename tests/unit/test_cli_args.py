@@ -178,3 +178,31 @@ def test_the_summary_says_vectors_were_encoded_for_the_documents_added(tmp_path)
     assert "dense vectors: every document already had one" in BuildSummary(tmp_path, encoded={"dense": 0}).lines()
     both = BuildSummary(tmp_path, added=5, encoded={"dense": 50}).lines()
     assert "added dense vectors to 50 documents already in the index" in both
+
+
+def test_ctrl_c_inside_a_finaliser_is_sent_again_not_lost(monkeypatch):
+    """A second trial: a Ctrl-C that landed in a weakref callback near a build's end was printed as
+    "Exception ignored" and the build finished (exit 0)."""
+    import os
+    import signal
+    import sys
+    import time
+
+    from babelir import cli as cli_module
+
+    sent = []
+    monkeypatch.setattr(os, "kill", lambda pid, sig: sent.append((pid, sig)))
+    outcome = []
+
+    class Doomed:
+        def __del__(self):
+            outcome.append(cli_module._on_interrupt(signal.SIGINT, sys._getframe()))
+
+    doomed = Doomed()
+    del doomed
+    deadline = time.monotonic() + 5
+    while not sent and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert outcome == [None] and sent == [(os.getpid(), signal.SIGINT)]  # not raised there: sent again
+    with pytest.raises(KeyboardInterrupt):  # anywhere else: raised, as Python's default does
+        cli_module._on_interrupt(signal.SIGINT, sys._getframe())

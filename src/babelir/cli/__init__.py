@@ -78,6 +78,28 @@ def add_commands(parser, dest: str, commands: dict[str, str], prefix: str, run_a
         command.set_defaults(**{run_attribute: module.run})
 
 
+_SWALLOWED_IN = ("weakref.py", "_weakrefset.py")  # where Python prints an exception and goes on
+
+
+def _on_interrupt(signum, frame) -> None:
+    """Ctrl-C as Python's default raises it (KeyboardInterrupt), except inside a weakref callback
+    or a ``__del__``: an exception there is printed ("Exception ignored in …") and the program goes
+    on, so a build would finish as if no Ctrl-C had come (a fresh user's trial saw it once near a
+    build's end). There the signal is sent again a moment later, when the callback is over."""
+    import os
+
+    depth = 0
+    while frame is not None and depth < 8:
+        code = frame.f_code
+        if code.co_name == "__del__" or os.path.basename(code.co_filename) in _SWALLOWED_IN:
+            import threading
+
+            threading.Timer(0.05, os.kill, (os.getpid(), signum)).start()
+            return
+        frame, depth = frame.f_back, depth + 1
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     from babelir.cli.analyze_cmd import route
     from babelir.cli.argtypes import check_argv
@@ -90,6 +112,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"babelir: error: {shown(str(exc))}", file=sys.stderr)
         return 2
     args = build_parser().parse_args(argv)
+    import signal
+    import threading
+
+    previous = None
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        previous = signal.signal(signal.SIGINT, _on_interrupt)
     try:
         return args.func(args) or 0
     except BabelirError as exc:
@@ -104,3 +132,6 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"babelir {args.command}: error: {shown(f'{where}{exc.strerror or exc}')}", file=sys.stderr)
         return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
