@@ -138,6 +138,11 @@ class Index(IndexVectors):
                 raise IndexFormatError(f"{directory}: damaged index, {part} is missing")
         return cls(directory, manifest, writable)
 
+    @property
+    def postings_folder(self) -> Path:
+        """Where the postings segments are (``INDEX/lexical``)."""
+        return self.directory / POSTINGS
+
     def close(self) -> None:
         self._lexical = None
         self._lock.release()
@@ -205,7 +210,7 @@ class Index(IndexVectors):
         """Remove the segment files an interrupted commit or merge left (the store lists none of them)."""
         from babelir.index.segments import remove_unlisted
 
-        remove_unlisted(self.directory / POSTINGS, {e["name"] for e in self.store.get_meta("segments", [])})
+        remove_unlisted(self.postings_folder, {e["name"] for e in self.store.get_meta("segments", [])})
 
     def add(self, docs: list[Doc], lang_sources: list[str] | None = None, encoded: tuple | None = None,
             terms: list[list[str]] | None = None) -> None:
@@ -252,7 +257,7 @@ class Index(IndexVectors):
                 or (encoded[1] is None) == bool(self.manifest.get("sparse")):
             encoded = self.encode(docs)  # none given, or the vectors changed since (another writer's commit)
         vectors, sparse = encoded
-        folder = self.directory / POSTINGS
+        folder = self.postings_folder
         segment = postings.write(folder, new_name(self.store.generation() + 1), [r[0] for r in rows],
                                  [doc.id for doc in docs])
         self.store.begin()
@@ -285,7 +290,7 @@ class Index(IndexVectors):
 
         try:
             if name not in {entry["name"] for entry in self.store.get_meta("segments", [])}:
-                (self.directory / POSTINGS / f"{name}{SUFFIX}").unlink(missing_ok=True)
+                (self.postings_folder / f"{name}{SUFFIX}").unlink(missing_ok=True)
         except Exception:  # noqa: BLE001 - the next writer removes what the store does not list
             pass
 
@@ -418,7 +423,7 @@ class Index(IndexVectors):
         for _ in range(10):
             key, listing, deleted = self.store.lexical_state()
             try:
-                lexical = Lexical(self.directory / POSTINGS, listing, np.asarray(deleted, dtype=np.int64))
+                lexical = Lexical(self.postings_folder, listing, np.asarray(deleted, dtype=np.int64))
             except FileNotFoundError:
                 continue  # a merge replaced a segment after the list was read: read it again
             self._lexical = (key, lexical)

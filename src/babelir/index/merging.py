@@ -108,10 +108,9 @@ def _first_run(sizes: list[int | None], max_docs: int) -> list[int]:
 
 def _merge(index, picked: list[int]) -> None:
     """Merge the segments at positions ``picked`` of the store's list into one, in their place."""
-    from babelir.index.core import POSTINGS
     from babelir.index.segments import SUFFIX, Segment, merge_segments, new_name, remove_unlisted
 
-    folder = index.directory / POSTINGS
+    folder = index.postings_folder
     listing = index.store.get_meta("segments", [])
     parts = [Segment(folder / f"{listing[p]['name']}{SUFFIX}") for p in picked]
     deleted = np.asarray(index.store.deleted_docnos(), dtype=np.int64)
