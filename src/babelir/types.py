@@ -95,6 +95,11 @@ def check_text(value: str, what: str = "text") -> str:
     return value
 
 
+def passage(title: str, text: str) -> str:
+    """The text a document is analysed and encoded from: its title (if any), a newline, its text."""
+    return f"{title}\n{text}" if title else text
+
+
 @dataclass(frozen=True, slots=True)
 class Doc:
     """A document: ``id`` and ``text``; ``title``, ``lang`` and ``group`` are optional.
@@ -107,6 +112,11 @@ class Doc:
     title: str = ""
     lang: str | None = None
     group: str = ""
+
+    @property
+    def passage(self) -> str:
+        """:func:`passage` of this document's title and text."""
+        return passage(self.title, self.text)
 
     def __post_init__(self):
         check_id(self.id, "document id")

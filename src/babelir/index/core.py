@@ -39,7 +39,7 @@ from babelir.index.vectors import IndexVectors, _sparse_config
 from babelir.index.manifest import FORMAT, FORMAT_VERSION, MANIFEST, read_manifest, write_manifest
 from babelir.index.writing import CREATING, LOCK, WriterLock, storage_errors
 from babelir.text.analyzer import Analyzer, analyzer_from_config, get_analyzer
-from babelir.types import Doc
+from babelir.types import Doc, passage
 
 DOCSTORE = "docs.sqlite"
 POSTINGS = "lexical"  # the postings segments' folder
@@ -231,7 +231,7 @@ class Index(IndexVectors):
     def encode(self, docs: list[Doc]) -> tuple:
         """The vectors :meth:`add` stores for ``docs``: (dense (n, dim) float32 or None, learned
         sparse list or None), each None when the index has no such vectors."""
-        texts = [passage_text(d) for d in docs]
+        texts = [d.passage for d in docs]
         vectors = self.encoder.encode_passages(texts) if self.manifest.get("encoder") else None
         sparse = self.encoder.encode_sparse(texts) if self.manifest.get("sparse") else None
         return vectors, sparse
@@ -244,7 +244,7 @@ class Index(IndexVectors):
             postings = given_terms
         else:
             postings = Postings.of(given_terms if given_terms is not None else
-                                   [self.analyzer.analyze(passage_text(doc), doc.lang) for doc in docs])
+                                   [self.analyzer.analyze(doc.passage, doc.lang) for doc in docs])
         lengths = postings.lengths.tolist()
         rows = [(self._next_docno + i, doc.id, doc.lang,
                  lang_sources[i] if lang_sources else ("given" if doc.lang else None), doc.title, doc.text, lengths[i])
@@ -260,19 +260,17 @@ class Index(IndexVectors):
         folder = self.postings_folder
         segment = postings.write(folder, new_name(self.store.generation() + 1), [r[0] for r in rows],
                                  [doc.id for doc in docs])
-        self.store.begin()
         try:
-            self.store.set_meta("segments", self.store.get_meta("segments", []) + [segment])
-            self.store.insert(rows)
-            self.store.insert_groups((row[0], doc.group) for row, doc in zip(rows, docs) if doc.group)
-            if vectors is not None:
-                self._stage_chunk([row[0] for row in rows], vectors)
-            if sparse is not None:
-                self._stage_chunk([row[0] for row in rows], sparse, "sparse")
-            self.store.set_meta("generation", self.store.generation() + 1)
-            self.store.commit()
+            with self.store.transaction():
+                self.store.set_meta("segments", self.store.get_meta("segments", []) + [segment])
+                self.store.insert(rows)
+                self.store.insert_groups((row[0], doc.group) for row, doc in zip(rows, docs) if doc.group)
+                if vectors is not None:
+                    self._stage_chunk([row[0] for row in rows], vectors)
+                if sparse is not None:
+                    self._stage_chunk([row[0] for row in rows], sparse, "sparse")
+                self.store.set_meta("generation", self.store.generation() + 1)
         except BaseException:
-            self.store.rollback()
             self._discard(segment["name"])
             raise
         # the writer lock excludes other writers: the counts follow by arithmetic, with no table scan
@@ -311,14 +309,9 @@ class Index(IndexVectors):
     def delete(self, ids: list[str]) -> int:
         """Delete documents by id and commit; returns how many existed."""
         with self.writing():
-            self.store.begin()
-            try:
+            with self.store.transaction():
                 removed = self.store.delete_ids(ids)
                 self.store.set_meta("generation", self.store.generation() + 1)
-                self.store.commit()
-            except BaseException:
-                self.store.rollback()
-                raise
             self._sync(reload_manifest=False)
             self._write_manifest()
             if removed and self.manifest.get("backend"):
@@ -408,7 +401,7 @@ class Index(IndexVectors):
     def doc_terms(self, ids: list[str]) -> dict[str, Counter]:
         """``id -> {term: count}``: the terms each of ``ids`` (those that exist) was indexed with,
         analysed again from the stored text and language (analysis is deterministic)."""
-        return {doc_id: Counter(self.analyzer.analyze(passage_text(Doc(doc_id, text, title, lang)), lang))
+        return {doc_id: Counter(self.analyzer.analyze(passage(title, text), lang))
                 for doc_id, (lang, title, text) in self.store.documents(ids).items()}
 
     def lexical(self):
@@ -470,8 +463,3 @@ def _clear_interrupted_creation(directory: Path) -> None:
             shutil.rmtree(path)
         else:
             path.unlink()
-
-
-def passage_text(doc: Doc) -> str:
-    """The text a document is encoded from: its title (if any) and its text."""
-    return f"{doc.title}\n{doc.text}" if doc.title else doc.text

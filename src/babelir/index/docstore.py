@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 SCHEMA = """
@@ -82,6 +83,17 @@ class DocStore:
     def rollback(self) -> None:
         if self.db.in_transaction:
             self.db.execute("ROLLBACK")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """:meth:`begin` … :meth:`commit`, rolled back if anything raises (Ctrl-C included)."""
+        self.begin()
+        try:
+            yield
+            self.commit()
+        except BaseException:
+            self.rollback()
+            raise
 
     def insert(self, rows: Iterable[tuple]) -> None:
         """Insert (docno, id, lang, lang_source, title, text, length, ...) rows (what follows the

@@ -49,13 +49,8 @@ def start_build(index) -> int:
     mark = index.store.get_meta(MERGE_FROM)
     if mark is None:
         mark = index.store.generation() + 1
-        index.store.begin()
-        try:
+        with index.store.transaction():
             index.store.set_meta(MERGE_FROM, mark)
-            index.store.commit()
-        except BaseException:
-            index.store.rollback()
-            raise
     return mark
 
 
@@ -66,13 +61,8 @@ def finish_build(index, mark: int, merge: bool, max_docs: int = MAX_MERGE_DOCS) 
     keep = {entry["name"] for entry in listing if generation_of(entry["name"]) < mark}
     ours = len(listing) - len(keep)
     merged = force_merge(index, max_docs, keep=keep) if merge else 0
-    index.store.begin()
-    try:
+    with index.store.transaction():
         index.store.delete_meta(MERGE_FROM)
-        index.store.commit()
-    except BaseException:
-        index.store.rollback()
-        raise
     return ours, ours - merged
 
 
@@ -121,13 +111,11 @@ def _merge(index, picked: list[int]) -> None:
     del parts
     kept = [entry for p, entry in enumerate(listing) if p not in picked]
     kept.insert(picked[0], merged)
-    index.store.begin()
     try:
-        index.store.set_meta("segments", kept)
-        index.store.forget_deleted(dropped)
-        index.store.commit()
+        with index.store.transaction():
+            index.store.set_meta("segments", kept)
+            index.store.forget_deleted(dropped)
     except BaseException:
-        index.store.rollback()
         index._discard(merged["name"])
         raise
     index._write_manifest()

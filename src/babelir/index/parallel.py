@@ -139,9 +139,7 @@ class AnalysisPool:
 
         import numpy as np
 
-        from babelir.index.core import passage_text
-
-        texts = [passage_text(d) for d in docs]
+        texts = [d.passage for d in docs]
         langs = [d.lang for d in docs]
         job = []
         try:

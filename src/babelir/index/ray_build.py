@@ -203,7 +203,7 @@ def add_corpus(index, corpus, bad, lang: str | None, batch_size: int, quiet: boo
 
         def submit(batch: list[Doc], sources: list[str], tries: int = 0) -> list:
             nonlocal turn
-            texts = [f"{d.title}\n{d.text}" if d.title else d.text for d in batch]
+            texts = [d.passage for d in batch]
             number = turn % count
             turn += 1
             return [actors[number].work.remote(texts, [d.lang for d in batch]), number, batch, sources, tries]
@@ -235,6 +235,7 @@ def add_corpus(index, corpus, bad, lang: str | None, batch_size: int, quiet: boo
                 options.after_commit(summary.ray["committed"], actors, pids)
 
         summary.ray["committed"] = 0
+
         def commit_read() -> None:  # bad input further on: commit what was read before it, as a local build does
             while pending:
                 commit_first()

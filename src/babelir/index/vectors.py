@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from babelir.errors import BabelirError, IndexFormatError
+from babelir.types import passage
 
 
 class IndexVectors:
@@ -75,20 +76,15 @@ class IndexVectors:
             bar = progress(total=len(missing), desc=f"encoding ({kind})", unit="doc", quiet=quiet)
             for start in range(0, len(missing), batch_size):
                 rows = self.store.text_rows(missing[start:start + batch_size])
-                texts = [f"{t}\n{x}" if t else x for _, t, x in rows]
+                texts = [passage(title, text) for _, title, text in rows]
                 vectors = (self.encoder.encode_passages(texts) if kind == "dense"
                            else self.encoder.encode_sparse(texts))
-                self.store.begin()
-                try:
+                with self.store.transaction():
                     self._stage_chunk([r[0] for r in rows], vectors, kind)
                     if new_config is not None:
                         named = new_config if kind == "dense" else new_config["encoder"]
                         self.store.set_meta(f"{kind}_started", {"name": named["name"], "dim": named["dim"]})
                     self.store.set_meta("generation", self.store.generation() + 1)
-                    self.store.commit()
-                except BaseException:
-                    self.store.rollback()
-                    raise
                 bar.update(len(rows))
             bar.close()
             if new_config is not None:  # the manifest claims the vectors once they all exist
