@@ -59,25 +59,18 @@ def write_segment(folder: Path, name: str, terms: list[bytes], term_ids: np.ndar
     Returns the segment's entry in the store's list: ``{"name", "docs" (rows), "length" (their terms, summed), "sha256" (of the file)}``."""
     if hashes is None:
         hashes = np.fromiter((term_hash(t) for t in terms), dtype=np.uint64, count=len(terms))
-    order = hash_order(terms, hashes)
-    rank = np.empty(len(terms), dtype=np.int64)
-    rank[order] = np.arange(len(terms))
+    order, rank = _ranked(terms, hashes)
     new_terms = rank[term_ids] if len(term_ids) else np.empty(0, dtype=np.int64)
     # by term, then row; stable (timsort): postings that come as runs already in this order
     # (Postings.of's, a segment's) are merged in linear time, not sorted again
     by_term = np.argsort(new_terms * max(len(docnos), 1) + np.asarray(docs, dtype=np.int64), kind="stable")
     offsets = np.zeros(len(terms) + 1, dtype=np.int64)
     np.cumsum(np.bincount(new_terms, minlength=len(terms)), out=offsets[1:])
-    sorted_terms = [terms[i] for i in order]
-    term_offsets = np.zeros(len(terms) + 1, dtype=np.int64)
-    np.cumsum([len(t) for t in sorted_terms], out=term_offsets[1:])
     id_offsets = np.zeros(len(ids) + 1, dtype=np.int64)
     np.cumsum([len(i) for i in ids], out=id_offsets[1:])
     tf_type = np.uint16 if not len(tfs) or int(tfs.max()) <= 0xFFFF else np.uint32
     arrays = {
-        "hashes": hashes[order], "term_offsets": term_offsets,
-        "term_bytes": np.frombuffer(b"".join(sorted_terms), dtype=np.uint8),
-        "offsets": offsets, "docs": np.asarray(docs, dtype=np.int32)[by_term],
+        **_vocabulary_arrays(terms, hashes, order), "offsets": offsets, "docs": np.asarray(docs, dtype=np.int32)[by_term],
         "tfs": np.asarray(tfs)[by_term].astype(tf_type),
         "docnos": np.asarray(docnos, dtype=np.int64), "lengths": np.asarray(lengths, dtype=np.int32),
         "id_offsets": id_offsets, "id_bytes": np.frombuffer(b"".join(ids), dtype=np.uint8),
@@ -91,6 +84,48 @@ def hash_order(terms: list[bytes], hashes: np.ndarray) -> np.ndarray:
     if len(terms) > 1 and bool((np.diff(hashes[order]) == 0).any()):  # a hash collision: order by term too
         order = np.array(sorted(range(len(terms)), key=lambda i: (int(hashes[i]), terms[i])), dtype=np.int64)
     return order
+
+
+def _ranked(terms: list[bytes], hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(:func:`hash_order` of ``terms``, each term's place in it)."""
+    order = hash_order(terms, hashes)
+    rank = np.empty(len(terms), dtype=np.int64)
+    rank[order] = np.arange(len(terms))
+    return order, rank
+
+
+def _vocabulary_arrays(terms: list[bytes], hashes: np.ndarray, order: np.ndarray) -> dict[str, np.ndarray]:
+    """A segment's first three arrays, ``hashes``, ``term_offsets`` and ``term_bytes``, of
+    ``terms`` put in ``order``."""
+    in_order = [terms[i] for i in order.tolist()]
+    term_offsets = np.zeros(len(terms) + 1, dtype=np.int64)
+    np.cumsum([len(t) for t in in_order], out=term_offsets[1:])
+    return {"hashes": hashes[order], "term_offsets": term_offsets,
+            "term_bytes": np.frombuffer(b"".join(in_order), dtype=np.uint8)}
+
+
+class _Union:
+    """Vocabularies joined in first-seen order (:attr:`terms`), each term's hash carried along."""
+
+    def __init__(self):
+        self.numbers: dict[bytes, int] = {}
+        self._hashes: list[np.ndarray] = []
+
+    def add(self, terms: list[bytes], hashes: np.ndarray) -> np.ndarray:
+        """Each of ``terms``' number in the union (int64); ``hashes``: theirs."""
+        known = len(self.numbers)
+        mapping = np.fromiter((self.numbers.setdefault(t, len(self.numbers)) for t in terms), dtype=np.int64,
+                              count=len(terms))
+        self._hashes.append(np.asarray(hashes)[mapping >= known])  # a new term first appears in the union's order
+        return mapping
+
+    @property
+    def terms(self) -> list[bytes]:
+        return list(self.numbers)
+
+    @property
+    def hashes(self) -> np.ndarray:
+        return np.concatenate(self._hashes) if self._hashes else np.empty(0, dtype=np.uint64)
 
 
 def _write_file(folder: Path, name: str, arrays: dict[str, np.ndarray]) -> dict:
@@ -172,9 +207,7 @@ class Postings:
         vocab = {term: number for number, term in enumerate(dict.fromkeys(flat))}
         terms = [t.encode("utf-8", "surrogatepass") for t in vocab]
         hashes = np.fromiter(map(term_hash, terms), dtype=np.uint64, count=len(terms))
-        order = hash_order(terms, hashes)
-        rank = np.empty(len(terms), dtype=np.int64)
-        rank[order] = np.arange(len(terms))
+        order, rank = _ranked(terms, hashes)
         ids = rank[np.fromiter(map(vocab.__getitem__, flat), dtype=np.int64, count=len(flat))]
         size = max(len(lengths), 1)
         keys, tfs = np.unique(ids * size + np.repeat(np.arange(len(lengths), dtype=np.int64), lengths),
@@ -187,23 +220,18 @@ class Postings:
         """The postings of ``parts``' documents as one batch: in order, or, with ``rows``, each
         part's documents at its rows of the batch (int64, ascending within a part; together every
         row once). Postings are then in order within each part only: :func:`write_segment` sorts."""
-        vocab: dict[bytes, int] = {}
-        hashes, term_ids, docs = [], [], []
+        union = _Union()
+        term_ids, docs = [], []
         base = 0
         for number, part in enumerate(parts):
-            known = len(vocab)
-            mapping = np.fromiter((vocab.setdefault(t, len(vocab)) for t in part.terms), dtype=np.int64,
-                                  count=len(part.terms))
-            hashes.append(part.hashes[mapping >= known])  # a new term first appears in the vocabulary's order
-            term_ids.append(mapping[part.term_ids])
+            term_ids.append(union.add(part.terms, part.hashes)[part.term_ids])
             docs.append(part.docs + base if rows is None else rows[number][part.docs])
             base += len(part.lengths)
         empty = np.empty(0, dtype=np.int64)
         lengths = np.concatenate([p.lengths for p in parts] or [empty])
         if rows is not None and parts:
             lengths[np.concatenate(rows)] = lengths.copy()
-        return cls(list(vocab), np.concatenate(hashes or [np.empty(0, dtype=np.uint64)]),
-                   np.concatenate(term_ids or [empty]), np.concatenate(docs or [empty]).astype(np.int32),
+        return cls(union.terms, union.hashes, np.concatenate(term_ids or [empty]), np.concatenate(docs or [empty]).astype(np.int32),
                    np.concatenate([p.tfs for p in parts] or [empty]), lengths)
 
     def write(self, folder: Path, name: str, docnos, ids: list[str]) -> dict:
@@ -306,16 +334,12 @@ def merge_segments(folder: Path, name: str, segments: list[Segment], deleted: np
     (:func:`_join_segments`), with no sort; the file is the same."""
     if not any(np.isin(segment.docnos, deleted).any() for segment in segments):
         return _join_segments(folder, name, segments)
-    vocab: dict[bytes, int] = {}
-    hash_chunks, term_chunks, doc_chunks, tf_chunks, docnos, lengths, ids = [], [], [], [], [], [], []
+    union = _Union()
+    term_chunks, doc_chunks, tf_chunks, docnos, lengths, ids = [], [], [], [], [], []
     base = 0
     for segment in segments:
         keep = ~np.isin(segment.docnos, deleted)
-        known = len(vocab)
-        mapping = np.fromiter((vocab.setdefault(t, len(vocab)) for t in segment.terms()), dtype=np.int64,
-                              count=segment.vocabulary)
-        hash_chunks.append(np.asarray(segment.hashes)[mapping >= known])  # new terms, in the vocabulary's order
-        term_of = np.repeat(mapping, np.diff(segment.offsets))
+        term_of = np.repeat(union.add(segment.terms(), segment.hashes), np.diff(segment.offsets))
         docs = np.asarray(segment.docs)
         tfs = np.asarray(segment.tfs).astype(np.uint32)
         if keep.all():  # no deleted document here: the rows only shift
@@ -334,14 +358,12 @@ def merge_segments(folder: Path, name: str, segments: list[Segment], deleted: np
         lengths.append(np.asarray(segment.lengths)[keep])
         base += int(keep.sum())
     term_ids = np.concatenate(term_chunks) if term_chunks else np.empty(0, dtype=np.int64)
-    hashes = np.concatenate(hash_chunks) if hash_chunks else np.empty(0, dtype=np.uint64)
-    used = np.zeros(len(vocab), dtype=bool)
+    terms, hashes = union.terms, union.hashes
+    used = np.zeros(len(terms), dtype=bool)
     used[term_ids] = True  # terms only deleted documents held are dropped
     if not used.all():
         renumber = np.cumsum(used) - 1
-        terms, hashes, term_ids = [t for t, u in zip(vocab, used.tolist()) if u], hashes[used], renumber[term_ids]
-    else:
-        terms = list(vocab)
+        terms, hashes, term_ids = [t for t, u in zip(terms, used.tolist()) if u], hashes[used], renumber[term_ids]
     return write_segment(folder, name, terms, term_ids, np.concatenate(doc_chunks), np.concatenate(tf_chunks),
                          np.concatenate(docnos), np.concatenate(lengths), ids, hashes=hashes)
 
@@ -351,19 +373,10 @@ def _join_segments(folder: Path, name: str, segments: list[Segment]) -> dict:
     the merged vocabulary's order too (by hash, then bytes), so each segment's postings of a term
     are one block, copied to where the term's postings of the segments before it end; rows shift
     by the documents of the segments before."""
-    vocab: dict[bytes, int] = {}
-    hash_chunks, mappings = [], []
-    for segment in segments:
-        known = len(vocab)
-        mapping = np.fromiter((vocab.setdefault(t, len(vocab)) for t in segment.terms()), dtype=np.int64,
-                              count=segment.vocabulary)
-        hash_chunks.append(np.asarray(segment.hashes)[mapping >= known])
-        mappings.append(mapping)
-    terms = list(vocab)
-    hashes = np.concatenate(hash_chunks) if hash_chunks else np.empty(0, dtype=np.uint64)
-    order = hash_order(terms, hashes)
-    rank = np.empty(len(terms), dtype=np.int64)
-    rank[order] = np.arange(len(terms))
+    union = _Union()
+    mappings = [union.add(segment.terms(), segment.hashes) for segment in segments]
+    terms, hashes = union.terms, union.hashes
+    order, rank = _ranked(terms, hashes)
     counts = np.zeros(len(terms), dtype=np.int64)
     ranks = []
     for segment, mapping in zip(segments, mappings):
@@ -386,18 +399,13 @@ def _join_segments(folder: Path, name: str, segments: list[Segment]) -> dict:
         tfs[where] = segment.tfs
         filled[ranked] += sizes
         base += segment.size
-    sorted_terms = [terms[i] for i in order.tolist()]
-    term_offsets = np.zeros(len(terms) + 1, dtype=np.int64)
-    np.cumsum([len(t) for t in sorted_terms], out=term_offsets[1:])
     id_offsets = [np.zeros(1, dtype=np.int64)]
     at = 0
     for segment in segments:
         id_offsets.append(np.asarray(segment.id_offsets[1:]) + at)
         at += int(segment.id_offsets[-1])
     arrays = {
-        "hashes": hashes[order], "term_offsets": term_offsets,
-        "term_bytes": np.frombuffer(b"".join(sorted_terms), dtype=np.uint8),
-        "offsets": offsets, "docs": docs, "tfs": tfs,
+        **_vocabulary_arrays(terms, hashes, order), "offsets": offsets, "docs": docs, "tfs": tfs,
         "docnos": np.concatenate([np.asarray(s.docnos) for s in segments]),
         "lengths": np.concatenate([np.asarray(s.lengths) for s in segments]),
         "id_offsets": np.concatenate(id_offsets),
