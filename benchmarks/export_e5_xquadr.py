@@ -20,13 +20,14 @@ from babelir.evaluate.table import format_table
 from babelir.io.xquadr import XQUADR_LANGS, load_language
 from babelir.train.export_e5 import export_e5
 from babelir.evaluate.dense_eval import evaluate_dense
+from benchmarks import XQUADR
 
 TOLERANCE = 0.01
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared/data/xquad-r"))
+    parser.add_argument("--data", default=str(XQUADR))
     parser.add_argument("--langs", nargs="*", default=list(XQUADR_LANGS))
     parser.add_argument("--model", help="an exported model directory (default: export one now)")
     args = parser.parse_args(argv)

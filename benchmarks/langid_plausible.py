@@ -19,6 +19,7 @@ from pathlib import Path
 from babelir.evaluate.table import format_table
 from babelir.io.xquadr import XQUADR_LANGS, XQUADR_TEST_ARTICLES
 from babelir.text.langid import PLAUSIBLE_RATIO, language_probabilities
+from benchmarks import XQUADR
 
 
 def texts(source: Path, part: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -53,7 +54,7 @@ def shares(pairs: list[tuple[str, str]], ratios: list[float]) -> list[tuple[floa
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared/data/xquad-r"))
+    parser.add_argument("--data", default=str(XQUADR))
     parser.add_argument("--part", default="train", choices=["train", "test", "all"])
     parser.add_argument("--ratios", nargs="+", type=float, default=[0.001, 0.003, 0.01, 0.03, 0.1, 0.3])
     args = parser.parse_args(argv)

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from benchmarks import XQUADR
 
 K = 10
 
@@ -145,7 +146,7 @@ def spawn(role: str, work: Path) -> dict:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared/data/xquad-r"))
+    parser.add_argument("--data", default=str(XQUADR))
     parser.add_argument("--copies", type=int, default=8)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--child", choices=["babelir", "peers"])

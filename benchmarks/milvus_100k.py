@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from benchmarks.milvus_xquadr import MODES, mirror_into, one_at_a_time
+from benchmarks import XQUADR
 
 
 def passages(data: Path, count: int, seed: int = 13):
@@ -75,7 +76,7 @@ def main(argv=None) -> None:
     from babelir.retrieve.pipeline import from_mode
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared/data/xquad-r"))
+    parser.add_argument("--data", default=str(XQUADR))
     parser.add_argument("--passages", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args(argv)

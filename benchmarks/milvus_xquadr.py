@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks import XQUADR
+
 MODES = ("bm25", "dense", "sparse", "hybrid")
 
 
@@ -54,7 +56,7 @@ def main(argv=None) -> None:
     from babelir.retrieve.pipeline import from_mode
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared/data/xquad-r"))
+    parser.add_argument("--data", default=str(XQUADR))
     parser.add_argument("--langs", nargs="*", default=list(XQUADR_LANGS))
     parser.add_argument("--latency-queries", type=int, default=200)
     args = parser.parse_args(argv)

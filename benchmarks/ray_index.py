@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks import XQUADR
+
 
 def pool_docs(data: str, count: int | None):
     from babelir.io.xquadr import XQUADR_LANGS, load_language
@@ -54,7 +56,7 @@ def main(argv=None) -> None:
     from babelir.index.ray_build import RayOptions
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared/data/xquad-r"))
+    parser.add_argument("--data", default=str(XQUADR))
     parser.add_argument("--docs", type=int, default=None, help="documents (default: the whole pool)")
     parser.add_argument("--dense", action="store_true", help="also encode dense vectors (e5-small, cache off)")
     parser.add_argument("--configs", nargs="+", default=["local", "1x1", "2x1"],

@@ -39,7 +39,9 @@ import tempfile
 import time
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared/data/xquad-r"
+from benchmarks import XQUADR
+
+DATA = XQUADR
 
 
 def build_inputs(data: Path, passages: int, queries: int, out: Path, seed: int = 13) -> None:

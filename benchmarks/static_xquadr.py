@@ -25,6 +25,7 @@ from babelir.index.core import Index
 from babelir.io.xquadr import load_language
 from babelir.retrieve.pipeline import from_mode
 from babelir.train.data import xquadr_part
+from benchmarks import XQUADR
 
 
 def measure(spec: str, collection, directory: Path) -> tuple[float, float, float]:
@@ -47,7 +48,7 @@ def measure(spec: str, collection, directory: Path) -> tuple[float, float, float
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--static", required=True, help="a directory from babelir model distill-static")
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared/data/xquad-r"))
+    parser.add_argument("--data", default=str(XQUADR))
     parser.add_argument("--langs", nargs="*", default=["en"])
     parser.add_argument("--split", choices=["full", "test"], default="full",
                         help="the whole collection (default) or the test articles only")

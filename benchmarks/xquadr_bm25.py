@@ -23,6 +23,7 @@ from babelir.io.xquadr import XQUADR_LANGS, load_language
 from babelir.retrieve.bm25 import BM25Retriever
 from babelir.run import Run
 from babelir.text.analyzer import get_analyzer
+from benchmarks import XQUADR
 
 MEASURES = ["nDCG@10", "R@100"]
 
@@ -76,7 +77,7 @@ def run_bm25s(collection, lang: str | None = None) -> tuple[Run, float, float]:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared/data/xquad-r"))
+    parser.add_argument("--data", default=str(XQUADR))
     parser.add_argument("--langs", nargs="*", default=list(XQUADR_LANGS))
     parser.add_argument("--analyzer", default="language-aware", choices=["language-aware", "script-aware", "subword",
                                                                      "language-aware+subword"])

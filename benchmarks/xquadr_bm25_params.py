@@ -22,6 +22,7 @@ from babelir.index.core import Index
 from babelir.io.xquadr import XQUADR_LANGS, load_language, paragraph_articles, query_parts
 from babelir.retrieve.bm25 import BM25Retriever
 from babelir.text.analyzer import get_analyzer
+from benchmarks import XQUADR
 
 DEFAULT_GRID = "0.9:0.4,0.5:0.5,0.6:0.3,0.9:0.2,0.9:0.6,0.9:0.75,1.2:0.3,1.2:0.4,1.2:0.75,1.5:0.5"
 PARTS = ("all", "train", "test")
@@ -55,7 +56,7 @@ def score_language(data: str, lang: str, settings: dict, workdir: Path) -> dict:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared/data/xquad-r"))
+    parser.add_argument("--data", default=str(XQUADR))
     parser.add_argument("--langs", nargs="*", default=list(XQUADR_LANGS))
     parser.add_argument("--grid", default=DEFAULT_GRID, help="k1:b pairs, comma-separated")
     parser.add_argument("--no-pieces", action="store_true", help="language-aware words only, without mE5 pieces")

@@ -36,6 +36,7 @@ from babelir.evaluate.table import format_table
 from babelir.index.core import Index
 from babelir.io.xquadr import load_cross, load_xquadr, paragraph_articles, parse_pairs, query_parts
 from babelir.retrieve.pipeline import from_mode
+from benchmarks import XQUADR
 
 DEFAULT_PAIRS = ["en:*", "*:en", "ar:zh", "zh:ar", "de:ru", "ru:de", "th:zh", "zh:th", "hi:el", "el:hi", "tr:vi",
                  "vi:tr", "es:de", "de:es", "ar:hi", "hi:ar", "ru:th", "th:ru", "el:tr", "es:zh", "vi:es", "tr:el"]
@@ -58,7 +59,7 @@ def run_variant(index, name, queries, k, group_weight):
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared/data/xquad-r"))
+    parser.add_argument("--data", default=str(XQUADR))
     parser.add_argument("--pairs", nargs="*", default=DEFAULT_PAIRS, help="X:Y specs as for --cross (default: "
                         "every language to and from English and 20 pairs without English)")
     parser.add_argument("--variants", nargs="+", default=["dense", "hybrid", "hybrid-blind", "rrf-blind"],

@@ -20,11 +20,12 @@ from babelir.io.xquadr import XQUADR_LANGS
 from babelir.text.language_aware import LanguageAwareAnalyzer
 from babelir.text.languages import LANGUAGES
 from benchmarks.xquadr_bm25_params import PARTS, score_language
+from benchmarks import XQUADR
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared/data/xquad-r"))
+    parser.add_argument("--data", default=str(XQUADR))
     parser.add_argument("--langs", nargs="*", default=[lang for lang in XQUADR_LANGS if LANGUAGES[lang].lemmatizer])
     args = parser.parse_args(argv)
     settings = {"stem only": (LanguageAwareAnalyzer(lemmatize=False, pieces=False), BM25Params()),

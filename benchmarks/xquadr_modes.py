@@ -29,6 +29,7 @@ from babelir.index.core import Index
 from babelir.io.xquadr import XQUADR_LANGS, load_language, paragraph_articles, query_parts
 from babelir.retrieve.pipeline import from_mode
 from benchmarks.xquadr_bm25 import make_analyzer
+from benchmarks import XQUADR
 
 MODES = [("bm25", {}), ("dense", {}), ("sparse", {}),
          ("hybrid rrf", {"fusion": "rrf", "hybrid_of": ("bm25", "dense")}),
@@ -41,7 +42,7 @@ PARTS = ("all", "train", "test")
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared/data/xquad-r"))
+    parser.add_argument("--data", default=str(XQUADR))
     parser.add_argument("--langs", nargs="*", default=list(XQUADR_LANGS))
     parser.add_argument("--analyzer", default="language-aware", help="BM25 analysis, as in benchmarks.xquadr_bm25 (default language-aware)")
     parser.add_argument("--no-pieces", action="store_true", help="language-aware words only, without mE5 pieces")

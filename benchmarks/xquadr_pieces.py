@@ -25,6 +25,7 @@ from babelir.text.e5_pieces import e5_pieces
 from babelir.text.language_aware import LanguageAwareAnalyzer
 from babelir.text.subword import SubwordAnalyzer, WordsAndPiecesAnalyzer, train_subword_model
 from benchmarks.xquadr_bm25_params import PARTS, score_language
+from benchmarks import XQUADR
 
 
 class _AllLanguagesPieces(LanguageAwareAnalyzer):
@@ -36,7 +37,7 @@ class _AllLanguagesPieces(LanguageAwareAnalyzer):
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared/data/xquad-r"))
+    parser.add_argument("--data", default=str(XQUADR))
     parser.add_argument("--langs", nargs="*", default=list(XQUADR_LANGS))
     args = parser.parse_args(argv)
     names = ("words", "words + mE5 pieces", "words + own pieces")

@@ -25,11 +25,12 @@ from babelir.index.core import Index
 from babelir.io.xquadr import load_xquadr
 from babelir.retrieve.dense import DenseRetriever
 from babelir.run import Run
+from benchmarks import XQUADR
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared/data/xquad-r"))
+    parser.add_argument("--data", default=str(XQUADR))
     parser.add_argument("--depth", type=int, default=0, help="rank only the top N (default: the whole pool)")
     args = parser.parse_args(argv)
     _, pool = load_xquadr(args.data)

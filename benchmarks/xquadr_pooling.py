@@ -48,6 +48,7 @@ from babelir.io.xquadr import XQUADR_LANGS, load_language
 from babelir.retrieve.pipeline import from_mode
 from babelir.run import Run
 from benchmarks.xquadr_bm25 import make_analyzer
+from benchmarks import XQUADR
 
 SYSTEMS = ("bm25", "dense", "sparse", "hybrid")
 MEASURE = "nDCG@10"
@@ -158,7 +159,7 @@ def _num(value) -> str:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared/data/xquad-r"))
+    parser.add_argument("--data", default=str(XQUADR))
     parser.add_argument("--langs", nargs="*", default=list(XQUADR_LANGS))
     parser.add_argument("--queries-per-lang", type=int, default=100)
     parser.add_argument("--depths", nargs="+", type=int, default=[5, 10, 20])

@@ -33,6 +33,7 @@ from babelir.io.xquadr import XQUADR_LANGS, load_xquadr, paragraph_articles, que
 from babelir.retrieve.pipeline import from_mode
 from babelir.retrieve.rerank import Rerank, latency_line
 from babelir.train.data import xquadr_part
+from benchmarks import XQUADR
 
 
 def ndcg10(run, qrels) -> float:
@@ -106,7 +107,7 @@ def pool(args, encoder) -> list[list[str]]:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared/data/xquad-r"))
+    parser.add_argument("--data", default=str(XQUADR))
     parser.add_argument("--ce", required=True, help="a ce: directory (babelir train --cross-encoder)")
     parser.add_argument("--langs", nargs="*", default=list(XQUADR_LANGS))
     parser.add_argument("--depth", type=int, default=100)

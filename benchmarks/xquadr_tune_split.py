@@ -19,13 +19,14 @@ from babelir.index.core import Index
 from babelir.io.xquadr import XQUADR_LANGS, load_language
 from babelir.retrieve.pipeline import from_mode
 from babelir.tune import tune_weights
+from benchmarks import XQUADR
 
 MODES = ("bm25", "dense", "sparse")
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared/data/xquad-r"))
+    parser.add_argument("--data", default=str(XQUADR))
     parser.add_argument("--langs", nargs="*", default=list(XQUADR_LANGS))
     parser.add_argument("--fusion", nargs="*", default=["linear", "zscore"])
     parser.add_argument("--step", type=float, default=0.1)
