@@ -43,6 +43,7 @@ from babelir.types import Doc, passage
 
 DOCSTORE = "docs.sqlite"
 POSTINGS = "lexical"  # the postings segments' folder
+MANY_DOCS = 100  # analysing this many documents at once, a process cuts many new words (e5_pieces.LEAN_WORDS)
 
 
 class Index(IndexVectors):
@@ -239,10 +240,13 @@ class Index(IndexVectors):
     def _add(self, docs: list[Doc], lang_sources: list[str] | None, encoded: tuple | None = None,
              given_terms=None) -> None:
         from babelir.index.segments import Postings, new_name
+        from babelir.text.e5_pieces import expect_many_words
 
         if isinstance(given_terms, Postings):
             postings = given_terms
         else:
+            if given_terms is None and len(docs) >= MANY_DOCS:
+                expect_many_words()
             postings = Postings.of(given_terms if given_terms is not None else
                                    [self.analyzer.analyze(doc.passage, doc.lang) for doc in docs])
         lengths = postings.lengths.tolist()

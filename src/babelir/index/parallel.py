@@ -64,6 +64,7 @@ def _start(config: dict, directory: str, parent: int) -> None:
     import time
 
     from babelir.text.analyzer import analyzer_from_config
+    from babelir.text.e5_pieces import expect_many_words
 
     global _analyzer
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the build's process handles Ctrl-C and stops the pool
@@ -74,6 +75,7 @@ def _start(config: dict, directory: str, parent: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True).start()
+    expect_many_words()  # a worker analyses documents: SentencePiece, not the lean cutter
     _analyzer = analyzer_from_config(config, Path(directory))
 
 

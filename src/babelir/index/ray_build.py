@@ -135,6 +135,9 @@ class _Worker:
     """A Ray actor's state: the analyzer and encoder, loaded once (see :func:`_actor_class`)."""
 
     def __init__(self, analyzer, encoder: dict | None, dense: bool, sparse: bool, cache: bool):
+        from babelir.text.e5_pieces import expect_many_words
+
+        expect_many_words()  # a worker analyses documents: SentencePiece, not the lean cutter
         self.analyzer = analyzer
         self.encoder = None
         self.dense, self.sparse = dense, sparse

@@ -99,33 +99,103 @@ def _cutter(kind: str):
         return lambda words: [tuple(terms[i] for i in e.ids if terms[i] is not None)
                               for e in tokenizer.encode_batch(words, add_special_tokens=False)]
     if kind == "sentencepiece":
-        import sentencepiece
-
-        from babelir.text.segment import MAX_TERM_LENGTH
-
-        folder = _cached_files()
-        processor = (sentencepiece.SentencePieceProcessor(model_file=str(folder / "pieces.model")) if folder else
-                     sentencepiece.SentencePieceProcessor(model_proto=_sentencepiece_model(_vocabulary())))
-
-        @lru_cache(maxsize=1 << 17)
-        def term(number: int) -> str | None:
-            if processor.is_unknown(number):
-                return None
-            piece = processor.id_to_piece(number)
-            return (PIECE_MARK + piece)[:MAX_TERM_LENGTH] if any(ch.isalnum() for ch in piece) else None
-
-        encode = processor.encode
-
-        def cut(words: list[str]) -> list[tuple[str, ...]]:
-            # one word at a time: a list is encoded by a pool of threads started per call (~0.35 ms,
-            # more than cutting a query's or a passage's new words takes); one thread, batched, for many
-            ids = ([encode(word, out_type=int) for word in words] if len(words) < 256 else
-                   encode(words, out_type=int, num_threads=1))
-            found = [tuple(map(term, numbers)) for numbers in ids]
-            return [tuple(t for t in terms if t is not None) for terms in found]
-
-        return cut
+        return _SentencePieceCut()
     raise ValueError(f"unknown piece cutter {kind!r}; known: {', '.join(CUTTERS)}")
+
+
+LEAN_WORDS = 20_000
+"""How many new words a process cuts with the lean cutter (:mod:`babelir.text.unigram`: ~4 MB,
+~15 µs a word) before it loads SentencePiece (~55 MB resident, ~2 µs a word); both give the same
+pieces. A searching process cuts few new words (a query's words are mostly known after a while)
+and stays small; a process that analyses documents loads SentencePiece at once
+(:func:`expect_many_words`), or after this many words."""
+
+_many_words = False
+
+
+def expect_many_words() -> None:
+    """Say that this process is about to cut many new words (it analyses documents, to index
+    them): SentencePiece cuts them from then on (:data:`LEAN_WORDS`)."""
+    global _many_words
+    _many_words = True
+
+
+class _SentencePieceCut:
+    """``words -> each word's marked pieces``, SentencePiece's unigram cut: by the lean cutter
+    for the first :data:`LEAN_WORDS` words a process cuts, by SentencePiece itself after, or at
+    once after :func:`expect_many_words`."""
+
+    def __init__(self):
+        self.lean, self.processor, self.count = None, None, 0
+
+    def __call__(self, words: list[str]) -> list[tuple[str, ...]]:
+        if self.processor is None and (_many_words or self.count + len(words) > LEAN_WORDS):
+            self.processor = _sentencepiece_processor()
+        if self.processor is not None:
+            return self.processor(words)
+        self.count += len(words)
+        return self.lean_terms(words)
+
+    def lean_terms(self, words: list[str]) -> list[tuple[str, ...]]:
+        """The lean cutter's answer (SentencePiece's, as the tests check)."""
+        if self.lean is None:
+            self.lean = _lean_cutter()
+        term = _piece_term
+        return [tuple(t for t in map(term, self.lean.cut(word)) if t is not None) for word in words]
+
+
+@lru_cache(maxsize=1 << 17)
+def _piece_term(piece: str | None) -> str | None:
+    """A piece's marked term; None for an unknown character or a piece without a letter or digit."""
+    from babelir.text.segment import MAX_TERM_LENGTH
+
+    if piece is None:
+        return None
+    return (PIECE_MARK + piece)[:MAX_TERM_LENGTH] if any(ch.isalnum() for ch in piece) else None
+
+
+def _sentencepiece_processor():
+    """``words -> each word's marked pieces`` by SentencePiece, from the cached model file."""
+    import sentencepiece
+
+    folder = _cached_files()
+    processor = (sentencepiece.SentencePieceProcessor(model_file=str(folder / "pieces.model")) if folder else
+                 sentencepiece.SentencePieceProcessor(model_proto=_sentencepiece_model(_vocabulary())))
+
+    @lru_cache(maxsize=1 << 17)
+    def term(number: int) -> str | None:
+        return None if processor.is_unknown(number) else _piece_term(processor.id_to_piece(number))
+
+    encode = processor.encode
+
+    def cut(words: list[str]) -> list[tuple[str, ...]]:
+        # one word at a time: a list is encoded by a pool of threads started per call (~0.35 ms,
+        # more than cutting a query's or a passage's new words takes); one thread, batched, for many
+        ids = ([encode(word, out_type=int) for word in words] if len(words) < 256 else
+               encode(words, out_type=int, num_threads=1))
+        found = [tuple(map(term, numbers)) for numbers in ids]
+        return [tuple(t for t in terms if t is not None) for terms in found]
+
+    return cut
+
+
+def _lean_cutter():
+    """The lean cutter (:class:`babelir.text.unigram.UnigramCutter`), from the cached trie and
+    scores, else built from the vocabulary."""
+    from babelir.text.unigram import UnigramCutter
+
+    folder = _cached_files()
+    if folder is not None:
+        longest = json.loads((folder / "rules.json").read_text(encoding="utf-8")).get("longest_piece")
+        return UnigramCutter.load(folder / "pieces.trie", folder / "pieces.scores.npy", longest)
+    return _unigram_cutter(_vocabulary())
+
+
+def _unigram_cutter(vocabulary: _Vocabulary):
+    from babelir.text.unigram import UnigramCutter
+
+    normal = [i for i in range(len(vocabulary.pieces)) if i != vocabulary.unk and i not in vocabulary.control]
+    return UnigramCutter.build([vocabulary.pieces[i] for i in normal], [vocabulary.scores[i] for i in normal])
 
 
 def _sentencepiece_model(vocabulary: _Vocabulary) -> bytes:
@@ -170,28 +240,40 @@ def _special(table: dict[int, str]) -> re.Pattern:
     return re.compile("[" + "".join(re.escape(chr(cp)) for cp in sorted(table)) + "]") if table else re.compile("(?!)")
 
 
+CACHED = ("pieces.model", "pieces.trie", "pieces.scores.npy", "rules.json")
+
+
 @lru_cache(maxsize=1)
 def _cached_files() -> Path | None:
     """``$BABELIR_CACHE_DIR/e5-pieces/<model file's size and mtime>/``, holding ``pieces.model``
-    (the SentencePiece model of the vocabulary) and ``rules.json`` (checksum and normalisation
-    table), written once per installed model (atomically: ``rules.json`` last); None when the cache
+    (the SentencePiece model of the vocabulary), ``pieces.trie`` and ``pieces.scores.npy`` (the
+    lean cutter's) and ``rules.json`` (checksum, normalisation table, longest piece), written once per
+    installed model (atomically, each: ``rules.json`` last); None when the cache
     cannot be written (then everything is built in memory)."""
+    import io
     import os
     import tempfile
+
+    import numpy as np
 
     from babelir.encode.cache import cache_dir
     from babelir.train.e5_file import bundled_model_path
 
     source = bundled_model_path().stat()
     folder = cache_dir() / "e5-pieces" / f"{source.st_size}-{source.st_mtime_ns}"
-    if (folder / "rules.json").is_file() and (folder / "pieces.model").is_file():
+    if all((folder / name).is_file() for name in CACHED):
         return folder
     vocabulary = _vocabulary()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        rules = json.dumps({"sha256": vocabulary.rules.sha256,
+        lean = _unigram_cutter(vocabulary)
+        rules = json.dumps({"sha256": vocabulary.rules.sha256, "longest_piece": lean.longest,
                             "table": {str(cp): t for cp, t in vocabulary.rules.table.items()}})
-        for name, data in (("pieces.model", _sentencepiece_model(vocabulary)), ("rules.json", rules.encode())):
+        scores = io.BytesIO()
+        np.save(scores, lean.scores, allow_pickle=False)
+        files = {"pieces.model": _sentencepiece_model(vocabulary), "pieces.trie": lean.trie.tobytes(),
+                 "pieces.scores.npy": scores.getvalue(), "rules.json": rules.encode()}
+        for name, data in files.items():
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as handle:
