@@ -327,3 +327,28 @@ def test_joining_segments_without_deletes_writes_what_one_write_would(tmp_path):
     assert any(s.tfs.dtype == np.uint32 for s in opened)
     joined = segments.merge_segments(tmp_path, "joined", opened, np.array([99], dtype=np.int64))
     assert joined["sha256"] == expected["sha256"] and joined["docs"] == 6
+
+
+def test_segments_with_narrow_and_wide_counts_are_searched_together(tmp_path):
+    with Index.create(tmp_path / "ix") as index:
+        index.add([Doc("big", "spam " * 70_000), Doc("small", "spam eggs")])
+        index.add([Doc("third", "spam spam eggs")])
+        assert [s.tfs.dtype for s in index.lexical().segments] == [np.uint32, np.uint16]
+        assert [d for d, _ in index.search("spam")] == ["big", "third", "small"]
+        assert [d for d, _ in index.search("eggs")] == ["small", "third"]  # the shorter first
+
+
+def test_searches_from_many_threads_answer_as_one_thread_does(tmp_path):
+    from collections import Counter
+    from concurrent.futures import ThreadPoolExecutor
+
+    docs = _sentences(3_000)
+    queries = [" ".join(doc.text.split()[:n]) for n, doc in zip([1, 2, 3, 5] * 25, docs[::30])]
+    with Index.create(tmp_path / "ix") as index:
+        index.add(docs)
+        alone = [index.search(q, k=20) for q in queries]
+        lexical = index.lexical()
+        terms = [Counter(index.analyzer.analyze(q, None)) for q in queries]
+        with ThreadPoolExecutor(8) as pool:  # each thread scores in its own buffers
+            together = list(pool.map(lambda t: lexical.search(t, 20, index.params), terms * 4))
+    assert together == alone * 4

@@ -14,6 +14,7 @@ built index, and after a merge that leaves no deleted document, they are exact).
 from __future__ import annotations
 
 from collections.abc import Callable
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,8 @@ class Lexical:
             self.live = np.concatenate([~np.isin(s.docnos, deleted) for s in self.segments]) if sizes else None
         self._norm, self._norm_for = None, None
         self._masks: dict = {}
+        self._buffers = _Buffers()  # each thread's, kept between queries
+        self._tf_type = np.result_type(*[s.tfs.dtype for s in self.segments]) if self.segments else np.uint16
 
     def docnos(self) -> np.ndarray:
         """The docno of every row (deleted ones included), int64 (N,)."""
@@ -59,11 +62,11 @@ class Lexical:
         hashes = np.fromiter((term_hash(t) for t in encoded), dtype=np.uint64, count=len(encoded))
         slices, df = [], np.zeros(len(terms), dtype=np.int64)
         for number, segment in enumerate(self.segments):
-            for term, row in enumerate(segment.lookup(encoded, hashes).tolist()):
-                if row >= 0:
-                    start, end = int(segment.offsets[row]), int(segment.offsets[row + 1])
-                    df[term] += end - start
-                    slices.append((term, number, start, end))
+            rows = segment.lookup(encoded, hashes)
+            found = np.flatnonzero(rows >= 0)
+            starts, ends = segment.offsets[rows[found]], segment.offsets[rows[found] + 1]
+            df[found] += ends - starts
+            slices += zip(found.tolist(), [number] * len(found), starts.tolist(), ends.tolist())
         return slices, df
 
     def doc_freqs(self, terms) -> dict[str, int]:
@@ -88,45 +91,80 @@ class Lexical:
         if not slices:
             return []
         norm = self._norms(params)
-        docs, tfs, weights, sizes = [], [], [], []
-        for term, number, start, end in slices:  # the query's postings, gathered, then scored at once
-            rows, freqs = self.segments[number].postings(start, end)
-            docs.append(rows + self.starts[number] if number else rows)
-            tfs.append(freqs)
-            weights.append(query_terms[terms[term]] * idf(self.count, int(df[term])))
-            sizes.append(end - start)
-        docs = np.concatenate(docs)
-        tfs = np.concatenate(tfs).astype(np.float64)
-        impacts = np.repeat(np.array(weights), sizes) * tfs / (tfs + norm[docs])
+        total = sum(end - start for _, _, start, end in slices)
+        buffers = self._buffers.ready(total, self.count, self._tf_type)
+        docs, tfs = buffers.docs[:total], buffers.tfs[:total]
+        weights = [count * idf(self.count, found) for count, found in zip(query_terms.values(), df.tolist())]
+        spans, at = [], 0
+        for term, number, start, end in slices:  # the query's postings, read one term after the other
+            size = end - start
+            segment = self.segments[number]
+            if segment.tfs.dtype == tfs.dtype:
+                segment.read_postings(start, end, docs[at:at + size], tfs[at:at + size])
+            else:  # a segment with narrower counts than another
+                narrow = np.empty(size, dtype=segment.tfs.dtype)
+                segment.read_postings(start, end, docs[at:at + size], narrow)
+                tfs[at:at + size] = narrow
+            if number:
+                docs[at:at + size] += int(self.starts[number])
+            spans.append((at, at + size, weights[term]))
+            at += size
+        # weight * tf / (tf + norm) of every posting, in buffers kept between queries: temporaries
+        # of a query's size (hundreds of KB) would be mapped and unmapped by malloc at every query
+        impacts, denominators = buffers.impacts[:total], buffers.denominators[:total]
+        np.copyto(impacts, tfs)
+        np.take(norm, docs, out=denominators)
+        denominators += impacts
+        for start, end, weight in spans:
+            impacts[start:end] *= weight
+        impacts /= denominators
+        sums = buffers.sums
+        np.add.at(sums, docs, impacts)  # each document's sum, added in the postings' order
+        if total * 8 < self.count:  # few postings: sort their documents rather than scan every one
+            candidates = np.unique(docs)
+        else:
+            # every impact is positive; a boolean's nonzero is much faster than a float's
+            candidates = np.flatnonzero(np.greater(sums, 0.0, out=buffers.positive))
+        values = sums[candidates]
+        sums[candidates] = 0.0  # all zero again, for the next query
         mask = self.live if allowed is None else allowed if self.live is None else self.live & allowed
-        if len(docs) * 8 < self.count:  # few postings: sort them rather than scan every document
-            candidates, where = np.unique(docs, return_inverse=True)
-            values = np.bincount(where, weights=impacts, minlength=len(candidates))
-            if mask is not None:
-                keep = mask[candidates]
-                candidates, values = candidates[keep], values[keep]
-        else:  # many: one dense pass over every document's score
-            scores = np.bincount(docs, weights=impacts, minlength=self.count)
-            if mask is not None:
-                scores *= mask
-            candidates = np.nonzero(scores > 0)[0]  # a boolean's nonzero is much faster than a float's
-            values = scores[candidates]
+        if mask is not None:
+            keep = mask[candidates]
+            candidates, values = candidates[keep], values[keep]
         return self._top(candidates, values, k)
 
     def _top(self, candidates: np.ndarray, values: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """The ``k`` best rows with a positive score, named, in trec_eval's order."""
+        """The ``k`` best rows (every score is positive), named, in trec_eval's order."""
         if len(candidates) > k:
             kth = np.partition(values, len(values) - k)[len(values) - k]
             keep = values >= kth  # every tie at the cut stays, then the exact order decides
             candidates, values = candidates[keep], values[keep]
-        positive = values > 0
-        candidates, values = candidates[positive], values[positive]
-        numbers = np.searchsorted(self.starts, candidates, side="right") - 1
-        ids = [""] * len(candidates)
-        for number in np.unique(numbers).tolist():
-            inside = np.flatnonzero(numbers == number)
-            for at, doc_id in zip(inside.tolist(), self.segments[number].doc_ids(candidates[inside] - self.starts[number])):
-                ids[at] = doc_id
-        named = sorted(zip(ids, values.tolist()), reverse=True)  # ids descending, then (stable) scores
-        named.sort(key=lambda pair: -pair[1])
-        return named[:k]
+        if len(self.segments) == 1:
+            ids = self.segments[0].doc_ids(candidates)
+        else:
+            numbers = np.searchsorted(self.starts, candidates, side="right") - 1
+            ids = [""] * len(candidates)
+            for number in np.unique(numbers).tolist():
+                inside = np.flatnonzero(numbers == number)
+                rows = candidates[inside] - self.starts[number]
+                for at, doc_id in zip(inside.tolist(), self.segments[number].doc_ids(rows)):
+                    ids[at] = doc_id
+        named = sorted(zip(values.tolist(), ids), reverse=True)  # scores descending, then ids descending
+        return [(doc_id, score) for score, doc_id in named[:k]]
+
+class _Buffers(threading.local):
+    """One thread's buffers for scoring, kept between queries and grown as needed: per posting
+    ``docs`` (int32), ``tfs``, ``impacts`` and ``denominators`` (float64); per document ``sums``
+    (float64, all zero between queries) and ``positive`` (bool)."""
+
+    def __init__(self):
+        self.docs = self.tfs = self.impacts = self.denominators = self.sums = self.positive = None
+
+    def ready(self, postings: int, count: int, tf_type) -> "_Buffers":
+        if self.docs is None or len(self.docs) < postings or self.tfs.dtype != tf_type:
+            size = max(postings, 2 * len(self.docs) if self.docs is not None else 0, 1024)
+            self.docs, self.tfs = np.empty(size, dtype=np.int32), np.empty(size, dtype=tf_type)
+            self.impacts, self.denominators = np.empty(size), np.empty(size)
+        if self.sums is None or len(self.sums) != count:
+            self.sums, self.positive = np.zeros(count), np.empty(count, dtype=bool)
+        return self

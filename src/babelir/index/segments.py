@@ -245,7 +245,7 @@ class Postings:
 class Segment:
     """One segment file, memory-mapped read-only (its arrays are views of the map).
 
-    A search reads the postings of its terms with :meth:`postings` (``os.pread``), not through
+    A search reads the postings of its terms with :meth:`read_postings` (``os.preadv``), not through
     the map: a page of a mapped file that a process touched counts in its resident memory, and the
     kernel maps file pages in large blocks (whole folios), so a few slices of postings per query
     would soon make a mapped index look resident in full. The vocabulary and the per-document
@@ -272,21 +272,22 @@ class Segment:
             setattr(self, key, np.frombuffer(self._map, dtype=np.dtype(dtype), count=count, offset=base + offset))
         self._at = {key: base + offset for key, (_, _, offset) in header["arrays"].items()}
         self.vocabulary = len(self.hashes)
+        self._reads = (self._fd, self._at["docs"], self._at["tfs"], self.tfs.dtype.itemsize)  # for read_postings
 
     def close(self) -> None:
         """Close the file the postings are read from (the map goes with the last array using it)."""
         self._closer()
 
-    def postings(self, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
-        """The rows and frequencies of postings ``[start, end)``, read from the file (see the class)."""
-        if not hasattr(os, "pread"):  # Windows: through the map
-            return self.docs[start:end], self.tfs[start:end]
-        fd, count = self._fd, end - start
-        out = []
-        for key, array in (("docs", self.docs), ("tfs", self.tfs)):
-            width = array.dtype.itemsize
-            out.append(np.frombuffer(os.pread(fd, count * width, self._at[key] + start * width), dtype=array.dtype))
-        return out[0], out[1]
+    def read_postings(self, start: int, end: int, docs: np.ndarray, tfs: np.ndarray) -> None:
+        """Read the rows and frequencies of postings ``[start, end)`` from the file (see the class)
+        into ``docs`` (int32) and ``tfs`` (this segment's tfs dtype), each ``end - start`` long."""
+        if not hasattr(os, "preadv"):  # Windows, macOS before 11: through the map
+            docs[:], tfs[:] = self.docs[start:end], self.tfs[start:end]
+            return
+        fd, docs_at, tfs_at, tf_width = self._reads
+        if (os.preadv(fd, [docs], docs_at + 4 * start) != 4 * (end - start)
+                or os.preadv(fd, [tfs], tfs_at + tf_width * start) != tf_width * (end - start)):
+            raise ValueError(f"{self.path}: postings file cut short")
 
     def find(self, term: bytes, hashed: int, at: int) -> int:
         """The row of ``term`` in the vocabulary, or -1; ``at``: searchsorted's answer for ``hashed``."""
