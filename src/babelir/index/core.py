@@ -59,7 +59,7 @@ class Index(IndexVectors):
         self.params = BM25Params(**manifest["bm25"])
         with storage_errors(directory):
             self.store = DocStore(directory / DOCSTORE, readonly=not writable)
-        self._lexical = None  # (the store's lexical_key, Lexical)
+        self._lexical = None  # (the store's lexical_key, Lexical, the store's version when last checked)
         self._encoder = None
         self._dense = None  # (generation, DenseVectors)
         self._sparse = None  # (generation, SparseVectors)
@@ -415,7 +415,9 @@ class Index(IndexVectors):
 
         from babelir.index.lexical import Lexical
 
-        if self._lexical is not None and self._lexical[0] == self.store.lexical_key():
+        version = self.store.version()
+        if self._lexical is not None and (self._lexical[2] == version or self._lexical[0] == self.store.lexical_key()):
+            self._lexical = (*self._lexical[:2], version)
             return self._lexical[1]
         for _ in range(10):
             key, listing, deleted = self.store.lexical_state()
@@ -423,7 +425,7 @@ class Index(IndexVectors):
                 lexical = Lexical(self.postings_folder, listing, np.asarray(deleted, dtype=np.int64))
             except FileNotFoundError:
                 continue  # a merge replaced a segment after the list was read: read it again
-            self._lexical = (key, lexical)
+            self._lexical = (key, lexical, version)
             return lexical
         raise IndexFormatError(f"{self.directory}: damaged index, a postings segment the store lists is missing")
 
