@@ -82,3 +82,14 @@ def test_the_analyzer_s_chunk_memo_changes_no_term(xquadr_dir, monkeypatch):
     monkeypatch.setattr(segment, "icu_chunks_agree", lambda text: False)  # every text segmented whole
     whole = LanguageAwareAnalyzer()
     assert [whole.analyze(text, lang) for text, lang in texts] == expected
+
+
+def test_a_word_is_what_has_a_character_str_isalnum_accepts_every_code_point():
+    import sys
+
+    from babelir.text.segment import is_word
+
+    differ = [hex(cp) for cp in range(sys.maxunicode + 1)
+              if is_word(chr(cp)) != chr(cp).isalnum() and not 0xD800 <= cp <= 0xDFFF]
+    assert differ == []
+    assert is_word("--a--") and not is_word("_-_ ")

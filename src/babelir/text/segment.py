@@ -17,6 +17,7 @@ A segmenter maps normalised text to words (``list[str]``), punctuation and space
 from __future__ import annotations
 
 import importlib.util
+import re
 from functools import lru_cache
 from itertools import chain
 
@@ -30,9 +31,12 @@ def available(name: str) -> bool:
     return importlib.util.find_spec(PACKAGES[name]) is not None
 
 
+_ALNUM = re.compile(r"[^\W_]")  # exactly the characters str.isalnum() accepts (a test checks every one)
+
+
 def is_word(segment: str) -> bool:
     """Whether a segment has a letter or digit (what every segmenter keeps)."""
-    return any(ch.isalnum() for ch in segment)
+    return _ALNUM.search(segment) is not None
 
 
 def icu(text: str) -> list[str]:
