@@ -135,3 +135,21 @@ def test_an_older_cache_gains_the_lean_cutters_files(tmp_path, monkeypatch):
         assert pieces_module._lean_cutter().cut("ayininin") == ["▁ay", "inin", "in"]
     finally:
         pieces_module._cached_files.cache_clear()
+
+
+@pytest.mark.parametrize("name", pieces_module.CACHED)
+def test_a_damaged_cached_file_is_written_again(tmp_path, monkeypatch, name):
+    monkeypatch.setenv("BABELIR_CACHE_DIR", str(tmp_path))
+    pieces_module._cached_files.cache_clear()
+    pieces_module._rules.cache_clear()
+    try:
+        folder = pieces_module._cached_files()
+        (folder / name).write_bytes(b"garbage")
+        pieces_module._cached_files.cache_clear()
+        assert pieces_module._rules().sha256 == pieces_module._vocabulary().rules.sha256
+        assert pieces_module._lean_cutter().cut("ayininin") == ["▁ay", "inin", "in"]
+        assert pieces_module._sentencepiece_processor()(["ayininin"]) == [("~▁ay", "~inin", "~in")]
+        assert (folder / name).read_bytes() != b"garbage"
+    finally:
+        pieces_module._cached_files.cache_clear()
+        pieces_module._rules.cache_clear()

@@ -158,9 +158,8 @@ def _sentencepiece_processor():
     """``words -> each word's marked pieces`` by SentencePiece, from the cached model file."""
     import sentencepiece
 
-    folder = _cached_files()
-    processor = (sentencepiece.SentencePieceProcessor(model_file=str(folder / "pieces.model")) if folder else
-                 sentencepiece.SentencePieceProcessor(model_proto=_sentencepiece_model(_vocabulary())))
+    processor = _from_cache(lambda folder: sentencepiece.SentencePieceProcessor(model_file=str(folder / "pieces.model")),
+                            lambda: sentencepiece.SentencePieceProcessor(model_proto=_sentencepiece_model(_vocabulary())))
 
     @lru_cache(maxsize=1 << 17)
     def term(number: int) -> str | None:
@@ -184,11 +183,11 @@ def _lean_cutter():
     scores, else built from the vocabulary."""
     from babelir.text.unigram import UnigramCutter
 
-    folder = _cached_files()
-    if folder is not None:
-        longest = json.loads((folder / "rules.json").read_text(encoding="utf-8")).get("longest_piece")
+    def load(folder: Path) -> UnigramCutter:
+        longest = json.loads((folder / "rules.json").read_text(encoding="utf-8"))["longest_piece"]
         return UnigramCutter.load(folder / "pieces.trie", folder / "pieces.scores.npy", longest)
-    return _unigram_cutter(_vocabulary())
+
+    return _from_cache(load, lambda: _unigram_cutter(_vocabulary()))
 
 
 def _unigram_cutter(vocabulary: _Vocabulary):
@@ -228,12 +227,12 @@ def vocabulary_sha256() -> str:
 def _rules() -> _Rules:
     """The vocabulary's checksum and normalisation rules, from :func:`_cached_files` (no need to
     read the 250k pieces into Python: an index is opened, and searched, without them)."""
-    folder = _cached_files()
-    if folder is not None:
+    def load(folder: Path) -> _Rules:
         saved = json.loads((folder / "rules.json").read_text(encoding="utf-8"))
         table = {int(cp): target for cp, target in saved["table"].items()}
         return _Rules(table, _special(table), saved["sha256"])
-    return _vocabulary().rules
+
+    return _from_cache(load, lambda: _vocabulary().rules)
 
 
 def _special(table: dict[int, str]) -> re.Pattern:
@@ -241,6 +240,24 @@ def _special(table: dict[int, str]) -> re.Pattern:
 
 
 CACHED = ("pieces.model", "pieces.trie", "pieces.scores.npy", "rules.json")
+DAMAGED = (OSError, RuntimeError, ValueError, KeyError, TypeError)  # what reading a damaged cached file raises
+
+
+def _from_cache(load, build):
+    """``load(folder)`` from :func:`_cached_files`; a damaged cache (a file cut short or
+    overwritten) is written again once; ``build()``, in memory, when there is no cache."""
+    folder = _cached_files()
+    if folder is not None:
+        try:
+            return load(folder)
+        except DAMAGED:
+            for name in CACHED:
+                (folder / name).unlink(missing_ok=True)
+            _cached_files.cache_clear()
+            folder = _cached_files()
+            if folder is not None:
+                return load(folder)
+    return build()
 
 
 @lru_cache(maxsize=1)

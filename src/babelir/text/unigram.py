@@ -68,7 +68,10 @@ class UnigramCutter:
 
         trie = marisa_trie.Trie()
         trie.load(str(trie_path))
-        return cls(trie, np.load(scores_path, allow_pickle=False), longest)
+        scores = np.load(scores_path, allow_pickle=False)
+        if scores.shape != (len(trie),):
+            raise ValueError(f"{scores_path}: {scores.shape} scores for {len(trie)} pieces")
+        return cls(trie, scores, longest)
 
     def cut(self, word: str) -> list[str | None]:
         """The pieces of ``▁`` + ``word``, as SentencePiece's unigram Viterbi cuts it."""
