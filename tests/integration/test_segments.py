@@ -352,3 +352,19 @@ def test_searches_from_many_threads_answer_as_one_thread_does(tmp_path):
         with ThreadPoolExecutor(8) as pool:  # each thread scores in its own buffers
             together = list(pool.map(lambda t: lexical.search(t, 20, index.params), terms * 4))
     assert together == alone * 4
+
+
+def test_a_search_stopped_midway_leaves_no_partial_sums_behind(tmp_path, monkeypatch):
+    with Index.create(tmp_path / "ix") as index:
+        index.add(_sentences(300))
+        expected = index.search("pears tea", k=300)
+        lexical = index.lexical()
+
+        def interrupted(*args, **kwargs):
+            raise KeyboardInterrupt
+
+        with monkeypatch.context() as patch:
+            patch.setattr(np, "greater", interrupted)  # after the sums were added, before they are reset
+            with pytest.raises(KeyboardInterrupt):
+                lexical.search({"pears": 1}, 5, index.params)
+        assert index.search("pears tea", k=300) == expected

@@ -14,7 +14,6 @@ built index, and after a merge that leaves no deleted document, they are exact).
 from __future__ import annotations
 
 from collections.abc import Callable
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +38,7 @@ class Lexical:
             self.live = np.concatenate([~np.isin(s.docnos, deleted) for s in self.segments]) if sizes else None
         self._norm, self._norm_for = None, None
         self._masks: dict = {}
-        self._buffers = _Buffers()  # each thread's, kept between queries
+        self._idle: list[_Buffers] = []  # scoring buffers not in use (list.pop and append are atomic)
         self._tf_type = np.result_type(*[s.tfs.dtype for s in self.segments]) if self.segments else np.uint16
 
     def docnos(self) -> np.ndarray:
@@ -90,9 +89,17 @@ class Lexical:
         slices, df = self._slices(terms)
         if not slices:
             return []
+        # buffers kept between queries, one set per search running at once; a search that raises
+        # (Ctrl-C included) drops its set, which may hold a part of its sums
+        buffers = self._idle.pop() if self._idle else _Buffers()
+        found = self._score(query_terms, terms, slices, df, params, buffers, k, allowed)
+        self._idle.append(buffers)
+        return found
+
+    def _score(self, query_terms, terms, slices, df, params, buffers, k, allowed) -> list[tuple[str, float]]:
         norm = self._norms(params)
         total = sum(end - start for _, _, start, end in slices)
-        buffers = self._buffers.ready(total, self.count, self._tf_type)
+        buffers.ready(total, self.count, self._tf_type)
         docs, tfs = buffers.docs[:total], buffers.tfs[:total]
         weights = [count * idf(self.count, found) for count, found in zip(query_terms.values(), df.tolist())]
         spans, at = [], 0
@@ -152,19 +159,18 @@ class Lexical:
         named = sorted(zip(values.tolist(), ids), reverse=True)  # scores descending, then ids descending
         return [(doc_id, score) for score, doc_id in named[:k]]
 
-class _Buffers(threading.local):
-    """One thread's buffers for scoring, kept between queries and grown as needed: per posting
-    ``docs`` (int32), ``tfs``, ``impacts`` and ``denominators`` (float64); per document ``sums``
-    (float64, all zero between queries) and ``positive`` (bool)."""
+class _Buffers:
+    """Buffers for scoring one query at a time, kept between queries and grown as needed: per
+    posting ``docs`` (int32), ``tfs``, ``impacts`` and ``denominators`` (float64); per document
+    ``sums`` (float64, all zero between queries) and ``positive`` (bool)."""
 
     def __init__(self):
         self.docs = self.tfs = self.impacts = self.denominators = self.sums = self.positive = None
 
-    def ready(self, postings: int, count: int, tf_type) -> "_Buffers":
+    def ready(self, postings: int, count: int, tf_type) -> None:
         if self.docs is None or len(self.docs) < postings or self.tfs.dtype != tf_type:
-            size = max(postings, 2 * len(self.docs) if self.docs is not None else 0, 1024)
+            size = max(postings + postings // 4, 1024)
             self.docs, self.tfs = np.empty(size, dtype=np.int32), np.empty(size, dtype=tf_type)
             self.impacts, self.denominators = np.empty(size), np.empty(size)
         if self.sums is None or len(self.sums) != count:
             self.sums, self.positive = np.zeros(count), np.empty(count, dtype=bool)
-        return self
