@@ -1,12 +1,15 @@
 """nDCG@10 and latency on XQuAD-R, local backend against milvus-lite, per language and mode.
 
     python -m benchmarks.milvus_xquadr [--langs en th zh] [--data ../shared/data/xquad-r] [--latency-queries 200]
+                                       [--backend milvus://HOST:PORT]
 
 Each language's collection (as ``babelir datasets xquad-r`` makes it) is indexed once with dense
 and learned sparse vectors (encodings come from babelir's cache) and BM25 k1 1.5, b 0.75 (the
 parameters milvus-lite scores with), mirrored into a milvus-lite file, and searched in each mode
 twice from the same index: ``--backend local`` and through Milvus. Latency: one query at a time
 (``--latency-queries`` of them), p50 / p99 in milliseconds, the query encoder included.
+``--backend milvus://HOST:PORT`` mirrors into a Milvus server instead (e.g. milvus-lite's own,
+``python -m milvus_lite server --data-dir DIR --port PORT``, which scores BM25 as milvus-lite does).
 """
 
 from __future__ import annotations
@@ -59,11 +62,12 @@ def main(argv=None) -> None:
     parser.add_argument("--data", default=str(XQUADR))
     parser.add_argument("--langs", nargs="*", default=list(XQUADR_LANGS))
     parser.add_argument("--latency-queries", type=int, default=200)
+    parser.add_argument("--backend", default=None, help="milvus://HOST:PORT (default: a milvus-lite file)")
     args = parser.parse_args(argv)
     encoder = get_encoder()
     rows, latency = [], {(m, b): [] for m in MODES for b in ("local", "milvus")}
     with tempfile.TemporaryDirectory() as tmp:
-        backend = parse_backend(f"milvus:{Path(tmp) / 'milvus.db'}")
+        backend = parse_backend(args.backend or f"milvus:{Path(tmp) / 'milvus.db'}")
         for lang in args.langs:
             collection, _ = load_language(args.data, lang)
             index = Index.create(Path(tmp) / lang, encoder=encoder, sparse=True, params=LITE_BM25)
@@ -85,7 +89,7 @@ def main(argv=None) -> None:
             rows.append(row)
             index.close()
     header = ["lang", "docs", "mirror s"] + [f"{m} {w}" for m in MODES for w in ("local", "milvus", "diff")]
-    print("\nnDCG@10, local backend against milvus-lite (same index)")
+    print(f"\nnDCG@10, local backend against {'milvus-lite' if args.backend is None else backend['uri']} (same index)")
     print(format_table(header, rows))
     print("\nlatency per query (ms), one query at a time, k 10")
     lat = [[mode, where, f"{np.percentile(latency[mode, where], 50):.1f}", f"{np.percentile(latency[mode, where], 99):.1f}"]

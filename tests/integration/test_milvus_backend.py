@@ -174,3 +174,55 @@ def test_serve_searches_through_milvus(tmp_path):
         assert after and top not in [d for d, _ in after] and all(service.documents([d for d, _ in after]))
     finally:
         service.close()
+
+
+@pytest.fixture(scope="module")
+def milvus_server(tmp_path_factory):
+    """A Milvus server on 127.0.0.1: milvus-lite's gRPC server (``milvus-lite server``), which
+    babelir reaches as any Milvus server, through ``milvus://HOST:PORT``. Its engine is
+    milvus-lite's, which scores BM25 with k1 1.5, b 0.75 whatever the index asks (a Milvus server
+    takes the index's): the indexes it serves here are built with those."""
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    data = tmp_path_factory.mktemp("milvus-server")
+    server = subprocess.Popen([sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(data / "d"),
+                               "--host", "127.0.0.1", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"milvus-lite server did not start: {server.stderr.read().decode()[-2000:]}")
+                time.sleep(0.2)
+        yield f"milvus://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=20)
+        server.stderr.close()
+
+
+def test_a_milvus_server_over_tcp_serves_every_mode(tmp_path, milvus_server):
+    corpus = write(tmp_path / "c.jsonl", corpus_lines())
+    topics = write(tmp_path / "t.tsv", "".join(f"{q}\t{t}\t{lang}\n" for q, t, lang in TOPICS))
+    result = run_cli("index", corpus, "-o", tmp_path / "ix", "--dense", "--sparse", "--backend", milvus_server,
+                     "--k1", "1.5", "--b", "0.75", "-q")
+    assert result.returncode == 0, result.stderr
+    assert f"mirrored into Milvus {milvus_server.replace('milvus://', 'http://')}" in result.stdout
+    backend = json.loads((tmp_path / "ix" / "manifest.json").read_text())["backend"]
+    assert backend["kind"] == "milvus" and backend["uri"] == milvus_server.replace("milvus://", "http://")
+    for mode, exact in (("bm25", True), ("sparse", True), ("dense", False), ("hybrid", False)):
+        assert_same(search(tmp_path, topics, mode, "--backend", "local"), search(tmp_path, topics, mode), exact)
+    filtered = search(tmp_path, topics, "bm25", "--doc-langs", "de,sw")
+    assert filtered and all(not d.startswith("en-") for q in filtered for d in filtered[q])
