@@ -45,6 +45,7 @@ def print_hits(retriever, query: str, k: int, lang: str | None, run=None) -> Non
         print("no match")
         return
     docs = retriever.index.documents([d for d, _ in ranking])
+    ranking = [(doc_id, score) for doc_id, score in ranking if doc_id in docs]  # (deleted meanwhile by a writer)
     for rank, (doc_id, score) in enumerate(ranking, start=1):
         doc_lang, title, text = docs[doc_id]
         snippet = " ".join((f"{title}: {text}" if title else text).split())

@@ -215,3 +215,17 @@ def test_errors_name_the_index_never_its_directory(client, demo_index):
     detail = response.json()["detail"]
     assert "index 'demo'" in detail and "fi" in detail
     assert str(demo_index) not in detail and str(demo_index.parent) not in detail and "/" not in detail
+
+
+def test_a_hit_deleted_between_the_ranking_and_the_page_is_left_out_not_a_500(client, monkeypatch):
+    from babelir.serve.service import IndexService
+
+    params = {"index": "demo", "q": "coffee", "k": 5, "mode": "dense"}
+    before = [r["id"] for r in client.get("/v1/search", params=params).json()["results"]]
+    gone = before[1]
+    fetch = IndexService.documents
+    monkeypatch.setattr(IndexService, "documents",  # as if another writer deleted it meanwhile
+                        lambda self, ids: {d: v for d, v in fetch(self, ids).items() if d != gone})
+    response = client.get("/v1/search", params=params)
+    assert response.status_code == 200
+    assert [r["id"] for r in response.json()["results"]] == [d for d in before if d != gone]

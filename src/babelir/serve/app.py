@@ -146,6 +146,8 @@ def create_app(indexes: dict[str, str | Path], writable: bool = False, api_key: 
         highlighter = target.highlighter(q, query_lang, target.query_terms(q, query_lang))
         results = []
         for doc_id, score in page:
+            if doc_id not in docs:  # deleted (by another writer) after the ranking was read
+                continue
             doc_lang, title, text = docs[doc_id]
             text_snippet, marks = highlighter.snippet(text, doc_lang)
             results.append({"id": doc_id, "score": round(float(score), 6), "lang": doc_lang, "title": title,
