@@ -133,23 +133,91 @@ def test_an_older_cache_gains_the_lean_cutters_files(tmp_path, monkeypatch):
         assert pieces_module._cached_files() == folder
         assert sorted(p.name for p in folder.iterdir()) == sorted(pieces_module.CACHED)
         assert pieces_module._lean_cutter().cut("ayininin") == ["▁ay", "inin", "in"]
+        rules = folder / "rules.json"  # a cache written before the checksums: written again when read
+        saved = json.loads(rules.read_text())
+        del saved["files"]
+        rules.write_text(json.dumps(saved))
+        pieces_module._cached_files.cache_clear()
+        assert pieces_module._lean_cutter().cut("ayininin") == ["▁ay", "inin", "in"]
+        assert "files" in json.loads(rules.read_text())
     finally:
         pieces_module._cached_files.cache_clear()
 
 
-@pytest.mark.parametrize("name", pieces_module.CACHED)
-def test_a_damaged_cached_file_is_written_again(tmp_path, monkeypatch, name):
+DAMAGE = {"garbage": b"garbage", "empty": b"", "half": None, "directory": "dir"}
+
+
+@pytest.mark.parametrize("name, how", [(name, "garbage") for name in pieces_module.CACHED] + [
+    ("pieces.scores.npy", "empty"), ("pieces.trie", "half"), ("pieces.model", "directory"), ("rules.json", "empty")])
+def test_a_damaged_cached_file_is_written_again(tmp_path, monkeypatch, name, how):
     monkeypatch.setenv("BABELIR_CACHE_DIR", str(tmp_path))
     pieces_module._cached_files.cache_clear()
     pieces_module._rules.cache_clear()
     try:
         folder = pieces_module._cached_files()
-        (folder / name).write_bytes(b"garbage")
+        path = folder / name
+        if how == "directory":
+            path.unlink()
+            (path / "x").mkdir(parents=True)
+        else:
+            path.write_bytes(path.read_bytes()[:len(path.read_bytes()) // 2] if how == "half" else DAMAGE[how])
         pieces_module._cached_files.cache_clear()
         assert pieces_module._rules().sha256 == pieces_module._vocabulary().rules.sha256
         assert pieces_module._lean_cutter().cut("ayininin") == ["▁ay", "inin", "in"]
         assert pieces_module._sentencepiece_processor()(["ayininin"]) == [("~▁ay", "~inin", "~in")]
-        assert (folder / name).read_bytes() != b"garbage"
+        assert path.is_file() and len(path.read_bytes()) > 100
     finally:
         pieces_module._cached_files.cache_clear()
         pieces_module._rules.cache_clear()
+
+
+@pytest.mark.parametrize("name", ["pieces.trie", "pieces.scores.npy", "pieces.model"])
+def test_a_cached_file_with_other_bytes_than_its_checksum_is_written_again(tmp_path, monkeypatch, name):
+    import numpy as np
+
+    monkeypatch.setenv("BABELIR_CACHE_DIR", str(tmp_path))
+    pieces_module._cached_files.cache_clear()
+    try:
+        folder = pieces_module._cached_files()
+        original = (folder / name).read_bytes()
+        if name == "pieces.scores.npy":  # well formed, other scores
+            import io
+
+            scores = np.load(io.BytesIO(original))
+            buffer = io.BytesIO()
+            np.save(buffer, scores[::-1].copy())
+            (folder / name).write_bytes(buffer.getvalue())
+        else:
+            (folder / name).write_bytes(original[:-8] + bytes(8))
+        assert pieces_module._lean_cutter().cut("ayininin") == ["▁ay", "inin", "in"]
+        assert pieces_module._sentencepiece_processor()(["ayininin"]) == [("~▁ay", "~inin", "~in")]
+        assert (folder / name).read_bytes() == original
+    finally:
+        pieces_module._cached_files.cache_clear()
+
+
+def test_a_damaged_cache_that_cannot_be_mended_is_built_in_memory(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.setenv("BABELIR_CACHE_DIR", str(tmp_path))
+    pieces_module._cached_files.cache_clear()
+    try:
+        folder = pieces_module._cached_files()
+        (folder / "pieces.trie").write_bytes(b"")
+
+        def refused(self, missing_ok=False):
+            raise PermissionError(f"[Errno 30] Read-only file system: '{self}'")
+
+        monkeypatch.setattr(Path, "unlink", refused)
+        assert pieces_module._lean_cutter().cut("ayininin") == ["▁ay", "inin", "in"]
+    finally:
+        pieces_module._cached_files.cache_clear()
+
+
+def test_a_very_long_word_is_cut_by_sentencepiece(monkeypatch):
+    monkeypatch.setattr(pieces_module, "_many_words", False)
+    cut = pieces_module._SentencePieceCut()
+    assert cut(["short", "words"]) and lean_used(cut)
+    long_word = "a" * 40_000 + "τιέγκοτοποιοπολυσύχναστοαεροδρόμιοενιαίου"  # the lean cutter breaks a tie otherwise here
+    assert cut([long_word]) == pieces_module._sentencepiece_processor()([long_word])
+    assert not lean_used(cut)

@@ -110,6 +110,11 @@ pieces. A searching process cuts few new words (a query's words are mostly known
 and stays small; a process that analyses documents loads SentencePiece at once
 (:func:`expect_many_words`), or after this many words."""
 
+LEAN_LONGEST = 4_096
+"""A word longer than this (characters) is cut by SentencePiece, loaded for it: on words of
+~37,000 characters and more (path scores near -1e5 in float32) the two were seen to break a tie
+differently, for a reason not found; up to 30,000 they agreed on every word tried."""
+
 _many_words = False
 
 
@@ -122,14 +127,15 @@ def expect_many_words() -> None:
 
 class _SentencePieceCut:
     """``words -> each word's marked pieces``, SentencePiece's unigram cut: by the lean cutter
-    for the first :data:`LEAN_WORDS` words a process cuts, by SentencePiece itself after, or at
-    once after :func:`expect_many_words`."""
+    for the first :data:`LEAN_WORDS` words a process cuts, by SentencePiece itself after, at once
+    after :func:`expect_many_words`, or from a word longer than :data:`LEAN_LONGEST` on."""
 
     def __init__(self):
         self.lean, self.processor, self.count = None, None, 0
 
     def __call__(self, words: list[str]) -> list[tuple[str, ...]]:
-        if self.processor is None and (_many_words or self.count + len(words) > LEAN_WORDS):
+        if self.processor is None and (_many_words or self.count + len(words) > LEAN_WORDS
+                                       or any(len(word) > LEAN_LONGEST for word in words)):
             self.processor = _sentencepiece_processor()
         if self.processor is not None:
             return self.processor(words)
@@ -158,8 +164,10 @@ def _sentencepiece_processor():
     """``words -> each word's marked pieces`` by SentencePiece, from the cached model file."""
     import sentencepiece
 
-    processor = _from_cache(lambda folder: sentencepiece.SentencePieceProcessor(model_file=str(folder / "pieces.model")),
-                            lambda: sentencepiece.SentencePieceProcessor(model_proto=_sentencepiece_model(_vocabulary())))
+    processor = _from_cache(
+        lambda folder: sentencepiece.SentencePieceProcessor(
+            model_proto=_checked(folder, "pieces.model", _saved_rules(folder))),
+        lambda: sentencepiece.SentencePieceProcessor(model_proto=_sentencepiece_model(_vocabulary())))
 
     @lru_cache(maxsize=1 << 17)
     def term(number: int) -> str | None:
@@ -184,8 +192,12 @@ def _lean_cutter():
     from babelir.text.unigram import UnigramCutter
 
     def load(folder: Path) -> UnigramCutter:
-        longest = json.loads((folder / "rules.json").read_text(encoding="utf-8"))["longest_piece"]
-        return UnigramCutter.load(folder / "pieces.trie", folder / "pieces.scores.npy", longest)
+        saved = _saved_rules(folder)
+        longest = saved["longest_piece"]
+        if not isinstance(longest, int) or longest < 1:
+            raise ValueError(f"{folder / 'rules.json'}: longest_piece {longest!r}")
+        return UnigramCutter.frombytes(_checked(folder, "pieces.trie", saved), _checked(folder, "pieces.scores.npy", saved),
+                                       longest)
 
     return _from_cache(load, lambda: _unigram_cutter(_vocabulary()))
 
@@ -228,7 +240,7 @@ def _rules() -> _Rules:
     """The vocabulary's checksum and normalisation rules, from :func:`_cached_files` (no need to
     read the 250k pieces into Python: an index is opened, and searched, without them)."""
     def load(folder: Path) -> _Rules:
-        saved = json.loads((folder / "rules.json").read_text(encoding="utf-8"))
+        saved = _saved_rules(folder)
         table = {int(cp): target for cp, target in saved["table"].items()}
         return _Rules(table, _special(table), saved["sha256"])
 
@@ -240,35 +252,65 @@ def _special(table: dict[int, str]) -> re.Pattern:
 
 
 CACHED = ("pieces.model", "pieces.trie", "pieces.scores.npy", "rules.json")
-DAMAGED = (OSError, RuntimeError, ValueError, KeyError, TypeError)  # what reading a damaged cached file raises
+DAMAGED = (OSError, RuntimeError, ValueError, KeyError, TypeError, EOFError)  # what reading a damaged cached file raises
 
 
 def _from_cache(load, build):
-    """``load(folder)`` from :func:`_cached_files`; a damaged cache (a file cut short or
-    overwritten) is written again once; ``build()``, in memory, when there is no cache."""
+    """``load(folder)`` from :func:`_cached_files`; a damaged cache (a file cut short, emptied,
+    overwritten, made a directory, or not the bytes its checksum says) is written again once;
+    ``build()``, in memory, when there is no cache or it cannot be mended (read-only)."""
+    import shutil
+
     folder = _cached_files()
     if folder is not None:
         try:
             return load(folder)
         except DAMAGED:
-            for name in CACHED:
-                (folder / name).unlink(missing_ok=True)
+            try:
+                for name in CACHED:
+                    path = folder / name
+                    if path.is_dir() and not path.is_symlink():
+                        shutil.rmtree(path)
+                    else:
+                        path.unlink(missing_ok=True)
+            except OSError:
+                return build()
             _cached_files.cache_clear()
             folder = _cached_files()
             if folder is not None:
-                return load(folder)
+                try:
+                    return load(folder)
+                except DAMAGED:
+                    pass
     return build()
+
+
+def _saved_rules(folder: Path) -> dict:
+    saved = json.loads((folder / "rules.json").read_text(encoding="utf-8"))
+    if not isinstance(saved, dict) or not isinstance(saved.get("files"), dict):
+        raise ValueError(f"{folder / 'rules.json'}: not the e5-pieces cache's rules")
+    return saved
+
+
+def _checked(folder: Path, name: str, saved: dict) -> bytes:
+    """The bytes of the cached file ``name``, if they are what ``rules.json`` recorded (ValueError if not)."""
+    data = (folder / name).read_bytes()
+    if hashlib.sha256(data).hexdigest() != saved["files"].get(name):
+        raise ValueError(f"{folder / name}: not the bytes the cache wrote")
+    return data
 
 
 @lru_cache(maxsize=1)
 def _cached_files() -> Path | None:
     """``$BABELIR_CACHE_DIR/e5-pieces/<model file's size and mtime>/``, holding ``pieces.model``
     (the SentencePiece model of the vocabulary), ``pieces.trie`` and ``pieces.scores.npy`` (the
-    lean cutter's) and ``rules.json`` (checksum, normalisation table, longest piece), written once per
+    lean cutter's) and ``rules.json`` (the vocabulary's checksum, the normalisation table, the
+    longest piece, each other file's sha256, checked when it is read), written once per
     installed model (atomically, each: ``rules.json`` last); None when the cache
     cannot be written (then everything is built in memory)."""
     import io
     import os
+    import shutil
     import tempfile
 
     import numpy as np
@@ -284,17 +326,23 @@ def _cached_files() -> Path | None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         lean = _unigram_cutter(vocabulary)
-        rules = json.dumps({"sha256": vocabulary.rules.sha256, "longest_piece": lean.longest,
-                            "table": {str(cp): t for cp, t in vocabulary.rules.table.items()}})
         scores = io.BytesIO()
         np.save(scores, lean.scores, allow_pickle=False)
         files = {"pieces.model": _sentencepiece_model(vocabulary), "pieces.trie": lean.trie.tobytes(),
-                 "pieces.scores.npy": scores.getvalue(), "rules.json": rules.encode()}
+                 "pieces.scores.npy": scores.getvalue()}
+        rules = json.dumps({"sha256": vocabulary.rules.sha256, "longest_piece": lean.longest,
+                            "files": {name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
+                            "table": {str(cp): t for cp, t in vocabulary.rules.table.items()}})
+        files["rules.json"] = rules.encode()
         for name, data in files.items():
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())  # a crash leaves the old file or the whole new one, never an empty one
+                if (folder / name).is_dir() and not (folder / name).is_symlink():
+                    shutil.rmtree(folder / name)  # (a directory where the file belongs)
                 os.replace(tmp, folder / name)
             except BaseException:
                 os.unlink(tmp)

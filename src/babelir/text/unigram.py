@@ -25,8 +25,6 @@ adds ``▁`` before it (``add_dummy_prefix``).
 from __future__ import annotations
 
 from array import array
-from pathlib import Path
-
 import numpy as np
 
 UNKNOWN_PENALTY = np.float32(10.0)  # SentencePiece's kUnkPenalty
@@ -63,14 +61,16 @@ class UnigramCutter:
         return cls(trie, ordered)
 
     @classmethod
-    def load(cls, trie_path: Path, scores_path: Path, longest: int | None = None) -> "UnigramCutter":
+    def frombytes(cls, trie_bytes: bytes, scores_bytes: bytes, longest: int | None = None) -> "UnigramCutter":
+        """From a saved trie (:meth:`marisa_trie.Trie.tobytes`) and saved scores (``.npy`` bytes)."""
+        import io
+
         import marisa_trie
 
-        trie = marisa_trie.Trie()
-        trie.load(str(trie_path))
-        scores = np.load(scores_path, allow_pickle=False)
-        if scores.shape != (len(trie),):
-            raise ValueError(f"{scores_path}: {scores.shape} scores for {len(trie)} pieces")
+        trie = marisa_trie.Trie().frombytes(trie_bytes)
+        scores = np.load(io.BytesIO(scores_bytes), allow_pickle=False)
+        if scores.shape != (len(trie),) or scores.dtype != np.float32:
+            raise ValueError(f"{scores.dtype} {scores.shape} scores for {len(trie)} pieces")
         return cls(trie, scores, longest)
 
     def cut(self, word: str) -> list[str | None]:
