@@ -24,6 +24,13 @@ def test_jsonl_corpus_accepts_each_id_and_text_field(tmp_path):
     assert docs == [Doc("0012", "hello", "", "th"), Doc("7", "world", "T", None), Doc("d3", "x", "", None)]
 
 
+def test_a_numeric_id_is_read_as_it_is_written(tmp_path):
+    path = write(tmp_path / "c.jsonl", "".join(f'{{"id": {literal}, "text": "t{n}"}}\n' for n, literal in enumerate(
+        ["1e5", "-0", "1e400", "2e400", "12345678901234567890.5", "12345678901234567890.6", "7", "0.10"])))
+    assert [d.id for d in read_corpus(path)] == ["1e5", "-0", "1e400", "2e400", "12345678901234567890.5",
+                                                  "12345678901234567890.6", "7", "0.10"]
+
+
 def test_gzip_is_read_transparently_whatever_the_name(tmp_path):
     path = tmp_path / "corpus.data"
     path.write_bytes(gzip.compress('{"id": "a", "text": "ภาษาไทย"}\n'.encode()))

@@ -53,7 +53,10 @@ def parse_json_line(path: Path, lineno: int, line: str) -> dict:
         raise InputError(str(path), lineno, None, "a byte-order mark (U+FEFF) in the middle of the file "
                                                   "(files joined together?): remove it")
     try:
-        record = json.loads(line, object_pairs_hook=_no_duplicate_keys)
+        # a number is kept as it is written ("1e5", "-0", "1e400"), as the README promises, not as
+        # the float Python would make of it ("100000.0", "0", "inf")
+        record = json.loads(line, object_pairs_hook=_no_duplicate_keys, parse_int=str, parse_float=str,
+                            parse_constant=str)
     except _DuplicateKey as exc:
         raise InputError(str(path), lineno, exc.key, "appears twice in the object: keep one") from None
     except json.JSONDecodeError as exc:
