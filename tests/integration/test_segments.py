@@ -368,3 +368,16 @@ def test_a_search_stopped_midway_leaves_no_partial_sums_behind(tmp_path, monkeyp
             with pytest.raises(KeyboardInterrupt):
                 lexical.search({"pears": 1}, 5, index.params)
         assert index.search("pears tea", k=300) == expected
+
+
+def test_adding_an_id_the_index_holds_is_a_clear_error_and_adds_nothing(tmp_path):
+    from babelir.errors import BabelirError
+
+    with Index.create(tmp_path / "ix") as index:
+        index.add([Doc("a", "hello world")])
+        with pytest.raises(BabelirError, match="id 'a' is already in the index"):
+            index.add([Doc("b", "new"), Doc("a", "again")])
+        with pytest.raises(BabelirError, match="id 'c' appears twice in the batch"):
+            index.add([Doc("c", "x"), Doc("c", "y")])
+        assert sorted(index.store.documents(["a", "b", "c"])) == ["a"]
+        assert [d for d, _ in index.search("hello")] == ["a"]

@@ -222,8 +222,19 @@ class Index(IndexVectors):
         worker, :mod:`babelir.index.ray_build`), or the batch's
         :class:`~babelir.index.segments.Postings` (analysis processes, :mod:`babelir.index.parallel`);
         by default they are analysed here."""
+        import sqlite3
+
         with self.writing():
-            self._add(docs, lang_sources, encoded, terms)
+            try:
+                self._add(docs, lang_sources, encoded, terms)
+            except sqlite3.IntegrityError:  # nothing was committed (the batch's transaction rolled back)
+                taken = [d.id for d in docs if d.id in self.store.documents([d.id])]
+                twice = [i for i, n in Counter(d.id for d in docs).items() if n > 1]
+                if taken or twice:
+                    raise BabelirError(f"{self.directory}: " + (
+                        f"id {taken[0]!r} is already in the index (delete it first to replace it)" if taken else
+                        f"id {twice[0]!r} appears twice in the batch") + "; nothing of the batch was added") from None
+                raise
             if self.manifest.get("backend"):
                 from babelir.index.milvus import sync_write
 
