@@ -31,6 +31,22 @@ def test_a_numeric_id_is_read_as_it_is_written(tmp_path):
                                                   "12345678901234567890.6", "7", "0.10"]
 
 
+@pytest.mark.parametrize("record, field", [('{"id": "a", "text": 12345}', "text"),
+                                           ('{"id": "a", "text": NaN}', "text"),
+                                           ('{"id": "a", "text": "x", "title": -0}', "title"),
+                                           ('{"id": "a", "text": "x", "title": 1e400}', "title")])
+def test_a_number_is_not_a_text(tmp_path, record, field):
+    from babelir.errors import InputError
+
+    with pytest.raises(InputError, match=f'"{field}": must be a string, got number'):
+        list(read_corpus(write(tmp_path / "c.jsonl", record + "\n")))
+
+
+def test_a_numeric_group_is_read_as_it_is_written(tmp_path):
+    docs = list(read_corpus(write(tmp_path / "c.jsonl", '{"id": "a", "text": "x", "group": 0.10}\n')))
+    assert docs[0].group == "0.10" and type(docs[0].group) is str
+
+
 def test_gzip_is_read_transparently_whatever_the_name(tmp_path):
     path = tmp_path / "corpus.data"
     path.write_bytes(gzip.compress('{"id": "a", "text": "ภาษาไทย"}\n'.encode()))

@@ -46,6 +46,11 @@ def _no_duplicate_keys(pairs: list) -> dict:
     return record
 
 
+class JSONNumber(str):
+    """A JSON number as it is written (``1e5``, ``-0``, ``NaN``): an id or a group may be one, a
+    text may not."""
+
+
 def parse_json_line(path: Path, lineno: int, line: str) -> dict:
     """Parse one JSONL line into a dict, or raise an InputError naming the line (malformed JSON,
     nesting too deep for the parser, a number too long to convert, not an object)."""
@@ -55,8 +60,8 @@ def parse_json_line(path: Path, lineno: int, line: str) -> dict:
     try:
         # a number is kept as it is written ("1e5", "-0", "1e400"), as the README promises, not as
         # the float Python would make of it ("100000.0", "0", "inf")
-        record = json.loads(line, object_pairs_hook=_no_duplicate_keys, parse_int=str, parse_float=str,
-                            parse_constant=str)
+        record = json.loads(line, object_pairs_hook=_no_duplicate_keys, parse_int=JSONNumber,
+                            parse_float=JSONNumber, parse_constant=JSONNumber)
     except _DuplicateKey as exc:
         raise InputError(str(path), lineno, exc.key, "appears twice in the object: keep one") from None
     except json.JSONDecodeError as exc:
@@ -95,8 +100,9 @@ def record_id(path: Path, lineno: int, record: dict, names: tuple[str, ...] = ID
 def record_text(path: Path, lineno: int, field: str, value) -> str:
     """A text field (text, title) as a string: raises an InputError when it is not a string or holds
     a lone surrogate (:func:`babelir.types.text_problem`)."""
-    if not isinstance(value, str):
-        raise InputError(str(path), lineno, field, f"must be a string, got {type(value).__name__}")
+    if not isinstance(value, str) or isinstance(value, JSONNumber):
+        kind = "number" if isinstance(value, JSONNumber) else type(value).__name__
+        raise InputError(str(path), lineno, field, f"must be a string, got {kind}")
     problem = text_problem(value)
     if problem is not None:
         raise InputError(str(path), lineno, field, problem)
