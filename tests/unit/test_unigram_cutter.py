@@ -171,6 +171,26 @@ def test_a_damaged_cached_file_is_written_again(tmp_path, monkeypatch, name, how
         pieces_module._rules.cache_clear()
 
 
+@pytest.mark.parametrize("field, value", [("longest_piece", 2), ("sha256", "0" * 64), ("table", {})])
+def test_an_edited_rules_file_is_written_again(tmp_path, monkeypatch, field, value):
+    monkeypatch.setenv("BABELIR_CACHE_DIR", str(tmp_path))
+    pieces_module._cached_files.cache_clear()
+    pieces_module._rules.cache_clear()
+    try:
+        folder = pieces_module._cached_files()
+        original = (folder / "rules.json").read_bytes()
+        saved = json.loads(original)
+        saved[field] = value  # still valid JSON, still the right shape
+        (folder / "rules.json").write_text(json.dumps(saved))
+        pieces_module._cached_files.cache_clear()
+        assert pieces_module._lean_cutter().cut("universitätsbibliothek")[:2] == ["▁univers", "ität"]
+        assert pieces_module._rules().sha256 == pieces_module._vocabulary().rules.sha256
+        assert json.loads((folder / "rules.json").read_bytes()) == json.loads(original)
+    finally:
+        pieces_module._cached_files.cache_clear()
+        pieces_module._rules.cache_clear()
+
+
 @pytest.mark.parametrize("name", ["pieces.trie", "pieces.scores.npy", "pieces.model"])
 def test_a_cached_file_with_other_bytes_than_its_checksum_is_written_again(tmp_path, monkeypatch, name):
     import numpy as np
@@ -218,6 +238,12 @@ def test_a_very_long_word_is_cut_by_sentencepiece(monkeypatch):
     monkeypatch.setattr(pieces_module, "_many_words", False)
     cut = pieces_module._SentencePieceCut()
     assert cut(["short", "words"]) and lean_used(cut)
-    long_word = "a" * 40_000 + "τιέγκοτοποιοπολυσύχναστοαεροδρόμιοενιαίου"  # the lean cutter breaks a tie otherwise here
+    long_word = "𓀀" * 3313 + "ρόμιοενιαίου"  # the lean cutter breaks a tie otherwise here (path score ~ -1e5)
     assert cut([long_word]) == pieces_module._sentencepiece_processor()([long_word])
     assert not lean_used(cut)
+
+
+def test_the_longest_lean_word_cannot_score_near_where_the_cutters_part():
+    cutter = pieces_module._lean_cutter()
+    assert pieces_module.LEAN_LONGEST * -float(cutter.unknown) < 0.5e5  # every piece scores above an unknown
+    assert float(cutter.scores.min()) > float(cutter.unknown)

@@ -110,10 +110,11 @@ pieces. A searching process cuts few new words (a query's words are mostly known
 and stays small; a process that analyses documents loads SentencePiece at once
 (:func:`expect_many_words`), or after this many words."""
 
-LEAN_LONGEST = 4_096
-"""A word longer than this (characters) is cut by SentencePiece, loaded for it: on words of
-~37,000 characters and more (path scores near -1e5 in float32) the two were seen to break a tie
-differently, for a reason not found; up to 30,000 they agreed on every word tried."""
+LEAN_LONGEST = 1_600
+"""A word longer than this (characters) is cut by SentencePiece, loaded for it. Where a path's
+score reaches about -1e5 in float32 the two were seen to break ties differently, for a reason not
+found (37,700 letters a, or 3,325 characters the vocabulary lacks, at -30.4 each); a piece scores
+no lower than an unknown character, so a word of 1,600 characters scores above -48,600."""
 
 _many_words = False
 
@@ -286,10 +287,17 @@ def _from_cache(load, build):
 
 
 def _saved_rules(folder: Path) -> dict:
+    """``rules.json``, checked against its own recorded sha256 (of the rest, in canonical form)."""
     saved = json.loads((folder / "rules.json").read_text(encoding="utf-8"))
-    if not isinstance(saved, dict) or not isinstance(saved.get("files"), dict):
-        raise ValueError(f"{folder / 'rules.json'}: not the e5-pieces cache's rules")
+    if not isinstance(saved, dict) or not isinstance(saved.get("files"), dict) \
+            or saved.get("check") != _rules_check(saved):
+        raise ValueError(f"{folder / 'rules.json'}: not the e5-pieces cache's rules as written")
     return saved
+
+
+def _rules_check(rules: dict) -> str:
+    rest = {key: value for key, value in rules.items() if key != "check"}
+    return hashlib.sha256(json.dumps(rest, sort_keys=True, ensure_ascii=True).encode()).hexdigest()
 
 
 def _checked(folder: Path, name: str, saved: dict) -> bytes:
@@ -330,10 +338,11 @@ def _cached_files() -> Path | None:
         np.save(scores, lean.scores, allow_pickle=False)
         files = {"pieces.model": _sentencepiece_model(vocabulary), "pieces.trie": lean.trie.tobytes(),
                  "pieces.scores.npy": scores.getvalue()}
-        rules = json.dumps({"sha256": vocabulary.rules.sha256, "longest_piece": lean.longest,
-                            "files": {name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
-                            "table": {str(cp): t for cp, t in vocabulary.rules.table.items()}})
-        files["rules.json"] = rules.encode()
+        rules = {"sha256": vocabulary.rules.sha256, "longest_piece": lean.longest,
+                 "files": {name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
+                 "table": {str(cp): t for cp, t in vocabulary.rules.table.items()}}
+        rules["check"] = _rules_check(rules)
+        files["rules.json"] = json.dumps(rules).encode()
         for name, data in files.items():
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
             try:
