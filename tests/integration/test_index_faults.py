@@ -99,19 +99,20 @@ def kill_repeatedly(cmd: list[str], ix, expected_ids: set[str], delays, modes=("
 
 
 def bm25_scenario(tmp_path, delays):
-    # 12,000 documents: analysis got faster, and with 4,000 the job finished before most delays
-    path = corpus(tmp_path / "c.jsonl", 0, 12000)
+    # 24,000 documents: analysis got faster, and with 4,000, then 12,000 the job finished before most delays
+    path = corpus(tmp_path / "c.jsonl", 0, 24000)
     ix = tmp_path / "ix"
     cmd = [sys.executable, "-m", "babelir.cli", "index", str(path), "-o", str(ix), "--batch-size", "100", "-q"]
-    return kill_repeatedly(cmd, ix, {f"d{i:05d}" for i in range(12000)}, delays)
+    return kill_repeatedly(cmd, ix, {f"d{i:05d}" for i in range(24000)}, delays)
 
 
 def dense_new_scenario(tmp_path, delays):
-    path = corpus(tmp_path / "c.jsonl", 0, 2000)
+    # 8,000 documents: with 2,000 the job finished after 5 of the 10 delays, the least the test asks
+    path = corpus(tmp_path / "c.jsonl", 0, 8000)
     ix = tmp_path / "ix"
     cmd = [sys.executable, "-m", "babelir.cli", "index", str(path), "-o", str(ix), "--batch-size", "50", "-q",
            "--dense", "--encoder", static_encoder(tmp_path / "enc")]
-    return kill_repeatedly(cmd, ix, {f"d{i:05d}" for i in range(2000)}, delays, ("bm25", "dense"))
+    return kill_repeatedly(cmd, ix, {f"d{i:05d}" for i in range(8000)}, delays, ("bm25", "dense"))
 
 
 def dense_added_scenario(tmp_path, delays):

@@ -136,6 +136,9 @@ def build_index(corpus: str | Path, out: str | Path, lang: str | None = "auto", 
     if backend is not None and backend.get("kind") == "local":  # --backend local: refused for a mirrored index
         _refuse_local(out)
         backend = None
+    from babelir.text.e5_pieces import expect_many_words
+
+    expect_many_words()  # a build cuts many new words, whatever its batch size: SentencePiece, not the lean cutter
     if (out / MANIFEST).exists():
         index = Index.open(out, writable=True)
         try:
