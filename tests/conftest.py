@@ -45,6 +45,15 @@ def run_cli(*args: str, cwd: Path | None = None, check: bool = False) -> subproc
     return result
 
 
+def interruptible() -> None:
+    """Popen's ``preexec_fn`` for a child a test sends Ctrl-C to: SIGINT's default, whatever the test
+    run inherited (a shell starts a background job with SIGINT ignored, Python then keeps it
+    ignored, and the Ctrl-C would be lost)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def write(path: Path, text: str | bytes) -> Path:
     """Write a small fixture file (bytes as they are, text as UTF-8)."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,7 @@ from babelir.errors import BabelirError
 from babelir.index.build import build_index
 from babelir.index.core import Index
 from babelir.types import Query
+from tests.conftest import interruptible
 from tests.integration.test_index_writers import corpus, static_encoder
 
 FAST_DELAYS = (0.3, 1.0, 1.8)
@@ -75,7 +76,8 @@ def kill_repeatedly(cmd: list[str], ix, expected_ids: set[str], delays, modes=("
     stats = {"kills": 0, "finished_before_kill": 0, "documents_lost": 0, "failures": 0, "first_second": 0}
     previous = 0
     for n, delay in enumerate(delays):
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=interruptible)
         time.sleep(delay)
         sig = signal.SIGINT if n % 3 == 2 else signal.SIGKILL
         if proc.poll() is None:

@@ -20,6 +20,7 @@ from babelir.errors import InputError
 from babelir.index import parallel
 from babelir.index.build import build_index
 from babelir.index.core import Index
+from tests.conftest import interruptible
 
 pytestmark = pytest.mark.skipif(not parallel.available(), reason="analysis workers need fork (Linux)")
 
@@ -138,7 +139,8 @@ def test_a_killed_or_interrupted_build_leaves_no_worker_behind(corpus, tmp_path,
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
     proc = subprocess.Popen([sys.executable, "-m", "babelir.cli", "index", str(big), "-o", str(tmp_path / "ix"),
                              "--workers", "2", "--batch-size", "5000", "-q"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=interruptible)
     workers: list[int] = []
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(workers) < 2 and proc.poll() is None:
