@@ -23,6 +23,19 @@ def cutters():
     return pieces_module._SentencePieceCut().lean_terms, pieces_module._sentencepiece_processor()
 
 
+@pytest.fixture
+def private_cache(tmp_path, monkeypatch):
+    """A fresh e5-pieces cache under ``tmp_path``: its folder, written; the module forgets it after."""
+    monkeypatch.setenv("BABELIR_CACHE_DIR", str(tmp_path))
+    pieces_module._cached_files.cache_clear()
+    pieces_module._rules.cache_clear()
+    try:
+        yield pieces_module._cached_files()
+    finally:
+        pieces_module._cached_files.cache_clear()
+        pieces_module._rules.cache_clear()
+
+
 def lean_used(cut) -> bool:
     return cut.processor is None
 
@@ -121,27 +134,22 @@ def test_a_process_that_cuts_many_words_loads_sentencepiece(monkeypatch):
     assert told(["one"]) == first[:1] and not lean_used(told)
 
 
-def test_an_older_cache_gains_the_lean_cutters_files(tmp_path, monkeypatch):
-    monkeypatch.setenv("BABELIR_CACHE_DIR", str(tmp_path))
+def test_an_older_cache_gains_the_lean_cutters_files(private_cache):
+    folder = private_cache
+    assert sorted(p.name for p in folder.iterdir()) == sorted(pieces_module.CACHED)
+    (folder / "pieces.trie").unlink()  # as a cache written before the lean cutter
+    (folder / "pieces.scores.npy").unlink()
     pieces_module._cached_files.cache_clear()
-    try:
-        folder = pieces_module._cached_files()
-        assert sorted(p.name for p in folder.iterdir()) == sorted(pieces_module.CACHED)
-        (folder / "pieces.trie").unlink()  # as a cache written before the lean cutter
-        (folder / "pieces.scores.npy").unlink()
-        pieces_module._cached_files.cache_clear()
-        assert pieces_module._cached_files() == folder
-        assert sorted(p.name for p in folder.iterdir()) == sorted(pieces_module.CACHED)
-        assert pieces_module._lean_cutter().cut("ayininin") == ["▁ay", "inin", "in"]
-        rules = folder / "rules.json"  # a cache written before the checksums: written again when read
-        saved = json.loads(rules.read_text())
-        del saved["files"]
-        rules.write_text(json.dumps(saved))
-        pieces_module._cached_files.cache_clear()
-        assert pieces_module._lean_cutter().cut("ayininin") == ["▁ay", "inin", "in"]
-        assert "files" in json.loads(rules.read_text())
-    finally:
-        pieces_module._cached_files.cache_clear()
+    assert pieces_module._cached_files() == folder
+    assert sorted(p.name for p in folder.iterdir()) == sorted(pieces_module.CACHED)
+    assert pieces_module._lean_cutter().cut("ayininin") == ["▁ay", "inin", "in"]
+    rules = folder / "rules.json"  # a cache written before the checksums: written again when read
+    saved = json.loads(rules.read_text())
+    del saved["files"]
+    rules.write_text(json.dumps(saved))
+    pieces_module._cached_files.cache_clear()
+    assert pieces_module._lean_cutter().cut("ayininin") == ["▁ay", "inin", "in"]
+    assert "files" in json.loads(rules.read_text())
 
 
 DAMAGE = {"garbage": b"garbage", "empty": b"", "half": None, "directory": "dir"}
@@ -149,89 +157,65 @@ DAMAGE = {"garbage": b"garbage", "empty": b"", "half": None, "directory": "dir"}
 
 @pytest.mark.parametrize("name, how", [(name, "garbage") for name in pieces_module.CACHED] + [
     ("pieces.scores.npy", "empty"), ("pieces.trie", "half"), ("pieces.model", "directory"), ("rules.json", "empty")])
-def test_a_damaged_cached_file_is_written_again(tmp_path, monkeypatch, name, how):
-    monkeypatch.setenv("BABELIR_CACHE_DIR", str(tmp_path))
+def test_a_damaged_cached_file_is_written_again(private_cache, name, how):
+    folder = private_cache
+    path = folder / name
+    if how == "directory":
+        path.unlink()
+        (path / "x").mkdir(parents=True)
+    else:
+        path.write_bytes(path.read_bytes()[:len(path.read_bytes()) // 2] if how == "half" else DAMAGE[how])
     pieces_module._cached_files.cache_clear()
-    pieces_module._rules.cache_clear()
-    try:
-        folder = pieces_module._cached_files()
-        path = folder / name
-        if how == "directory":
-            path.unlink()
-            (path / "x").mkdir(parents=True)
-        else:
-            path.write_bytes(path.read_bytes()[:len(path.read_bytes()) // 2] if how == "half" else DAMAGE[how])
-        pieces_module._cached_files.cache_clear()
-        assert pieces_module._rules().sha256 == pieces_module._vocabulary().rules.sha256
-        assert pieces_module._lean_cutter().cut("ayininin") == ["▁ay", "inin", "in"]
-        assert pieces_module._sentencepiece_processor()(["ayininin"]) == [("~▁ay", "~inin", "~in")]
-        assert path.is_file() and len(path.read_bytes()) > 100
-    finally:
-        pieces_module._cached_files.cache_clear()
-        pieces_module._rules.cache_clear()
+    assert pieces_module._rules().sha256 == pieces_module._vocabulary().rules.sha256
+    assert pieces_module._lean_cutter().cut("ayininin") == ["▁ay", "inin", "in"]
+    assert pieces_module._sentencepiece_processor()(["ayininin"]) == [("~▁ay", "~inin", "~in")]
+    assert path.is_file() and len(path.read_bytes()) > 100
 
 
 @pytest.mark.parametrize("field, value", [("longest_piece", 2), ("sha256", "0" * 64), ("table", {})])
-def test_an_edited_rules_file_is_written_again(tmp_path, monkeypatch, field, value):
-    monkeypatch.setenv("BABELIR_CACHE_DIR", str(tmp_path))
+def test_an_edited_rules_file_is_written_again(private_cache, field, value):
+    folder = private_cache
+    original = (folder / "rules.json").read_bytes()
+    saved = json.loads(original)
+    saved[field] = value  # still valid JSON, still the right shape
+    (folder / "rules.json").write_text(json.dumps(saved))
     pieces_module._cached_files.cache_clear()
-    pieces_module._rules.cache_clear()
-    try:
-        folder = pieces_module._cached_files()
-        original = (folder / "rules.json").read_bytes()
-        saved = json.loads(original)
-        saved[field] = value  # still valid JSON, still the right shape
-        (folder / "rules.json").write_text(json.dumps(saved))
-        pieces_module._cached_files.cache_clear()
-        assert pieces_module._lean_cutter().cut("universitätsbibliothek")[:2] == ["▁univers", "ität"]
-        assert pieces_module._rules().sha256 == pieces_module._vocabulary().rules.sha256
-        assert json.loads((folder / "rules.json").read_bytes()) == json.loads(original)
-    finally:
-        pieces_module._cached_files.cache_clear()
-        pieces_module._rules.cache_clear()
+    assert pieces_module._lean_cutter().cut("universitätsbibliothek")[:2] == ["▁univers", "ität"]
+    assert pieces_module._rules().sha256 == pieces_module._vocabulary().rules.sha256
+    assert json.loads((folder / "rules.json").read_bytes()) == json.loads(original)
 
 
 @pytest.mark.parametrize("name", ["pieces.trie", "pieces.scores.npy", "pieces.model"])
-def test_a_cached_file_with_other_bytes_than_its_checksum_is_written_again(tmp_path, monkeypatch, name):
+def test_a_cached_file_with_other_bytes_than_its_checksum_is_written_again(private_cache, name):
     import numpy as np
 
-    monkeypatch.setenv("BABELIR_CACHE_DIR", str(tmp_path))
-    pieces_module._cached_files.cache_clear()
-    try:
-        folder = pieces_module._cached_files()
-        original = (folder / name).read_bytes()
-        if name == "pieces.scores.npy":  # well formed, other scores
-            import io
+    folder = private_cache
+    original = (folder / name).read_bytes()
+    if name == "pieces.scores.npy":  # well formed, other scores
+        import io
 
-            scores = np.load(io.BytesIO(original))
-            buffer = io.BytesIO()
-            np.save(buffer, scores[::-1].copy())
-            (folder / name).write_bytes(buffer.getvalue())
-        else:
-            (folder / name).write_bytes(original[:-8] + bytes(8))
-        assert pieces_module._lean_cutter().cut("ayininin") == ["▁ay", "inin", "in"]
-        assert pieces_module._sentencepiece_processor()(["ayininin"]) == [("~▁ay", "~inin", "~in")]
-        assert (folder / name).read_bytes() == original
-    finally:
-        pieces_module._cached_files.cache_clear()
+        scores = np.load(io.BytesIO(original))
+        buffer = io.BytesIO()
+        np.save(buffer, scores[::-1].copy())
+        (folder / name).write_bytes(buffer.getvalue())
+    else:
+        (folder / name).write_bytes(original[:-8] + bytes(8))
+    assert pieces_module._lean_cutter().cut("ayininin") == ["▁ay", "inin", "in"]
+    assert pieces_module._sentencepiece_processor()(["ayininin"]) == [("~▁ay", "~inin", "~in")]
+    assert (folder / name).read_bytes() == original
 
 
-def test_a_damaged_cache_that_cannot_be_mended_is_built_in_memory(tmp_path, monkeypatch):
+def test_a_damaged_cache_that_cannot_be_mended_is_built_in_memory(private_cache, monkeypatch):
     from pathlib import Path
 
-    monkeypatch.setenv("BABELIR_CACHE_DIR", str(tmp_path))
-    pieces_module._cached_files.cache_clear()
-    try:
-        folder = pieces_module._cached_files()
-        (folder / "pieces.trie").write_bytes(b"")
+    folder = private_cache
+    (folder / "pieces.trie").write_bytes(b"")
 
-        def refused(self, missing_ok=False):
-            raise PermissionError(f"[Errno 30] Read-only file system: '{self}'")
+    def refused(self, missing_ok=False):
+        raise PermissionError(f"[Errno 30] Read-only file system: '{self}'")
 
-        monkeypatch.setattr(Path, "unlink", refused)
-        assert pieces_module._lean_cutter().cut("ayininin") == ["▁ay", "inin", "in"]
-    finally:
-        pieces_module._cached_files.cache_clear()
+    monkeypatch.setattr(Path, "unlink", refused)
+    assert pieces_module._lean_cutter().cut("ayininin") == ["▁ay", "inin", "in"]
 
 
 def test_a_very_long_word_is_cut_by_sentencepiece(monkeypatch):
