@@ -228,7 +228,8 @@ class Index(IndexVectors):
             try:
                 self._add(docs, lang_sources, encoded, terms)
             except sqlite3.IntegrityError:  # nothing was committed (the batch's transaction rolled back)
-                taken = [d.id for d in docs if d.id in self.store.documents([d.id])]
+                held = self.store.documents([d.id for d in docs])
+                taken = [d.id for d in docs if d.id in held]
                 twice = [i for i, n in Counter(d.id for d in docs).items() if n > 1]
                 if taken or twice:
                     raise BabelirError(f"{self.directory}: " + (

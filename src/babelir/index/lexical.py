@@ -159,6 +159,7 @@ class Lexical:
         named = sorted(zip(values.tolist(), ids), reverse=True)  # scores descending, then ids descending
         return [(doc_id, score) for score, doc_id in named[:k]]
 
+
 class _Buffers:
     """Buffers for scoring one query at a time, kept between queries and grown as needed: per
     posting ``docs`` (int32), ``tfs``, ``impacts`` and ``denominators`` (float64); per document

@@ -104,8 +104,8 @@ def _cutter(kind: str):
 
 
 LEAN_WORDS = 20_000
-"""How many new words a process cuts with the lean cutter (:mod:`babelir.text.unigram`: ~4 MB,
-~15 µs a word) before it loads SentencePiece (~55 MB resident, ~2 µs a word); both give the same
+"""How many new words a process cuts with the lean cutter (:mod:`babelir.text.unigram`: ~2 MB,
+~13 µs a word) before it loads SentencePiece (~55 MB resident, ~6 µs a word); both give the same
 pieces. A searching process cuts few new words (a query's words are mostly known after a while)
 and stays small; a process that analyses documents loads SentencePiece at once
 (:func:`expect_many_words`), or after this many words."""
