@@ -58,7 +58,6 @@ def _vocabulary() -> _Vocabulary:
     :func:`_cutter`). The text arrives NFKC-normalised and case-folded, and the table applies the
     model's own rules for the characters whose treatment differs from NFKC (control characters
     dropped; tabs, newlines and zero-width characters read as spaces)."""
-    from babelir.text.segment import MAX_TERM_LENGTH
     from babelir.train.e5_file import bundled_model_path, read_e5_file
 
     model = read_e5_file(bundled_model_path())
@@ -67,7 +66,7 @@ def _vocabulary() -> _Vocabulary:
         target = "".join(map(chr, out))
         if target != unicodedata.normalize("NFKC", chr(cp)):
             table[cp] = target
-    terms = [(PIECE_MARK + p)[:MAX_TERM_LENGTH] if any(ch.isalnum() for ch in p) else None for p in model.pieces]
+    terms = [_piece_term.__wrapped__(p) for p in model.pieces]  # (uncached: each piece once)
     terms[model.unk] = None  # characters the vocabulary lacks match nothing (not each other)
     digest = hashlib.sha256("\n".join(model.pieces).encode("utf-8")).hexdigest()
     return _Vocabulary(list(model.pieces), model.scores.astype(float).tolist(), model.unk,

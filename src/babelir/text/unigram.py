@@ -25,6 +25,7 @@ adds ``▁`` before it (``add_dummy_prefix``).
 from __future__ import annotations
 
 from array import array
+
 import numpy as np
 
 UNKNOWN_PENALTY = np.float32(10.0)  # SentencePiece's kUnkPenalty
