@@ -8,7 +8,8 @@ The corpus is built from the XQuAD-R sentences of all 11 languages, sampled and 
 passage joins 3 random sentences of one language (seeded, so every run sees the same corpus). The
 queries are XQuAD-R questions sampled over all languages, with their language given.
 
-Each step runs in its own subprocess, so its peak memory (max RSS) is its own:
+Each step runs in its own subprocess, so its peak memory (max RSS) is its own, and starts once the
+writes of the step before are on disk (``os.sync``):
 
 1. build: babelir (``build_index``, batches of 10,000, ``--workers`` analysis processes, default
    one per CPU) and bm25s (tokenize, index, save); analysis is included in both;
@@ -177,6 +178,7 @@ def spawn(system: str, work: Path, workers: int | None = None, add: int = 0) -> 
     command = [sys.executable, "-m", "benchmarks.speed_500k", "--child", system, "--work", str(work), "--add", str(add)]
     if workers:
         command += ["--workers", str(workers)]
+    os.sync()  # the writes of the step before reach the disk first: no step pays for another's writeback
     started = time.perf_counter()
     proc = subprocess.run(command, capture_output=True, text=True)
     line = next((l for l in proc.stdout.splitlines() if l.startswith("RESULT ")), None)
@@ -218,6 +220,8 @@ def main(argv=None) -> None:
         return
     from babelir.evaluate.table import format_table
 
+    if args.tmp:
+        Path(args.tmp).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
         work = Path(tmp)
         build_inputs(Path(args.data), args.passages, args.queries, work)
