@@ -1,6 +1,7 @@
 """Each language's analyzer on real text of that language."""
 
 import logging
+from pathlib import Path
 
 import pytest
 
@@ -229,3 +230,22 @@ def test_detection_among_the_languages_an_index_holds():
     assert detect("北京是中华人民共和国的首都", among=("en", "zh")) == "zh"
     assert detect("The Moon is Earth's only natural satellite", among=("en",)) == "en"  # one: unrestricted
     assert detect("1234", among=("en", "de")) == "und"
+
+
+def test_lemma_dictionaries_are_mapped_from_the_cache_and_a_damaged_one_is_built_again(tmp_path, monkeypatch):
+    from babelir.text import stem
+
+    monkeypatch.setenv("BABELIR_CACHE_DIR", str(tmp_path))
+    factory = stem._trie_factory()
+    first = factory.get_dictionary("en")  # built, then saved whole (atomically)
+    saved = next(tmp_path.rglob("en.dic"))
+    assert first.get("houses") == "house"
+    mapped = stem._trie_factory().get_dictionary("en")  # a new process: the saved file, memory-mapped
+    assert mapped.get("houses") == "house"
+    if Path("/proc/self/maps").exists():
+        assert str(saved) in Path("/proc/self/maps").read_text()
+    saved.write_bytes(saved.read_bytes()[:1000])  # damaged
+    again = stem._trie_factory().get_dictionary("en")
+    assert again.get("houses") == "house"
+    assert stem._trie_factory().get_dictionary("en").get("houses") == "house"  # saved whole again
+    assert saved.stat().st_size > 1000

@@ -120,12 +120,27 @@ def _trie_factory():
     import tempfile
 
     from simplemma.__metadata__ import __version__
-    from simplemma.strategies.dictionaries.trie_dictionary_factory import TrieDictionaryFactory
+    from marisa_trie import BytesTrie
+    from simplemma.strategies.dictionaries.dictionary_factory import SUPPORTED_LANGUAGES
+    from simplemma.strategies.dictionaries.trie_dictionary_factory import TrieDictionaryFactory, TrieWrapDict
 
     from babelir.encode.cache import cache_dir
 
     class AtomicTrieFactory(TrieDictionaryFactory):
         __slots__ = ()
+
+        def _get_dictionary_uncached(self, lang):
+            # the cached trie memory-mapped, not read whole: a language's 0.6 to 18 MB are not
+            # loaded at its first word, and only the pages its lookups touch become resident (a
+            # search process that met 8 languages: ~25 MB less); the file is only ever replaced
+            # whole (below), never changed under the map
+            path = self._cache_dir / f"{lang}.dic"
+            if lang in SUPPORTED_LANGUAGES and path.is_file():
+                try:
+                    return TrieWrapDict(BytesTrie().mmap(str(path)))
+                except RuntimeError:  # damaged: simplemma's own loader warns, builds it again, saves it
+                    pass
+            return super()._get_dictionary_uncached(lang)
 
         def _write_trie_to_disk(self, lang, trie) -> None:
             self._cache_dir.mkdir(parents=True, exist_ok=True)
