@@ -338,7 +338,17 @@ def test_segments_with_narrow_and_wide_counts_are_searched_together(tmp_path):
         assert [d for d, _ in index.search("eggs")] == ["small", "third"]  # the shorter first
 
 
-def test_searches_from_many_threads_answer_as_one_thread_does(tmp_path):
+@pytest.fixture(params=["C", "numpy"])
+def scoring(request, monkeypatch):
+    """Search with the C scoring loops, then with the numpy path (KERNEL None)."""
+    from babelir.index import lexical
+
+    if request.param == "numpy":
+        monkeypatch.setattr(lexical, "KERNEL", None)
+    return request.param
+
+
+def test_searches_from_many_threads_answer_as_one_thread_does(tmp_path, scoring):
     from collections import Counter
     from concurrent.futures import ThreadPoolExecutor
 
@@ -354,7 +364,9 @@ def test_searches_from_many_threads_answer_as_one_thread_does(tmp_path):
     assert together == alone * 4
 
 
-def test_a_search_stopped_midway_leaves_no_partial_sums_behind(tmp_path, monkeypatch):
+def test_a_search_stopped_midway_leaves_no_partial_sums_behind(tmp_path, monkeypatch, scoring):
+    from babelir.index import lexical as module
+
     with Index.create(tmp_path / "ix") as index:
         index.add(_sentences(300))
         expected = index.search("pears tea", k=300)
@@ -363,8 +375,15 @@ def test_a_search_stopped_midway_leaves_no_partial_sums_behind(tmp_path, monkeyp
         def interrupted(*args, **kwargs):
             raise KeyboardInterrupt
 
+        class Stopped:  # the C loops, stopped after the sums were added, before they are reset
+            accumulate = staticmethod(module.KERNEL.accumulate if module.KERNEL else None)
+            top = staticmethod(interrupted)
+
         with monkeypatch.context() as patch:
-            patch.setattr(np, "greater", interrupted)  # after the sums were added, before they are reset
+            if scoring == "C":
+                patch.setattr(module, "KERNEL", Stopped)
+            else:
+                patch.setattr(np, "greater", interrupted)  # after the sums were added, before they are reset
             with pytest.raises(KeyboardInterrupt):
                 lexical.search({"pears": 1}, 5, index.params)
         assert index.search("pears tea", k=300) == expected

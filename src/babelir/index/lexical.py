@@ -21,6 +21,11 @@ import numpy as np
 from babelir.index.bm25 import BM25Params, idf
 from babelir.index.segments import SUFFIX, Segment, term_hash
 
+try:
+    from babelir.index import _scoring as KERNEL
+except ImportError:  # built without a C compiler: the numpy path, same scores
+    KERNEL = None
+
 
 class Lexical:
     """The live segments of one commit, memory-mapped. ``listing``: the store's segment entries
@@ -102,7 +107,7 @@ class Lexical:
         buffers.ready(total, self.count, self._tf_type)
         docs, tfs = buffers.docs[:total], buffers.tfs[:total]
         weights = [count * idf(self.count, found) for count, found in zip(query_terms.values(), df.tolist())]
-        spans, at = [], 0
+        ends, at = [], 0
         for term, number, start, end in slices:  # the query's postings, read one term after the other
             size = end - start
             segment = self.segments[number]
@@ -114,44 +119,59 @@ class Lexical:
                 tfs[at:at + size] = narrow
             if number:
                 docs[at:at + size] += int(self.starts[number])
-            spans.append((at, at + size, weights[term]))
             at += size
+            ends.append(at)
+        weights = [weights[term] for term, _, _, _ in slices]
+        mask = self.live if allowed is None else allowed if self.live is None else self.live & allowed
+        if KERNEL is not None:
+            touched, values = buffers.touched, buffers.impacts
+            count = KERNEL.accumulate(docs, tfs, tfs.itemsize, np.array(ends, dtype=np.int64),
+                                      np.array(weights, dtype=np.float64), norm, buffers.sums, touched)
+            kept = KERNEL.top(buffers.sums, touched, count, k, mask, values)
+            return self._named(touched[:kept], values[:kept], k)
+        return self._score_numpy(docs, tfs, ends, weights, norm, buffers, mask, k)
+
+    def _score_numpy(self, docs, tfs, ends, weights, norm, buffers, mask, k) -> list[tuple[str, float]]:
+        """What :data:`KERNEL` does, in numpy (same scores, bit for bit)."""
+        total = len(docs)
         # weight * tf / (tf + norm) of every posting, in buffers kept between queries: temporaries
         # of a query's size (hundreds of KB) would be mapped and unmapped by malloc at every query
-        impacts, denominators = buffers.impacts[:total], buffers.denominators[:total]
+        impacts, denominators, rows = buffers.impacts[:total], buffers.denominators[:total], buffers.rows[:total]
         np.copyto(impacts, tfs)
-        np.take(norm, docs, out=denominators)
+        np.copyto(rows, docs)  # as intp: numpy's take and add.at convert any other index type into a
+        np.take(norm, rows, out=denominators)  # temporary first (take: 5x slower with int32)
         denominators += impacts
-        for start, end, weight in spans:
+        for start, end, weight in zip([0] + ends[:-1], ends, weights):
             impacts[start:end] *= weight
         impacts /= denominators
         sums = buffers.sums
-        np.add.at(sums, docs, impacts)  # each document's sum, added in the postings' order
+        np.add.at(sums, rows, impacts)  # each document's sum, added in the postings' order
         if total * 8 < self.count:  # few postings: sort their documents rather than scan every one
-            candidates = np.unique(docs)
+            ordered = np.sort(rows)  # (not np.unique: numpy 2.3+ hashes there, ~40x slower)
+            candidates = ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
         else:
             # every impact is positive; a boolean's nonzero is much faster than a float's
             candidates = np.flatnonzero(np.greater(sums, 0.0, out=buffers.positive))
         values = sums[candidates]
         sums[candidates] = 0.0  # all zero again, for the next query
-        mask = self.live if allowed is None else allowed if self.live is None else self.live & allowed
         if mask is not None:
             keep = mask[candidates]
             candidates, values = candidates[keep], values[keep]
-        return self._top(candidates, values, k)
-
-    def _top(self, candidates: np.ndarray, values: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """The ``k`` best rows (every score is positive), named, in trec_eval's order."""
         if len(candidates) > k:
             kth = np.partition(values, len(values) - k)[len(values) - k]
             keep = values >= kth  # every tie at the cut stays, then the exact order decides
             candidates, values = candidates[keep], values[keep]
+        return self._named(candidates, values, k)
+
+    def _named(self, candidates: np.ndarray, values: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """The ``k`` best of rows that score at least the k-th best (ties at the cut included),
+        named, in trec_eval's order."""
         if len(self.segments) == 1:
             ids = self.segments[0].doc_ids(candidates)
         else:
             numbers = np.searchsorted(self.starts, candidates, side="right") - 1
             ids = [""] * len(candidates)
-            for number in np.unique(numbers).tolist():
+            for number in sorted(set(numbers.tolist())):
                 inside = np.flatnonzero(numbers == number)
                 rows = candidates[inside] - self.starts[number]
                 for at, doc_id in zip(inside.tolist(), self.segments[number].doc_ids(rows)):
@@ -162,16 +182,20 @@ class Lexical:
 
 class _Buffers:
     """Buffers for scoring one query at a time, kept between queries and grown as needed: per
-    posting ``docs`` (int32), ``tfs``, ``impacts`` and ``denominators`` (float64); per document
-    ``sums`` (float64, all zero between queries) and ``positive`` (bool)."""
+    posting ``docs`` (int32, as read), ``tfs``, ``impacts`` (float64; the kernel's scores out),
+    ``touched`` (int32: the kernel's rows), and for the numpy path ``rows`` (``docs`` as intp) and
+    ``denominators`` (float64); per document ``sums`` (float64, all zero between queries) and
+    ``positive`` (bool)."""
 
     def __init__(self):
-        self.docs = self.tfs = self.impacts = self.denominators = self.sums = self.positive = None
+        self.docs = self.rows = self.tfs = self.impacts = self.denominators = self.sums = self.positive = None
+        self.touched = None
 
     def ready(self, postings: int, count: int, tf_type) -> None:
         if self.docs is None or len(self.docs) < postings or self.tfs.dtype != tf_type:
             size = max(postings + postings // 4, 1024)
             self.docs, self.tfs = np.empty(size, dtype=np.int32), np.empty(size, dtype=tf_type)
+            self.rows, self.touched = np.empty(size, dtype=np.intp), np.empty(size, dtype=np.int32)
             self.impacts, self.denominators = np.empty(size), np.empty(size)
         if self.sums is None or len(self.sums) != count:
             self.sums, self.positive = np.zeros(count), np.empty(count, dtype=bool)

@@ -1,0 +1,121 @@
+"""BM25's scoring loops in C (babelir.index._scoring) against the numpy path they replace: the same
+Runs, float for float, and clear errors for inputs that do not agree."""
+
+import random
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from babelir.index import lexical
+from babelir.index.core import Index
+from babelir.text.analyzer import get_analyzer
+from babelir.types import Doc
+
+KERNEL = lexical.KERNEL
+
+
+def test_the_c_loops_are_built():
+    # setuptools builds them with `pip install -e .` (optional: without a compiler, numpy scores)
+    assert KERNEL is not None, "babelir.index._scoring is not built: run `make install` (needs a C compiler)"
+
+
+def _corpus(seed: int, count: int, words: int = 12) -> list[Doc]:
+    rng = random.Random(seed)
+    vocabulary = [f"w{n}" for n in range(words)]  # few words: many documents tie
+    langs = ["en", "de", "fr"]
+    return [Doc(f"d{n:04d}", " ".join(rng.choices(vocabulary, k=rng.randint(1, 9))), lang=langs[n % 3])
+            for n in range(count)]
+
+
+def _both(lex, index, queries, k, allowed=None):
+    found = {}
+    for name, kernel in (("C", KERNEL), ("numpy", None)):
+        lexical.KERNEL = kernel
+        try:
+            found[name] = [lex.search(q, k, index.params, allowed=allowed) for q in queries]
+        finally:
+            lexical.KERNEL = KERNEL
+    return found["C"], found["numpy"]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_c_loops_rank_and_score_as_numpy_does(tmp_path, seed):
+    rng = random.Random(seed)
+    docs = _corpus(seed, 700)
+    with Index.create(tmp_path / "ix", analyzer=get_analyzer("script-aware")) as index:
+        for start in range(0, 700, 250):  # three segments
+            index.add(docs[start:start + 250])
+        index.add([Doc("long", "w1 " * 70_000)])  # a segment with uint32 counts
+        index.delete([d.id for d in rng.sample(docs, 60)])  # masked until a merge
+        lex = index.lexical()
+        assert len(lex.segments) == 4 and lex.live is not None
+        queries = [Counter(rng.choices([f"w{n}" for n in range(14)], k=rng.randint(1, 6))) for _ in range(60)]
+        for k in (1, 3, 10, 1000):
+            c, numpy_ = _both(lex, index, queries, k)
+            assert c == numpy_  # ids, order and float scores
+            assert any(len(found) == k for found in c) or k == 1000
+        allowed = lex.language_mask({"de"}, index.store.lang_map)
+        c, numpy_ = _both(lex, index, queries, 10, allowed)
+        assert c == numpy_ and all(d != "long" for found in c for d, _ in found)
+
+
+def test_the_c_loops_keep_every_tie_at_the_cut(tmp_path):
+    with Index.create(tmp_path / "ix", analyzer=get_analyzer("script-aware")) as index:
+        index.add([Doc(f"t{n}", "same words") for n in range(30)] + [Doc("best", "same same words")])
+        c, numpy_ = _both(index.lexical(), index, [Counter(["same"])], 5)
+    assert c == numpy_
+    assert [d for d, _ in c[0]] == ["best", "t9", "t8", "t7", "t6"]  # ties: ids descending, as trec_eval
+
+
+def _inputs(postings=4, n=5):
+    docs = np.array([0, 2, 2, 4][:postings], dtype=np.int32)
+    tfs = np.ones(postings, dtype=np.uint16)
+    return dict(docs=docs, tfs=tfs, ends=np.array([2, postings], dtype=np.int64), weights=np.array([1.0, 2.0]),
+                norm=np.ones(n), sums=np.zeros(n), touched=np.empty(postings, dtype=np.int32))
+
+
+def _accumulate(i, tf_width=2):
+    return KERNEL.accumulate(i["docs"], i["tfs"], tf_width, i["ends"], i["weights"], i["norm"], i["sums"], i["touched"])
+
+
+def test_accumulate_sums_each_row_once_in_the_order_met():
+    i = _inputs()
+    assert _accumulate(i) == 3
+    assert i["touched"][:3].tolist() == [0, 2, 4]
+    assert i["sums"].tolist() == [0.5, 0.0, 0.5 + 1.0, 0.0, 1.0]  # (tf * w) / (norm + tf)
+    values = np.empty(4)
+    assert KERNEL.top(i["sums"], i["touched"], 3, 1, None, values) == 1
+    assert i["touched"][0] == 2 and values[0] == 1.5 and not i["sums"].any()  # zero again
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda i: i["docs"].__setitem__(1, 5), "outside the collection"),
+    (lambda i: i["docs"].__setitem__(1, -1), "outside the collection"),
+    (lambda i: i["ends"].__setitem__(0, 9), "out of order"),
+    (lambda i: i["ends"].__setitem__(1, 3), "past the postings"),
+    (lambda i: i.__setitem__("sums", np.zeros(4)), "differ in length"),
+    (lambda i: i.__setitem__("touched", np.empty(2, dtype=np.int32)), "shorter"),
+    (lambda i: i.__setitem__("tfs", np.ones(3, dtype=np.uint16)), "differ in length"),
+])
+def test_accumulate_refuses_inputs_that_disagree_and_leaves_no_partial_sums(change, message):
+    i = _inputs()
+    change(i)
+    with pytest.raises(ValueError, match=message):
+        _accumulate(i)
+    assert not i["sums"].any()
+
+
+def test_top_refuses_inputs_that_disagree():
+    sums, touched, values = np.zeros(4), np.zeros(4, dtype=np.int32), np.empty(4)
+    with pytest.raises(ValueError, match="k must be"):
+        KERNEL.top(sums, touched, 2, 0, None, values)
+    with pytest.raises(ValueError, match="mask"):
+        KERNEL.top(sums, touched, 2, 1, np.ones(3, dtype=bool), values)
+    with pytest.raises(ValueError, match="past touched"):
+        KERNEL.top(sums, touched, 5, 1, None, values)
+    with pytest.raises(ValueError, match="outside"):
+        KERNEL.top(sums, np.array([0, 9], dtype=np.int32), 2, 1, None, values)
+    with pytest.raises(ValueError, match="tf_width"):
+        KERNEL.accumulate(np.zeros(1, np.int32), np.zeros(1, np.uint16), 3, np.array([1]), np.ones(1), np.ones(2),
+                          np.zeros(2), np.zeros(1, np.int32))
