@@ -400,3 +400,22 @@ def test_adding_an_id_the_index_holds_is_a_clear_error_and_adds_nothing(tmp_path
             index.add([Doc("c", "x"), Doc("c", "y")])
         assert sorted(index.store.documents(["a", "b", "c"])) == ["a"]
         assert [d for d, _ in index.search("hello")] == ["a"]
+
+
+def test_a_postings_file_cut_short_is_named(tmp_path, scoring):
+    import os
+
+    with Index.create(tmp_path / "ix") as index:
+        index.add(DOCS)
+        lexical = index.lexical()
+        (tmp_path / "empty").write_bytes(b"")
+        fd = os.open(tmp_path / "empty", os.O_RDONLY)
+        try:
+            if lexical._files is not None:  # the C reads
+                lexical._files = (np.array([fd]), *lexical._files[1:])
+            for segment in lexical.segments:  # numpy's
+                segment.postings_at = (fd, *segment.postings_at[1:])
+            with pytest.raises(ValueError, match=r"\.seg: postings file cut short"):
+                lexical.search({"green": 1}, 5, index.params)
+        finally:
+            os.close(fd)

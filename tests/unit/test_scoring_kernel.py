@@ -119,3 +119,27 @@ def test_top_refuses_inputs_that_disagree():
     with pytest.raises(ValueError, match="tf_width"):
         KERNEL.accumulate(np.zeros(1, np.int32), np.zeros(1, np.uint16), 3, np.array([1]), np.ones(1), np.ones(2),
                           np.zeros(2), np.zeros(1, np.int32))
+
+
+def test_read_gives_each_term_s_postings_one_after_the_other_and_names_a_short_file(tmp_path):
+    import os
+
+    rows = np.arange(10, dtype=np.int32)
+    counts_ = np.arange(100, 110, dtype=np.uint16)
+    path = tmp_path / "postings"
+    path.write_bytes(rows.tobytes() + counts_.tobytes())
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        docs, tfs = np.zeros(5, dtype=np.int32), np.zeros(5, dtype=np.uint16)
+        spec = [np.array(v, dtype=np.int64) for v in ([fd, fd], [4 * 7, 4 * 1], [40 + 2 * 7, 40 + 2 * 1], [3, 2], [0, 100])]
+        assert KERNEL.read(*spec, 2, docs, tfs) == -1
+        assert docs.tolist() == [7, 8, 9, 101, 102] and tfs.tolist() == [107, 108, 109, 101, 102]
+        spec[1][1] = 4 * 9  # the second term's counts start past the end of the file
+        spec[2][1] = 60
+        assert KERNEL.read(*spec, 2, docs, tfs) == 1
+        with pytest.raises(ValueError, match="shorter than the postings"):
+            KERNEL.read(*spec, 2, docs[:4], tfs)
+    finally:
+        os.close(fd)
+    with pytest.raises(OSError):
+        KERNEL.read(*[np.array([v], dtype=np.int64) for v in (fd, 0, 40, 1, 0)], 2, docs, tfs)  # closed

@@ -13,11 +13,22 @@
  *     The rows among touched[:count] (and mask[row] true, mask a bool (N,) or None) whose score is
  *     at least the k-th best: touched[:kept] gets them, values[:kept] (float64) their scores.
  *     Every sums[row] of touched[:count] is zero again.
- *   Raises ValueError for sizes that do not agree or a row outside [0, N).
+ *   read(fds, docs_from, tfs_from, counts, bases, tf_width, docs, tfs) -> -1, or the term cut short
+ *     Each term's postings, one after the other, from its segment file (pread: not through a map,
+ *     see babelir.index.segments.Segment): counts[t] rows (int32) from byte docs_from[t] of file
+ *     descriptor fds[t] into docs, plus bases[t] each, and as many counts (tf_width bytes each) from
+ *     byte tfs_from[t] into tfs. fds, docs_from, tfs_from, counts, bases: int64 (T,). A file
+ *     shorter than its term's postings stops the read: the number of that term comes back.
+ *   Raises ValueError for sizes that do not agree or a row outside [0, N), OSError for a failed read.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <errno.h>
 #include <stdint.h>
+#include <string.h>
+#ifndef _WIN32
+#include <unistd.h>
+#endif
 
 static int
 check(int ok, const char *message)
@@ -182,7 +193,82 @@ top(PyObject *self, PyObject *args)
     return result;
 }
 
+#ifndef _WIN32
+/* 1 when all size bytes were read, 0 when the file ends first, -1 on an error (errno) */
+static int
+pread_full(int fd, char *into, Py_ssize_t size, int64_t at)
+{
+    while (size > 0) {
+        ssize_t got = pread(fd, into, (size_t)size, (off_t)at);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (got == 0)
+            return 0;
+        into += got;
+        at += got;
+        size -= got;
+    }
+    return 1;
+}
+
+static PyObject *
+read_postings(PyObject *self, PyObject *args)
+{
+    Py_buffer fds, docs_from, tfs_from, counts, bases, docs, tfs;
+    int tf_width;
+    PyObject *result = NULL;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*iw*w*", &fds, &docs_from, &tfs_from, &counts, &bases, &tf_width,
+                          &docs, &tfs))
+        return NULL;
+    Py_ssize_t terms = counts.len / 8, total = 0;
+    const int64_t *count = counts.buf;
+    for (Py_ssize_t t = 0; t < terms; t++)
+        total += count[t] > 0 ? count[t] : 0;
+    if (check(tf_width == 2 || tf_width == 4, "tf_width must be 2 or 4")
+        && check(fds.len == counts.len && docs_from.len == counts.len && tfs_from.len == counts.len
+                 && bases.len == counts.len, "the per-term arrays differ in length")
+        && check(docs.len >= total * 4 && tfs.len >= total * tf_width, "the buffers are shorter than the postings")) {
+        const int64_t *fd = fds.buf, *from = docs_from.buf, *tf_from = tfs_from.buf, *base = bases.buf;
+        char *doc = docs.buf, *tf = tfs.buf;
+        Py_ssize_t at = 0, stopped = -1;
+        int failed = 0;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t t = 0; t < terms; t++) {
+            Py_ssize_t size = count[t] > 0 ? count[t] : 0;
+            int got = pread_full((int)fd[t], doc + 4 * at, 4 * size, from[t]);
+            if (got == 1)
+                got = pread_full((int)fd[t], tf + tf_width * at, tf_width * size, tf_from[t]);
+            if (got != 1) {
+                failed = got < 0;
+                stopped = t;
+                break;
+            }
+            if (base[t]) {
+                int32_t *rows = (int32_t *)doc + at, add = (int32_t)base[t];
+                for (Py_ssize_t i = 0; i < size; i++)
+                    rows[i] += add;
+            }
+            at += size;
+        }
+        Py_END_ALLOW_THREADS
+        if (failed)
+            PyErr_SetFromErrno(PyExc_OSError);
+        else
+            result = PyLong_FromSsize_t(stopped);
+    }
+    PyBuffer_Release(&fds); PyBuffer_Release(&docs_from); PyBuffer_Release(&tfs_from); PyBuffer_Release(&counts);
+    PyBuffer_Release(&bases); PyBuffer_Release(&docs); PyBuffer_Release(&tfs);
+    return result;
+}
+#endif
+
 static PyMethodDef methods[] = {
+#ifndef _WIN32
+    {"read", read_postings, METH_VARARGS, "Each term's postings from its segment file (see the file)."},
+#endif
     {"accumulate", accumulate, METH_VARARGS, "Each row's BM25 score from one query's postings (see the file)."},
     {"top", top, METH_VARARGS, "The rows scoring at least the k-th best; the sums zeroed (see the file)."},
     {NULL, NULL, 0, NULL},

@@ -45,6 +45,13 @@ class Lexical:
         self._masks: dict = {}
         self._idle: list[_Buffers] = []  # scoring buffers not in use (list.pop and append are atomic)
         self._tf_type = np.result_type(*[s.tfs.dtype for s in self.segments]) if self.segments else np.uint16
+        # for the C reads: each segment's file descriptor and where its postings' rows and counts
+        # start (bytes), when every segment's counts are as wide as the buffer's
+        self._files = None
+        if all(s.tfs.dtype == self._tf_type for s in self.segments):
+            at = [s.postings_at for s in self.segments]
+            self._files = (*(np.array([a[i] for a in at], dtype=np.int64) for i in range(3)),
+                           np.dtype(self._tf_type).itemsize)
 
     def docnos(self) -> np.ndarray:
         """The docno of every row (deleted ones included), int64 (N,)."""
@@ -60,18 +67,20 @@ class Lexical:
             self._masks[key] = np.fromiter((langs.get(n) in doc_langs for n in docnos), dtype=bool, count=len(docnos))
         return self._masks[key]
 
-    def _slices(self, terms: list[str]) -> tuple[list[tuple[int, int, int, int]], np.ndarray]:
-        """Where each term's postings lie: (term, segment, start, end), and each term's df."""
+    def _slices(self, terms: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Where each term's postings lie, segment by segment, then term by term: int64 (4, S) of the
+        term's index in ``terms``, the segment's number, its first and past-last posting; and each
+        term's df, int64 (T,)."""
         encoded = [t.encode("utf-8", "surrogatepass") for t in terms]
         hashes = np.fromiter((term_hash(t) for t in encoded), dtype=np.uint64, count=len(encoded))
-        slices, df = [], np.zeros(len(terms), dtype=np.int64)
+        parts, df = [], np.zeros(len(terms), dtype=np.int64)
         for number, segment in enumerate(self.segments):
             rows = segment.lookup(encoded, hashes)
             found = np.flatnonzero(rows >= 0)
             starts, ends = segment.offsets[rows[found]], segment.offsets[rows[found] + 1]
             df[found] += ends - starts
-            slices += zip(found.tolist(), [number] * len(found), starts.tolist(), ends.tolist())
-        return slices, df
+            parts.append(np.stack([found, np.full(len(found), number), starts, ends]).astype(np.int64, copy=False))
+        return (np.concatenate(parts, axis=1) if parts else np.empty((4, 0), dtype=np.int64)), df
 
     def doc_freqs(self, terms) -> dict[str, int]:
         """``term -> number of documents holding it`` (0 for a term no document has)."""
@@ -92,7 +101,7 @@ class Lexical:
         (trec_eval's order). ``allowed``: a boolean mask over rows; deleted documents never come back."""
         terms = list(query_terms)
         slices, df = self._slices(terms)
-        if not slices:
+        if not slices.shape[1]:
             return []
         # buffers kept between queries, one set per search running at once; a search that raises
         # (Ctrl-C included) drops its set, which may hold a part of its sums
@@ -103,33 +112,45 @@ class Lexical:
 
     def _score(self, query_terms, terms, slices, df, params, buffers, k, allowed) -> list[tuple[str, float]]:
         norm = self._norms(params)
-        total = sum(end - start for _, _, start, end in slices)
+        term, number, start, end = slices
+        sizes = end - start
+        ends = np.cumsum(sizes)
+        total = int(ends[-1])
         buffers.ready(total, self.count, self._tf_type)
         docs, tfs = buffers.docs[:total], buffers.tfs[:total]
-        weights = [count * idf(self.count, found) for count, found in zip(query_terms.values(), df.tolist())]
-        ends, at = [], 0
-        for term, number, start, end in slices:  # the query's postings, read one term after the other
-            size = end - start
+        self._read(number, start, sizes, docs, tfs)
+        weights = np.array([count * idf(self.count, found) for count, found in zip(query_terms.values(), df.tolist())])
+        weights = weights[term]  # each slice's
+        mask = self.live if allowed is None else allowed if self.live is None else self.live & allowed
+        if KERNEL is not None:
+            touched, values = buffers.touched, buffers.impacts
+            count = KERNEL.accumulate(docs, tfs, tfs.itemsize, ends, weights, norm, buffers.sums, touched)
+            kept = KERNEL.top(buffers.sums, touched, count, k, mask, values)
+            return self._named(touched[:kept], values[:kept], k)
+        return self._score_numpy(docs, tfs, ends.tolist(), weights.tolist(), norm, buffers, mask, k)
+
+    def _read(self, number: np.ndarray, start: np.ndarray, sizes: np.ndarray, docs: np.ndarray, tfs: np.ndarray) -> None:
+        """Read the postings of each slice (its segment ``number``, ``start`` and size), one after
+        the other, into ``docs`` (as rows of the concatenated segments) and ``tfs``."""
+        if KERNEL is not None and hasattr(KERNEL, "read") and self._files is not None:
+            fds, docs_at, tfs_at, width = self._files
+            stopped = KERNEL.read(fds[number], docs_at[number] + 4 * start, tfs_at[number] + width * start, sizes,
+                                  self.starts[number], width, docs, tfs)
+            if stopped >= 0:
+                raise ValueError(f"{self.segments[number[stopped]].path}: postings file cut short")
+            return
+        at = 0
+        for number, start, size in zip(number.tolist(), start.tolist(), sizes.tolist()):
             segment = self.segments[number]
             if segment.tfs.dtype == tfs.dtype:
-                segment.read_postings(start, end, docs[at:at + size], tfs[at:at + size])
+                segment.read_postings(start, start + size, docs[at:at + size], tfs[at:at + size])
             else:  # a segment with narrower counts than another
                 narrow = np.empty(size, dtype=segment.tfs.dtype)
-                segment.read_postings(start, end, docs[at:at + size], narrow)
+                segment.read_postings(start, start + size, docs[at:at + size], narrow)
                 tfs[at:at + size] = narrow
             if number:
                 docs[at:at + size] += int(self.starts[number])
             at += size
-            ends.append(at)
-        weights = [weights[term] for term, _, _, _ in slices]
-        mask = self.live if allowed is None else allowed if self.live is None else self.live & allowed
-        if KERNEL is not None:
-            touched, values = buffers.touched, buffers.impacts
-            count = KERNEL.accumulate(docs, tfs, tfs.itemsize, np.array(ends, dtype=np.int64),
-                                      np.array(weights, dtype=np.float64), norm, buffers.sums, touched)
-            kept = KERNEL.top(buffers.sums, touched, count, k, mask, values)
-            return self._named(touched[:kept], values[:kept], k)
-        return self._score_numpy(docs, tfs, ends, weights, norm, buffers, mask, k)
 
     def _score_numpy(self, docs, tfs, ends, weights, norm, buffers, mask, k) -> list[tuple[str, float]]:
         """What :data:`KERNEL` does, in numpy (same scores, bit for bit)."""

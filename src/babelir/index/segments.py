@@ -272,7 +272,9 @@ class Segment:
             setattr(self, key, np.frombuffer(self._map, dtype=np.dtype(dtype), count=count, offset=base + offset))
         self._at = {key: base + offset for key, (_, _, offset) in header["arrays"].items()}
         self.vocabulary = len(self.hashes)
-        self._reads = (self._fd, self._at["docs"], self._at["tfs"], self.tfs.dtype.itemsize)  # for read_postings
+        self.postings_at = (self._fd, self._at["docs"], self._at["tfs"])
+        """The file descriptor the postings are read from, and the byte where their rows (int32)
+        and their counts (``tfs.dtype``) start in the file."""
 
     def close(self) -> None:
         """Close the file the postings are read from (the map goes with the last array using it)."""
@@ -284,7 +286,7 @@ class Segment:
         if not hasattr(os, "preadv"):  # Windows, macOS before 11: through the map
             docs[:], tfs[:] = self.docs[start:end], self.tfs[start:end]
             return
-        fd, docs_at, tfs_at, tf_width = self._reads
+        (fd, docs_at, tfs_at), tf_width = self.postings_at, self.tfs.dtype.itemsize
         if (os.preadv(fd, [docs], docs_at + 4 * start) != 4 * (end - start)
                 or os.preadv(fd, [tfs], tfs_at + tf_width * start) != tf_width * (end - start)):
             raise ValueError(f"{self.path}: postings file cut short")
