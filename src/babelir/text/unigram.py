@@ -85,20 +85,14 @@ class UnigramCutter:
         of these scores are exact, and None when two paths come within ``slack`` (relative) of
         each other: there float32's rounding could order them otherwise."""
         size = len(text)
-        prefixes, key_id, longest = self.trie.prefixes, self.trie.key_id, self.longest
+        trie, prefixes, longest = self.trie, self.trie.iter_prefixes_with_ids, self.longest
         best = [scores[0] * 0] * (size + 1)  # the best path's score ending at each position
         starts = [-1] * (size + 1)           # where its last piece starts
         pieces: list[str | None] = [None] * (size + 1)
         for at in range(size):
             here = best[at]
-            found = prefixes(text[at:at + longest])  # shortest first
-            if not found or len(found[0]) != 1:  # no piece of one character here: an unknown one, last
-                found.append(None)
-            for piece in found:
-                if piece is None:
-                    end, score = at + 1, unknown + here
-                else:
-                    end, score = at + len(piece), scores[key_id(piece)] + here
+            for piece, number in prefixes(text[at:at + longest]):  # shortest first
+                end, score = at + len(piece), scores[number] + here
                 if starts[end] >= 0:
                     gain = score - best[end]
                     if slack is not None and -slack * -score <= gain <= slack * -score:
@@ -106,6 +100,15 @@ class UnigramCutter:
                     if gain <= 0:
                         continue
                 best[end], starts[end], pieces[end] = score, at, piece
+            if text[at] not in trie:  # no piece of one character here: an unknown one, last
+                end, score = at + 1, unknown + here
+                if starts[end] >= 0:
+                    gain = score - best[end]
+                    if slack is not None and -slack * -score <= gain <= slack * -score:
+                        return None
+                    if gain <= 0:
+                        continue
+                best[end], starts[end], pieces[end] = score, at, None
         out, end = [], size
         while end > 0:
             out.append(pieces[end])
