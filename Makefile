@@ -16,13 +16,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(VENV)/.installed: pyproject.toml src/babelir/index/_scoring.c | $(BIN)/python
+$(VENV)/.installed: pyproject.toml src/babelir/index/_native.c | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[all-languages,ann,serve,judge,abstain]'
 	touch $@
 
 # torch first, pinned: the local CPU build (any other spec pulls the CUDA wheels); then the hf
 # extra (transformers, sentence-transformers) that the hf:/st: encoder tests need
-$(VENV)/.installed-test: pyproject.toml src/babelir/index/_scoring.c $(VENV)/.installed
+$(VENV)/.installed-test: pyproject.toml src/babelir/index/_native.c $(VENV)/.installed
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e '.[all-languages,ann,serve,hf,train,judge,abstain,milvus,ray,test]'
 	touch $@

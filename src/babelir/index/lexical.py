@@ -22,7 +22,7 @@ from babelir.index.bm25 import BM25Params, idf
 from babelir.index.segments import SUFFIX, Segment, term_hash
 
 try:
-    from babelir.index import _scoring as KERNEL
+    from babelir.index import _native as KERNEL
 except ImportError:  # built without a C compiler: the numpy path, same scores
     KERNEL = None
 

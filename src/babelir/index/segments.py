@@ -78,6 +78,15 @@ def write_segment(folder: Path, name: str, terms: list[bytes], term_ids: np.ndar
     return _write_file(folder, name, arrays)
 
 
+def _native():
+    """The C loops (:mod:`babelir.index._native`), or None where they were not built."""
+    try:
+        from babelir.index import _native
+    except ImportError:
+        return None
+    return _native
+
+
 def hash_order(terms: list[bytes], hashes: np.ndarray) -> np.ndarray:
     """The order of ``terms`` in a segment's vocabulary: by hash, then by bytes where two collide."""
     order = np.argsort(hashes, kind="stable")
@@ -202,18 +211,29 @@ class Postings:
         """The postings of documents given as their analysed terms. The terms come in a segment's
         vocabulary order (:func:`hash_order`) and the postings term by term, so that
         :func:`write_segment` finds them in order (a batch of chunks: one sorted run per chunk)."""
-        lengths = np.fromiter(map(len, term_lists), dtype=np.int64, count=len(term_lists))
-        flat = list(chain.from_iterable(term_lists))
-        vocab = {term: number for number, term in enumerate(dict.fromkeys(flat))}
-        terms = [t.encode("utf-8", "surrogatepass") for t in vocab]
+        native = _native()
+        if native is not None:  # the same, in C: ~4x faster (a third of a build's commit work)
+            codes, vocabulary, lengths = native.factorize(term_lists)
+            codes, lengths = np.frombuffer(codes, dtype=np.int64), np.frombuffer(lengths, dtype=np.int64)
+        else:
+            lengths = np.fromiter(map(len, term_lists), dtype=np.int64, count=len(term_lists))
+            flat = list(chain.from_iterable(term_lists))
+            numbers = {term: number for number, term in enumerate(dict.fromkeys(flat))}
+            vocabulary = list(numbers)
+            codes = np.fromiter(map(numbers.__getitem__, flat), dtype=np.int64, count=len(flat))
+        terms = [t.encode("utf-8", "surrogatepass") for t in vocabulary]
         hashes = np.fromiter(map(term_hash, terms), dtype=np.uint64, count=len(terms))
         order, rank = _ranked(terms, hashes)
-        ids = rank[np.fromiter(map(vocab.__getitem__, flat), dtype=np.int64, count=len(flat))]
-        size = max(len(lengths), 1)
-        keys, tfs = np.unique(ids * size + np.repeat(np.arange(len(lengths), dtype=np.int64), lengths),
-                              return_counts=True)  # one posting per (term, document), in that order
-        return cls([terms[i] for i in order.tolist()], hashes[order], keys // size,
-                   (keys % size).astype(np.int32), tfs.astype(np.int64), lengths)
+        ids = rank[codes]
+        if native is not None:
+            term_ids, docs, tfs = (np.frombuffer(array, dtype=dtype) for array, dtype in
+                                   zip(native.count_postings(ids, lengths, len(terms)), (np.int64, np.int32, np.int64)))
+        else:
+            size = max(len(lengths), 1)
+            keys, tfs = np.unique(ids * size + np.repeat(np.arange(len(lengths), dtype=np.int64), lengths),
+                                  return_counts=True)  # one posting per (term, document), in that order
+            term_ids, docs, tfs = keys // size, (keys % size).astype(np.int32), tfs.astype(np.int64)
+        return cls([terms[i] for i in order.tolist()], hashes[order], term_ids, docs, tfs, lengths)
 
     @classmethod
     def concat(cls, parts: list["Postings"], rows: list[np.ndarray] | None = None) -> "Postings":

@@ -1,5 +1,5 @@
-"""BM25's scoring loops in C (babelir.index._scoring) against the numpy path they replace: the same
-Runs, float for float, and clear errors for inputs that do not agree."""
+"""The index's loops in C (babelir.index._native) against the Python and numpy code they replace: the
+same Runs float for float, the same postings, and clear errors for inputs that do not agree."""
 
 import random
 from collections import Counter
@@ -17,7 +17,7 @@ KERNEL = lexical.KERNEL
 
 def test_the_c_loops_are_built():
     # setuptools builds them with `pip install -e .` (optional: without a compiler, numpy scores)
-    assert KERNEL is not None, "babelir.index._scoring is not built: run `make install` (needs a C compiler)"
+    assert KERNEL is not None, "babelir.index._native is not built: run `make install` (needs a C compiler)"
 
 
 def _corpus(seed: int, count: int, words: int = 12) -> list[Doc]:
@@ -143,3 +143,37 @@ def test_read_gives_each_term_s_postings_one_after_the_other_and_names_a_short_f
         os.close(fd)
     with pytest.raises(OSError):
         KERNEL.read(*[np.array([v], dtype=np.int64) for v in (fd, 0, 40, 1, 0)], 2, docs, tfs)  # closed
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_postings_of_a_batch_are_the_same_counted_in_c_or_in_python(monkeypatch, seed):
+    from babelir.index import segments
+
+    rng = random.Random(seed)
+    words = ["a", "b", "ü", "日本", "\ud800x", "~▁pièce"] + [f"w{n}" for n in range(300)]
+    term_lists = [rng.choices(words, k=rng.choice([0, 1, 5, 40])) for _ in range(500)]
+    native = segments.Postings.of(term_lists)
+    monkeypatch.setattr(segments, "_native", lambda: None)
+    python = segments.Postings.of(term_lists)
+    assert native.terms == python.terms
+    for field in ("hashes", "term_ids", "docs", "tfs", "lengths"):
+        a, b = getattr(native, field), getattr(python, field)
+        assert a.dtype == b.dtype and np.array_equal(a, b), field
+
+
+def test_factorize_and_count_postings_refuse_what_they_cannot_count():
+    with pytest.raises(TypeError, match="must be a str"):
+        KERNEL.factorize([["a", 1]])
+    with pytest.raises(TypeError):
+        KERNEL.factorize([["a"], 5])
+    assert KERNEL.factorize([]) == (bytearray(), [], bytearray())
+    ranks = np.array([0, 1, 1], dtype=np.int64)
+    with pytest.raises(ValueError, match="do not sum"):
+        KERNEL.count_postings(ranks, np.array([2], dtype=np.int64), 2)
+    with pytest.raises(ValueError, match="do not sum"):
+        KERNEL.count_postings(ranks, np.array([4, -1], dtype=np.int64), 2)
+    with pytest.raises(ValueError, match="outside"):
+        KERNEL.count_postings(ranks, np.array([3], dtype=np.int64), 1)
+    term_ids, docs, tfs = KERNEL.count_postings(ranks, np.array([2, 1], dtype=np.int64), 2)
+    assert (np.frombuffer(term_ids, np.int64).tolist(), np.frombuffer(docs, np.int32).tolist(),
+            np.frombuffer(tfs, np.int64).tolist()) == ([0, 1, 1], [0, 0, 1], [1, 1, 1])

@@ -1,7 +1,9 @@
-/* BM25 term-at-a-time scoring of one query's postings, and its top k: the loops of
- * babelir.index.lexical in one pass each (numpy needs seven passes over the postings and one over
- * every document). Optional: without a C compiler babelir uses the numpy code, which gives the same
- * scores bit for bit (the same IEEE operations in the same order; built without FMA contraction).
+/* The index's loops in C (babelir.index._native): BM25 term-at-a-time scoring of one query's postings
+ * and its top k, reading the postings, and counting a batch's postings. Each is a loop of
+ * babelir.index.lexical or babelir.index.segments in one pass (numpy needs seven passes over a
+ * query's postings and one over every document to score them). Optional: without a C compiler
+ * babelir runs the Python and numpy code, which gives the same results bit for bit (for scores: the
+ * same IEEE operations in the same order, built without FMA contraction).
  *
  *   accumulate(docs, tfs, tf_width, ends, weights, norm, sums, touched) -> touched count
  *     docs: int32 rows (P,); tfs: uint16 or uint32 (tf_width 2 or 4) counts (P,); ends: int64 (T,),
@@ -19,7 +21,18 @@
  *     descriptor fds[t] into docs, plus bases[t] each, and as many counts (tf_width bytes each) from
  *     byte tfs_from[t] into tfs. fds, docs_from, tfs_from, counts, bases: int64 (T,). A file
  *     shorter than its term's postings stops the read: the number of that term comes back.
- *   Raises ValueError for sizes that do not agree or a row outside [0, N), OSError for a failed read.
+ *   factorize(term_lists) -> (codes, vocabulary, lengths)
+ *     Documents given as their terms (a list of lists of str): each term's number in order of first
+ *     sight (codes: bytearray of int64, one per term of every document, in order), the distinct terms
+ *     in that order (vocabulary: list of str), and each document's length (lengths: bytearray of
+ *     int64). What dict.fromkeys over the chained lists gives, in one pass.
+ *   count_postings(ranks, lengths, terms) -> (term_ids, docs, tfs)
+ *     Each term occurrence's term rank (int64 (P,), each below terms) and the documents' lengths
+ *     (int64 (D,), summing to P) as postings: one per (term, document), ordered by term then
+ *     document, with its count: bytearrays of int64, int32 and int64. What np.unique(rank * D +
+ *     document, return_counts=True) gives, by a counting sort.
+ *   Raises ValueError for sizes that do not agree or a row outside [0, N), OSError for a failed read,
+ *   TypeError for a term that is not a str.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -265,7 +278,138 @@ read_postings(PyObject *self, PyObject *args)
 }
 #endif
 
+static PyObject *
+factorize(PyObject *self, PyObject *lists)
+{
+    PyObject *outer = PySequence_Fast(lists, "term_lists must be a sequence of sequences of str");
+    if (outer == NULL)
+        return NULL;
+    Py_ssize_t documents = PySequence_Fast_GET_SIZE(outer), total = 0;
+    PyObject *numbers = PyDict_New(), *vocabulary = PyList_New(0), *codes = NULL, *lengths = NULL, *result = NULL;
+    PyObject **inner = PyMem_Calloc(documents ? documents : 1, sizeof(PyObject *));
+    if (numbers == NULL || vocabulary == NULL || inner == NULL)
+        goto done;
+    for (Py_ssize_t d = 0; d < documents; d++) {
+        inner[d] = PySequence_Fast(PySequence_Fast_GET_ITEM(outer, d), "each document's terms must be a sequence");
+        if (inner[d] == NULL)
+            goto done;
+        total += PySequence_Fast_GET_SIZE(inner[d]);
+    }
+    codes = PyByteArray_FromStringAndSize(NULL, total * 8);
+    lengths = PyByteArray_FromStringAndSize(NULL, documents * 8);
+    if (codes == NULL || lengths == NULL)
+        goto done;
+    int64_t *code = (int64_t *)PyByteArray_AS_STRING(codes), *length = (int64_t *)PyByteArray_AS_STRING(lengths);
+    Py_ssize_t at = 0;
+    for (Py_ssize_t d = 0; d < documents; d++) {
+        Py_ssize_t size = PySequence_Fast_GET_SIZE(inner[d]);
+        PyObject **items = PySequence_Fast_ITEMS(inner[d]);
+        length[d] = size;
+        for (Py_ssize_t i = 0; i < size; i++) {
+            PyObject *term = items[i];
+            if (!PyUnicode_Check(term)) {
+                PyErr_Format(PyExc_TypeError, "a term must be a str, not %.100s", Py_TYPE(term)->tp_name);
+                goto done;
+            }
+            PyObject *number = PyDict_GetItemWithError(numbers, term);  /* borrowed */
+            if (number == NULL) {
+                if (PyErr_Occurred())
+                    goto done;
+                number = PyLong_FromSsize_t(PyList_GET_SIZE(vocabulary));
+                if (number == NULL || PyDict_SetItem(numbers, term, number) < 0 || PyList_Append(vocabulary, term) < 0) {
+                    Py_XDECREF(number);
+                    goto done;
+                }
+                Py_DECREF(number);  /* the dict holds it */
+                code[at++] = PyList_GET_SIZE(vocabulary) - 1;
+            } else
+                code[at++] = PyLong_AsSsize_t(number);
+        }
+    }
+    result = PyTuple_Pack(3, codes, vocabulary, lengths);
+done:
+    if (inner != NULL) {
+        for (Py_ssize_t d = 0; d < documents; d++)
+            Py_XDECREF(inner[d]);
+        PyMem_Free(inner);
+    }
+    Py_DECREF(outer);
+    Py_XDECREF(numbers); Py_XDECREF(vocabulary); Py_XDECREF(codes); Py_XDECREF(lengths);
+    return result;
+}
+
+static PyObject *
+count_postings(PyObject *self, PyObject *args)
+{
+    Py_buffer ranks, lengths;
+    Py_ssize_t terms;
+    PyObject *term_ids = NULL, *docs = NULL, *tfs = NULL, *result = NULL;
+    int64_t *starts = NULL;
+    int32_t *placed = NULL;
+    if (!PyArg_ParseTuple(args, "y*y*n", &ranks, &lengths, &terms))
+        return NULL;
+    Py_ssize_t postings = ranks.len / 8, documents = lengths.len / 8, sum = 0;
+    const int64_t *rank = ranks.buf, *length = lengths.buf;
+    for (Py_ssize_t d = 0; d < documents; d++)
+        sum += length[d] >= 0 ? length[d] : postings + 1;
+    if (!check(terms >= 0 && sum == postings, "the lengths do not sum to the ranks' count"))
+        goto done;
+    for (Py_ssize_t i = 0; i < postings; i++)
+        if (!check(rank[i] >= 0 && rank[i] < terms, "a rank is outside [0, terms)"))
+            goto done;
+    starts = PyMem_Calloc(terms + 1, sizeof(int64_t));
+    placed = PyMem_Malloc((postings ? postings : 1) * sizeof(int32_t));
+    term_ids = PyByteArray_FromStringAndSize(NULL, postings * 8);
+    docs = PyByteArray_FromStringAndSize(NULL, postings * 4);
+    tfs = PyByteArray_FromStringAndSize(NULL, postings * 8);
+    if (starts == NULL || placed == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (term_ids == NULL || docs == NULL || tfs == NULL)
+        goto done;
+    int64_t *term_out = (int64_t *)PyByteArray_AS_STRING(term_ids), *tf_out = (int64_t *)PyByteArray_AS_STRING(tfs);
+    int32_t *doc_out = (int32_t *)PyByteArray_AS_STRING(docs);
+    Py_ssize_t count = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < postings; i++)  /* each term's occurrences, then where they start */
+        starts[rank[i] + 1]++;
+    for (Py_ssize_t t = 0; t < terms; t++)
+        starts[t + 1] += starts[t];
+    Py_ssize_t at = 0;  /* each occurrence's document, placed by term: documents ascend within a term */
+    for (Py_ssize_t d = 0; d < documents; d++)
+        for (int64_t i = 0; i < length[d]; i++, at++)
+            placed[starts[rank[at]]++] = (int32_t)d;
+    Py_ssize_t from = 0;  /* starts[t] is now where term t + 1 starts */
+    for (Py_ssize_t t = 0; t < terms; t++) {
+        Py_ssize_t to = starts[t];
+        for (Py_ssize_t i = from; i < to; i++) {
+            if (i > from && placed[i] == placed[i - 1])
+                tf_out[count - 1]++;
+            else {
+                term_out[count] = t;
+                doc_out[count] = placed[i];
+                tf_out[count++] = 1;
+            }
+        }
+        from = to;
+    }
+    Py_END_ALLOW_THREADS
+    if (PyByteArray_Resize(term_ids, count * 8) < 0 || PyByteArray_Resize(docs, count * 4) < 0
+        || PyByteArray_Resize(tfs, count * 8) < 0)
+        goto done;
+    result = PyTuple_Pack(3, term_ids, docs, tfs);
+done:
+    PyMem_Free(starts);
+    PyMem_Free(placed);
+    Py_XDECREF(term_ids); Py_XDECREF(docs); Py_XDECREF(tfs);
+    PyBuffer_Release(&ranks); PyBuffer_Release(&lengths);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"factorize", factorize, METH_O, "Each term's number in order of first sight, the terms, the lengths (see the file)."},
+    {"count_postings", count_postings, METH_VARARGS, "Postings by term then document, with counts (see the file)."},
 #ifndef _WIN32
     {"read", read_postings, METH_VARARGS, "Each term's postings from its segment file (see the file)."},
 #endif
@@ -274,10 +418,10 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_scoring", "BM25 scoring loops in C.", -1, methods};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_native", "The index's loops in C: scoring, reading and counting postings.", -1, methods};
 
 PyMODINIT_FUNC
-PyInit__scoring(void)
+PyInit__native(void)
 {
     return PyModule_Create(&module);
 }
