@@ -177,3 +177,28 @@ def test_factorize_and_count_postings_refuse_what_they_cannot_count():
     term_ids, docs, tfs = KERNEL.count_postings(ranks, np.array([2, 1], dtype=np.int64), 2)
     assert (np.frombuffer(term_ids, np.int64).tolist(), np.frombuffer(docs, np.int32).tolist(),
             np.frombuffer(tfs, np.int64).tolist()) == ([0, 1, 1], [0, 0, 1], [1, 1, 1])
+
+
+def test_a_union_of_vocabularies_numbers_terms_alike_in_c_and_in_python(monkeypatch):
+    from babelir.index import segments
+
+    rng = random.Random(5)
+    parts = [[f"t{rng.randrange(400)}".encode() for _ in range(rng.randrange(0, 300))] for _ in range(6)]
+
+    def joined():
+        union = segments._Union()
+        maps = [union.add(terms, np.arange(len(terms), dtype=np.uint64) + 1000 * n) for n, terms in enumerate(parts)]
+        return union.terms, union.hashes, maps
+
+    native = joined()
+    monkeypatch.setattr(segments, "_native", lambda: None)
+    python = joined()
+    assert native[0] == python[0] and np.array_equal(native[1], python[1])
+    assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(native[2], python[2]))
+    numbers = {"a": 0}
+    assert np.frombuffer(KERNEL.number(numbers, ["b", "a", "b", "c"]), np.int64).tolist() == [1, 0, 1, 2]
+    assert numbers == {"a": 0, "b": 1, "c": 2}
+    with pytest.raises(TypeError):
+        KERNEL.number(numbers, [["unhashable"]])
+    with pytest.raises(TypeError):
+        KERNEL.number([], ["a"])

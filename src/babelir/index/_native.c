@@ -26,6 +26,9 @@
  *     sight (codes: bytearray of int64, one per term of every document, in order), the distinct terms
  *     in that order (vocabulary: list of str), and each document's length (lengths: bytearray of
  *     int64). What dict.fromkeys over the chained lists gives, in one pass.
+ *   number(numbers, items) -> codes
+ *     Each of items' number in the dict numbers, a new item getting len(numbers) (bytearray of
+ *     int64): what numbers.setdefault(item, len(numbers)) gives, item by item.
  *   count_postings(ranks, lengths, terms) -> (term_ids, docs, tfs)
  *     Each term occurrence's term rank (int64 (P,), each below terms) and the documents' lengths
  *     (int64 (D,), summing to P) as postings: one per (term, document), ordered by term then
@@ -339,6 +342,39 @@ done:
 }
 
 static PyObject *
+number_items(PyObject *self, PyObject *args)
+{
+    PyObject *numbers, *items, *codes = NULL;
+    if (!PyArg_ParseTuple(args, "O!O", &PyDict_Type, &numbers, &items))
+        return NULL;
+    PyObject *fast = PySequence_Fast(items, "items must be a sequence");
+    if (fast == NULL)
+        return NULL;
+    Py_ssize_t size = PySequence_Fast_GET_SIZE(fast);
+    PyObject **item = PySequence_Fast_ITEMS(fast);
+    codes = PyByteArray_FromStringAndSize(NULL, size * 8);
+    if (codes == NULL)
+        goto done;
+    int64_t *code = (int64_t *)PyByteArray_AS_STRING(codes);
+    for (Py_ssize_t i = 0; i < size; i++) {
+        PyObject *fresh = PyLong_FromSsize_t(PyDict_GET_SIZE(numbers));
+        if (fresh == NULL)
+            goto failed;
+        PyObject *found = PyDict_SetDefault(numbers, item[i], fresh);  /* borrowed */
+        Py_DECREF(fresh);
+        if (found == NULL)
+            goto failed;
+        code[i] = PyLong_AsSsize_t(found);
+    }
+    goto done;
+failed:
+    Py_CLEAR(codes);
+done:
+    Py_DECREF(fast);
+    return codes;
+}
+
+static PyObject *
 count_postings(PyObject *self, PyObject *args)
 {
     Py_buffer ranks, lengths;
@@ -409,6 +445,7 @@ done:
 
 static PyMethodDef methods[] = {
     {"factorize", factorize, METH_O, "Each term's number in order of first sight, the terms, the lengths (see the file)."},
+    {"number", number_items, METH_VARARGS, "Each item's number in a dict, new ones numbered on (see the file)."},
     {"count_postings", count_postings, METH_VARARGS, "Postings by term then document, with counts (see the file)."},
 #ifndef _WIN32
     {"read", read_postings, METH_VARARGS, "Each term's postings from its segment file (see the file)."},
