@@ -13,6 +13,15 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_XQUADR = REPO.parent / "shared" / "data" / "xquad-r"
 
 
+def pytest_sessionfinish(session, exitstatus):
+    """A run whose tests are over but whose process does not exit (a thread, an executor or a
+    worker process left waiting) prints every thread's stack and exits with 1 after 5 minutes,
+    rather than hang CI without a word (seen once, not reproduced)."""
+    import faulthandler
+
+    faulthandler.dump_traceback_later(300, exit=True)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def private_encoding_cache(tmp_path_factory):
     """Encodings made by tests go to a temporary cache, never to the user's ~/.cache/babelir."""
