@@ -1,6 +1,6 @@
 """Speed and memory of BM25 at scale: babelir vs bm25s, in one run, on the same passages.
 
-    python -m benchmarks.speed_500k [--passages 500000] [--queries 1000] [--add 1000]
+    python -m benchmarks.speed_500k [--passages 500000] [--queries 1000] [--add 1000] [--repeat 1]
                                     [--workers N] [--no-analyzers] [--systems babelir,bm25s]
                                     [--tmp DIR] [--data ../shared/data/xquad-r]
 
@@ -20,6 +20,10 @@ writes of the step before are on disk (``os.sync``):
 3. with ``--add N``: a fresh babelir process opens the index, adds N new passages and commits
    (``Index.add``), then the same through ``build_index`` (what ``babelir index`` does).
 
+With ``--repeat N``, each build and each search runs N times (the systems taking turns, every run
+a fresh process and, for a build, a fresh index); the table gives each measure's median over the
+runs and the ratio of the medians, and the spread of build time and search speed follows it.
+
 babelir's index size is also given without its document store (``docs.sqlite``: texts and
 metadata), which bm25s does not have. Also printed: each analyzer's throughput in tokens/s.
 A step that fails (bm25s out of memory at millions of passages) is reported, not hidden; each
@@ -31,6 +35,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
+import statistics
 import os
 import random
 import resource
@@ -207,6 +213,7 @@ def main(argv=None) -> None:
     parser.add_argument("--passages", type=int, default=500_000)
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--add", type=int, default=0, help="then add this many passages to babelir's index")
+    parser.add_argument("--repeat", type=int, default=1, help="run each build and search this many times (medians)")
     parser.add_argument("--workers", type=int, default=None, help="babelir's analysis processes (default: one per CPU)")
     parser.add_argument("--no-analyzers", action="store_true", help="skip the tokens/s table")
     parser.add_argument("--systems", default="babelir,bm25s", help="which to run (default both; e.g. babelir)")
@@ -231,16 +238,23 @@ def main(argv=None) -> None:
         print(f"corpus: {args.passages} passages ({du(work / 'corpus.jsonl') / 1e6:.0f} MB), {args.queries} queries",
               flush=True)
         systems = set(args.systems.split(","))
-        runs = {name: spawn(name, work, args.workers) if name in systems else None for name in ("babelir", "bm25s")}
-        searches = {name: spawn(f"{name}-search", work) if runs[name] else None for name in ("babelir", "bm25s")}
+        runs, searches = {"babelir": [], "bm25s": []}, {"babelir": [], "bm25s": []}
+        for _ in range(max(args.repeat, 1)):  # the systems take turns: a slow spell hits both
+            for name in sorted(systems & set(runs)):
+                shutil.rmtree(work / f"{name}.index", ignore_errors=True)  # a fresh build each time
+                runs[name] += filter(None, [spawn(name, work, args.workers)])
+        for _ in range(max(args.repeat, 1)):
+            for name in sorted(systems & set(runs)):
+                if runs[name]:
+                    searches[name] += filter(None, [spawn(f"{name}-search", work)])
         runs["_ran"] = searches["_ran"] = systems
         added = spawn("babelir-add", work, add=args.add) if args.add and runs["babelir"] else None
         tokens = None if args.no_analyzers else spawn("analyzers", work)
     rows = [_row("index time (s)", runs, lambda r: r["result"]["index_s"], "{:.1f}"),
             _row("index size (MB)", runs, lambda r: r["result"]["size"] / 1e6, "{:.0f}")]
     if runs["babelir"]:
-        a = runs["babelir"]["result"]
-        b = runs["bm25s"]["result"]["size"] if runs["bm25s"] else None
+        a = runs["babelir"][-1]["result"]
+        b = runs["bm25s"][-1]["result"]["size"] if runs["bm25s"] else None
         rows.append(["index size, store apart (MB)", f"{(a['size'] - a['store']) / 1e6:.0f} + {a['store'] / 1e6:.0f}",
                      f"{b / 1e6:.0f}" if b else "failed" if "bm25s" in systems else "not run",
                      f"{(a['size'] - a['store']) / b:.2f}" if b else "-"])
@@ -250,6 +264,14 @@ def main(argv=None) -> None:
              _row("memory while searching (MB)", searches, lambda r: r["max_rss_kb"] / 1024, "{:.0f}"),
              _row("peak memory, building (MB)", runs, lambda r: r["max_rss_kb"] / 1024, "{:.0f}")]
     print(format_table(["measure", "babelir", "bm25s", "babelir / bm25s"], rows))
+    if args.repeat > 1:
+        print(f"\nmedians of {args.repeat} runs; spread (lowest-highest):")
+        for label, steps, value, unit in (("index time", runs, lambda r: r["result"]["index_s"], "s"),
+                                          ("batch search", searches,
+                                           lambda r: r["result"]["queries"] / r["result"]["search_s"], "q/s")):
+            spread = [f"{name} {min(map(value, steps[name])):.1f}-{max(map(value, steps[name])):.1f} {unit}"
+                      for name in ("babelir", "bm25s") if steps.get(name)]
+            print(f"  {label}: " + ", ".join(spread))
     if added:
         r = added["result"]
         print(f"\nadding {args.add} passages to the {args.passages}-passage index and committing: "
@@ -260,8 +282,9 @@ def main(argv=None) -> None:
 
 
 def _row(label: str, runs: dict, value, fmt: str) -> list[str]:
-    """One table row: each system's value, and the ratio (a step that failed or did not run shows so)."""
-    a, b = (value(runs[name]) if runs.get(name) else None for name in ("babelir", "bm25s"))
+    """One table row: each system's median over its runs, and the ratio (a step that failed or did
+    not run shows so)."""
+    a, b = (statistics.median(map(value, runs[name])) if runs.get(name) else None for name in ("babelir", "bm25s"))
     shown = [fmt.format(v) if v is not None else "failed" if name in runs.get("_ran", ()) else "not run"
              for name, v in (("babelir", a), ("bm25s", b))]
     return [label, *shown, f"{a / b:.2f}" if a is not None and b else "-"]
