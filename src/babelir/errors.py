@@ -32,3 +32,8 @@ class InputError(BabelirError):
 
 class IndexFormatError(BabelirError):
     """An index directory that is missing, of another format, or damaged."""
+
+
+class DamagedSegment(IndexFormatError, ValueError):
+    """A postings segment file that is cut short or whose contents cannot be right (a row past the
+    collection); a ValueError too."""

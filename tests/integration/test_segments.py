@@ -419,3 +419,15 @@ def test_a_postings_file_cut_short_is_named(tmp_path, scoring):
                 lexical.search({"green": 1}, 5, index.params)
         finally:
             os.close(fd)
+
+
+def test_a_segment_cut_short_before_it_is_opened_is_named(tmp_path):
+    import os
+
+    with Index.create(tmp_path / "ix") as index:
+        index.add(_sentences(300))
+    path = next((tmp_path / "ix" / "lexical").glob("*.seg"))
+    os.truncate(path, path.stat().st_size // 2)
+    with Index.open(tmp_path / "ix") as index:
+        with pytest.raises(ValueError, match=rf"{path.name}: postings file cut short"):
+            index.search("pears")

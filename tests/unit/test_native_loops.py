@@ -202,3 +202,69 @@ def test_a_union_of_vocabularies_numbers_terms_alike_in_c_and_in_python(monkeypa
         KERNEL.number(numbers, [["unhashable"]])
     with pytest.raises(TypeError):
         KERNEL.number([], ["a"])
+
+
+def test_sizes_whose_products_or_sums_would_overflow_are_refused_not_read_past():
+    # each of these crashed the interpreter once (a fresh user's trial): a count times its width, or
+    # a sum of counts, wrapped around and passed the size checks
+    values = np.zeros(4)
+    with pytest.raises(ValueError, match="past touched"):
+        KERNEL.top(np.zeros(4), np.zeros(4, np.int32), 2**62, 1, None, values)
+    with pytest.raises(ValueError, match="past touched"):
+        KERNEL.top(np.zeros(4), np.zeros(4, np.int32), 2**61, 1, None, values)
+    with pytest.raises(ValueError, match="do not sum"):
+        KERNEL.count_postings(np.array([0]), np.array([2**63 - 1, 2**63 - 1, 3]), 1)
+    with pytest.raises(ValueError, match="more than the ranks"):
+        KERNEL.count_postings(np.array([0]), np.array([1]), 2**62)
+    docs, tfs = np.zeros(4, np.int32), np.zeros(4, np.uint16)
+    for counts in ([2**62], [2**63 - 1, 2], [2**62, 2**62], [-1]):
+        spec = [np.zeros(len(counts), np.int64) for _ in range(2)] + [np.zeros(len(counts), np.int64)]
+        with pytest.raises(ValueError, match="negative, or the buffers are shorter"):
+            KERNEL.read(*spec, np.array(counts, np.int64), np.ones(len(counts), np.int64), 2, docs, tfs)
+
+
+def test_terms_whose_hash_changes_their_list_cannot_pull_memory_from_under_the_loops():
+    lists = [["a", "b"], ["c"]]
+
+    class Rude(str):
+        def __hash__(self):
+            lists[0].clear()
+            lists[0].extend(["x"] * 1000)
+            return str.__hash__(self)
+
+    lists[0].append(Rude("rude"))
+    codes, vocabulary, lengths = KERNEL.factorize(lists)  # works on its own copies
+    assert vocabulary == ["a", "b", "rude", "c"] and np.frombuffer(lengths, np.int64).tolist() == [3, 1]
+    items = ["p", Rude("q"), "p"]
+    assert np.frombuffer(KERNEL.number({}, items), np.int64).tolist() == [0, 1, 0]
+    with pytest.raises(ValueError, match="values must be ints"):
+        KERNEL.number({"a": "x"}, ["a"])
+    with pytest.raises(OverflowError):
+        KERNEL.number({"a": 2**70}, ["a"])
+
+
+@pytest.mark.parametrize("path", ["C", "numpy"])
+def test_k_is_checked_alike_and_a_k_past_the_collection_gives_every_document(tmp_path, monkeypatch, path):
+    if path == "numpy":
+        monkeypatch.setattr(lexical, "KERNEL", None)
+    with Index.create(tmp_path / "ix", analyzer=get_analyzer("script-aware")) as index:
+        index.add(_corpus(4, 50))
+        lex = index.lexical()
+        everything = lex.search(Counter(["w1", "w2"]), 50, index.params)
+        assert lex.search(Counter(["w1", "w2"]), 2**63, index.params) == everything
+        for k in (0, -1, 1.5, True, None, "10"):
+            with pytest.raises(ValueError, match="k must be a whole number"):
+                lex.search(Counter(["w1"]), k, index.params)
+
+
+@pytest.mark.parametrize("path", ["C", "numpy"])
+def test_a_segment_with_rows_past_the_collection_is_a_clear_error(tmp_path, monkeypatch, path):
+    if path == "numpy":
+        monkeypatch.setattr(lexical, "KERNEL", None)
+    with Index.create(tmp_path / "ix", analyzer=get_analyzer("script-aware")) as index:
+        index.add(_corpus(5, 30))
+        lex = index.lexical()
+        monkeypatch.setattr(lex, "_norms", lambda params: np.ones(3))  # as if rows pointed past N
+        monkeypatch.setattr(lex, "count", 3)
+        with pytest.raises(ValueError, match=r"lexical: a posting's row is outside the collection \(a damaged"):
+            lex.search(Counter(["w1"]), 5, index.params)

@@ -147,8 +147,8 @@ top(PyObject *self, PyObject *args)
         return NULL;
     }
     Py_ssize_t n = sums.len / 8;
-    if (check(count >= 0 && touched.len >= count * 4, "count is past touched")
-        && check(values.len >= count * 8, "values is shorter than count")
+    if (check(count >= 0 && count <= touched.len / 4, "count is past touched")
+        && check(count <= values.len / 8, "values is shorter than count")
         && check(k >= 1, "k must be at least 1")
         && check(!masked || mask.len == n, "mask and sums differ in length")) {
         double *sum = sums.buf, *value = values.buf;
@@ -239,21 +239,27 @@ read_postings(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "y*y*y*y*y*iw*w*", &fds, &docs_from, &tfs_from, &counts, &bases, &tf_width,
                           &docs, &tfs))
         return NULL;
-    Py_ssize_t terms = counts.len / 8, total = 0;
+    Py_ssize_t terms = counts.len / 8, total = 0, room = 0;
     const int64_t *count = counts.buf;
-    for (Py_ssize_t t = 0; t < terms; t++)
-        total += count[t] > 0 ? count[t] : 0;
+    int fits = 1;
+    if (tf_width == 2 || tf_width == 4) {
+        room = docs.len / 4 < tfs.len / tf_width ? docs.len / 4 : tfs.len / tf_width;  /* postings the buffers hold */
+        for (Py_ssize_t t = 0; t < terms && fits; t++) {
+            fits = count[t] >= 0 && count[t] <= room - total;  /* (no sum that could overflow) */
+            total += fits ? count[t] : 0;
+        }
+    }
     if (check(tf_width == 2 || tf_width == 4, "tf_width must be 2 or 4")
         && check(fds.len == counts.len && docs_from.len == counts.len && tfs_from.len == counts.len
                  && bases.len == counts.len, "the per-term arrays differ in length")
-        && check(docs.len >= total * 4 && tfs.len >= total * tf_width, "the buffers are shorter than the postings")) {
+        && check(fits, "a count is negative, or the buffers are shorter than the postings")) {
         const int64_t *fd = fds.buf, *from = docs_from.buf, *tf_from = tfs_from.buf, *base = bases.buf;
         char *doc = docs.buf, *tf = tfs.buf;
         Py_ssize_t at = 0, stopped = -1;
         int failed = 0;
         Py_BEGIN_ALLOW_THREADS
         for (Py_ssize_t t = 0; t < terms; t++) {
-            Py_ssize_t size = count[t] > 0 ? count[t] : 0;
+            Py_ssize_t size = count[t];
             int got = pread_full((int)fd[t], doc + 4 * at, 4 * size, from[t]);
             if (got == 1)
                 got = pread_full((int)fd[t], tf + tf_width * at, tf_width * size, tf_from[t]);
@@ -284,19 +290,20 @@ read_postings(PyObject *self, PyObject *args)
 static PyObject *
 factorize(PyObject *self, PyObject *lists)
 {
-    PyObject *outer = PySequence_Fast(lists, "term_lists must be a sequence of sequences of str");
+    /* tuples (copies): a term's __hash__ or __eq__ (a str subclass's) cannot change them under us */
+    PyObject *outer = PySequence_Tuple(lists);
     if (outer == NULL)
         return NULL;
-    Py_ssize_t documents = PySequence_Fast_GET_SIZE(outer), total = 0;
+    Py_ssize_t documents = PyTuple_GET_SIZE(outer), total = 0;
     PyObject *numbers = PyDict_New(), *vocabulary = PyList_New(0), *codes = NULL, *lengths = NULL, *result = NULL;
     PyObject **inner = PyMem_Calloc(documents ? documents : 1, sizeof(PyObject *));
     if (numbers == NULL || vocabulary == NULL || inner == NULL)
         goto done;
     for (Py_ssize_t d = 0; d < documents; d++) {
-        inner[d] = PySequence_Fast(PySequence_Fast_GET_ITEM(outer, d), "each document's terms must be a sequence");
+        inner[d] = PySequence_Tuple(PyTuple_GET_ITEM(outer, d));
         if (inner[d] == NULL)
             goto done;
-        total += PySequence_Fast_GET_SIZE(inner[d]);
+        total += PyTuple_GET_SIZE(inner[d]);
     }
     codes = PyByteArray_FromStringAndSize(NULL, total * 8);
     lengths = PyByteArray_FromStringAndSize(NULL, documents * 8);
@@ -305,8 +312,8 @@ factorize(PyObject *self, PyObject *lists)
     int64_t *code = (int64_t *)PyByteArray_AS_STRING(codes), *length = (int64_t *)PyByteArray_AS_STRING(lengths);
     Py_ssize_t at = 0;
     for (Py_ssize_t d = 0; d < documents; d++) {
-        Py_ssize_t size = PySequence_Fast_GET_SIZE(inner[d]);
-        PyObject **items = PySequence_Fast_ITEMS(inner[d]);
+        Py_ssize_t size = PyTuple_GET_SIZE(inner[d]);
+        PyObject **items = &PyTuple_GET_ITEM(inner[d], 0);
         length[d] = size;
         for (Py_ssize_t i = 0; i < size; i++) {
             PyObject *term = items[i];
@@ -347,11 +354,11 @@ number_items(PyObject *self, PyObject *args)
     PyObject *numbers, *items, *codes = NULL;
     if (!PyArg_ParseTuple(args, "O!O", &PyDict_Type, &numbers, &items))
         return NULL;
-    PyObject *fast = PySequence_Fast(items, "items must be a sequence");
+    PyObject *fast = PySequence_Tuple(items);  /* a copy: no item's __hash__ or __eq__ can change it */
     if (fast == NULL)
         return NULL;
-    Py_ssize_t size = PySequence_Fast_GET_SIZE(fast);
-    PyObject **item = PySequence_Fast_ITEMS(fast);
+    Py_ssize_t size = PyTuple_GET_SIZE(fast);
+    PyObject **item = &PyTuple_GET_ITEM(fast, 0);
     codes = PyByteArray_FromStringAndSize(NULL, size * 8);
     if (codes == NULL)
         goto done;
@@ -361,10 +368,18 @@ number_items(PyObject *self, PyObject *args)
         if (fresh == NULL)
             goto failed;
         PyObject *found = PyDict_SetDefault(numbers, item[i], fresh);  /* borrowed */
+        Py_XINCREF(found);
         Py_DECREF(fresh);
         if (found == NULL)
             goto failed;
-        code[i] = PyLong_AsSsize_t(found);
+        Py_ssize_t value = PyLong_Check(found) ? PyLong_AsSsize_t(found) : -1;
+        Py_DECREF(found);
+        if (value < 0) {  /* not an int, negative, or too large (OverflowError set) */
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "numbers' values must be ints of 0 or more");
+            goto failed;
+        }
+        code[i] = value;
     }
     goto done;
 failed:
@@ -386,9 +401,13 @@ count_postings(PyObject *self, PyObject *args)
         return NULL;
     Py_ssize_t postings = ranks.len / 8, documents = lengths.len / 8, sum = 0;
     const int64_t *rank = ranks.buf, *length = lengths.buf;
-    for (Py_ssize_t d = 0; d < documents; d++)
-        sum += length[d] >= 0 ? length[d] : postings + 1;
-    if (!check(terms >= 0 && sum == postings, "the lengths do not sum to the ranks' count"))
+    int fits = 1;
+    for (Py_ssize_t d = 0; d < documents && fits; d++) {
+        fits = length[d] >= 0 && length[d] <= postings - sum;  /* (no sum that could overflow) */
+        sum += fits ? length[d] : 0;
+    }
+    if (!check(fits && sum == postings, "the lengths do not sum to the ranks' count")
+        || !check(terms >= 0 && terms <= postings, "terms is negative or more than the ranks' count"))
         goto done;
     for (Py_ssize_t i = 0; i < postings; i++)
         if (!check(rank[i] >= 0 && rank[i] < terms, "a rank is outside [0, terms)"))

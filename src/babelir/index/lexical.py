@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from babelir.errors import DamagedSegment
 from babelir.index.bm25 import BM25Params, idf
 from babelir.index.segments import SUFFIX, Segment, term_hash
 
@@ -32,6 +33,7 @@ class Lexical:
     (:func:`babelir.index.segments.write_segment`); ``deleted``: docnos deleted since."""
 
     def __init__(self, folder: Path, listing: list[dict], deleted: np.ndarray):
+        self.folder = folder
         self.segments = [Segment(folder / f"{entry['name']}{SUFFIX}") for entry in listing]
         sizes = [segment.size for segment in self.segments]
         self.starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
@@ -98,7 +100,11 @@ class Lexical:
     def search(self, query_terms: dict[str, int], k: int, params: BM25Params,
                allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
         """Top ``k`` (doc id, score) for a query given as term -> count; ties by doc id descending
-        (trec_eval's order). ``allowed``: a boolean mask over rows; deleted documents never come back."""
+        (trec_eval's order). ``allowed``: a boolean mask over rows; deleted documents never come back.
+        Raises ValueError for a ``k`` that is not a whole number of 1 or more."""
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"k must be a whole number of 1 or more, not {k!r}")
+        k = min(int(k), max(self.count, 1))  # more than every document: every document
         terms = list(query_terms)
         slices, df = self._slices(terms)
         if not slices.shape[1]:
@@ -122,12 +128,15 @@ class Lexical:
         weights = np.array([count * idf(self.count, found) for count, found in zip(query_terms.values(), df.tolist())])
         weights = weights[term]  # each slice's
         mask = self.live if allowed is None else allowed if self.live is None else self.live & allowed
-        if KERNEL is not None:
-            touched, values = buffers.touched, buffers.impacts
-            count = KERNEL.accumulate(docs, tfs, tfs.itemsize, ends, weights, norm, buffers.sums, touched)
-            kept = KERNEL.top(buffers.sums, touched, count, k, mask, values)
-            return self._named(touched[:kept], values[:kept], k)
-        return self._score_numpy(docs, tfs, ends.tolist(), weights.tolist(), norm, buffers, mask, k)
+        try:
+            if KERNEL is not None:
+                touched, values = buffers.touched, buffers.impacts
+                count = KERNEL.accumulate(docs, tfs, tfs.itemsize, ends, weights, norm, buffers.sums, touched)
+                kept = KERNEL.top(buffers.sums, touched, count, k, mask, values)
+                return self._named(touched[:kept], values[:kept], k)
+            return self._score_numpy(docs, tfs, ends.tolist(), weights.tolist(), norm, buffers, mask, k)
+        except ValueError as error:  # a row outside the collection: a damaged segment
+            raise DamagedSegment(f"{self.folder}: {error} (a damaged segment)") from None
 
     def _read(self, number: np.ndarray, start: np.ndarray, sizes: np.ndarray, docs: np.ndarray, tfs: np.ndarray) -> None:
         """Read the postings of each slice (its segment ``number``, ``start`` and size), one after
@@ -137,7 +146,7 @@ class Lexical:
             stopped = KERNEL.read(fds[number], docs_at[number] + 4 * start, tfs_at[number] + width * start, sizes,
                                   self.starts[number], width, docs, tfs)
             if stopped >= 0:
-                raise ValueError(f"{self.segments[number[stopped]].path}: postings file cut short")
+                raise DamagedSegment(f"{self.segments[number[stopped]].path}: postings file cut short")
             return
         at = 0
         for number, start, size in zip(number.tolist(), start.tolist(), sizes.tolist()):
@@ -160,7 +169,9 @@ class Lexical:
         impacts, denominators, rows = buffers.impacts[:total], buffers.denominators[:total], buffers.rows[:total]
         np.copyto(impacts, tfs)
         np.copyto(rows, docs)  # as intp: numpy's take and add.at convert any other index type into a
-        np.take(norm, rows, out=denominators)  # temporary first (take: 5x slower with int32)
+        if total and not 0 <= int(rows.min()) <= int(rows.max()) < len(norm):  # temporary first (take: 5x
+            raise ValueError("a posting's row is outside the collection")  # slower with int32)
+        np.take(norm, rows, out=denominators)
         denominators += impacts
         for start, end, weight in zip([0] + ends[:-1], ends, weights):
             impacts[start:end] *= weight

@@ -34,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
+from babelir.errors import DamagedSegment
+
 SUFFIX = ".seg"
 MAGIC = b"BIRSEG01"
 _ALIGN = 64
@@ -283,7 +285,7 @@ class Segment:
         self._closer = weakref.finalize(self, os.close, self._fd)  # closed with the segment, or by close()
         self._map = mmap.mmap(self._fd, 0, access=mmap.ACCESS_READ)
         if self._map[:len(MAGIC)] != MAGIC:
-            raise ValueError(f"{path}: not a babelir postings segment")
+            raise DamagedSegment(f"{path}: not a babelir postings segment")
         size = int.from_bytes(self._map[len(MAGIC):len(MAGIC) + 8], "little")
         start = len(MAGIC) + 8
         header = json.loads(self._map[start:start + size])
@@ -292,7 +294,10 @@ class Segment:
         self.path = path
         self.size = header["docs"]
         for key, (dtype, count, offset) in header["arrays"].items():
-            setattr(self, key, np.frombuffer(self._map, dtype=np.dtype(dtype), count=count, offset=base + offset))
+            try:
+                setattr(self, key, np.frombuffer(self._map, dtype=np.dtype(dtype), count=count, offset=base + offset))
+            except ValueError as error:  # the file is shorter than its header says
+                raise DamagedSegment(f"{path}: postings file cut short ({key}: {error})") from None
         self._at = {key: base + offset for key, (_, _, offset) in header["arrays"].items()}
         self.vocabulary = len(self.hashes)
         self.postings_at = (self._fd, self._at["docs"], self._at["tfs"])
@@ -312,7 +317,7 @@ class Segment:
         (fd, docs_at, tfs_at), tf_width = self.postings_at, self.tfs.dtype.itemsize
         if (os.preadv(fd, [docs], docs_at + 4 * start) != 4 * (end - start)
                 or os.preadv(fd, [tfs], tfs_at + tf_width * start) != tf_width * (end - start)):
-            raise ValueError(f"{self.path}: postings file cut short")
+            raise DamagedSegment(f"{self.path}: postings file cut short")
 
     def find(self, term: bytes, hashed: int, at: int) -> int:
         """The row of ``term`` in the vocabulary, or -1; ``at``: searchsorted's answer for ``hashed``."""
