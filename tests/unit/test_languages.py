@@ -232,20 +232,34 @@ def test_detection_among_the_languages_an_index_holds():
     assert detect("1234", among=("en", "de")) == "und"
 
 
-def test_lemma_dictionaries_are_mapped_from_the_cache_and_a_damaged_one_is_built_again(tmp_path, monkeypatch):
+def test_lemma_dictionaries_are_mapped_from_the_cache_and_a_changed_one_is_built_again(tmp_path, monkeypatch):
+    import os
+
     from babelir.text import stem
 
     monkeypatch.setenv("BABELIR_CACHE_DIR", str(tmp_path))
-    factory = stem._trie_factory()
-    first = factory.get_dictionary("en")  # built, then saved whole (atomically)
+    first = stem._trie_factory().get_dictionary("en")  # built, then saved whole (atomically), stamped
     saved = next(tmp_path.rglob("en.dic"))
-    assert first.get("houses") == "house"
+    assert first.get("houses") == "house" and saved.with_name("en.dic.stamp").is_file()
     mapped = stem._trie_factory().get_dictionary("en")  # a new process: the saved file, memory-mapped
     assert mapped.get("houses") == "house"
     if Path("/proc/self/maps").exists():
         assert str(saved) in Path("/proc/self/maps").read_text()
-    saved.write_bytes(saved.read_bytes()[:1000])  # damaged
-    again = stem._trie_factory().get_dictionary("en")
-    assert again.get("houses") == "house"
-    assert stem._trie_factory().get_dictionary("en").get("houses") == "house"  # saved whole again
-    assert saved.stat().st_size > 1000
+
+    def damaged(change):
+        before = saved.stat()
+        change()
+        after = saved.stat()
+        if saved.exists() and (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns):
+            os.utime(saved, ns=(after.st_atime_ns, after.st_mtime_ns + 10**9))  # written within one clock tick
+        again = stem._trie_factory().get_dictionary("en")  # not trusted: built again, saved, stamped
+        assert again.get("houses") == "house"
+        assert stem._trie_factory().get_dictionary("en").get("houses") == "house"
+        assert saved.with_name("en.dic.stamp").read_text() == stem._stamp(saved)
+
+    data = saved.read_bytes()
+    damaged(lambda: saved.write_bytes(data[:1000]))  # cut short: MARISA refuses it
+    data = saved.read_bytes()
+    middle = len(data) // 2  # well-formed but scribbled on: MARISA would answer wrongly
+    damaged(lambda: saved.write_bytes(data[:middle] + os.urandom(20_000) + data[middle + 20_000:]))
+    damaged(lambda: saved.with_name("en.dic.stamp").unlink())  # a cache from before stamps
