@@ -210,14 +210,14 @@ def write_extra(work: Path, data: Path, count: int) -> None:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--passages", type=int, default=500_000)
-    parser.add_argument("--queries", type=int, default=1000)
-    parser.add_argument("--add", type=int, default=0, help="then add this many passages to babelir's index")
-    parser.add_argument("--repeat", type=int, default=1, help="run each build and search this many times (medians)")
+    parser.add_argument("--passages", type=_at_least(1), default=500_000)
+    parser.add_argument("--queries", type=_at_least(2), default=1000, help="the first opens the index, the rest are the batch")
+    parser.add_argument("--add", type=_at_least(0), default=0, help="then add this many passages to babelir's index")
+    parser.add_argument("--repeat", type=_at_least(1), default=1, help="run each build and search this many times (medians)")
     parser.add_argument("--workers", type=int, default=None, help="babelir's analysis processes (default: one per CPU)")
     parser.add_argument("--no-analyzers", action="store_true", help="skip the tokens/s table")
     parser.add_argument("--systems", default="babelir,bm25s", help="which to run (default both; e.g. babelir)")
-    parser.add_argument("--tmp", default=None, help="where the corpus and indexes go (default: the system's)")
+    parser.add_argument("--tmp", default=None, help="where the corpus and indexes go (made if missing; default: the system's)")
     parser.add_argument("--data", default=str(DATA))
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
@@ -227,7 +227,11 @@ def main(argv=None) -> None:
         return
     from babelir.evaluate.table import format_table
 
+    if not (Path(args.data) / "en.json").is_file():
+        parser.error(f"XQuAD-R not found in {args.data} (--data DIR: the folder of its 11 JSON files)")
     if args.tmp:
+        if Path(args.tmp).exists() and not Path(args.tmp).is_dir():
+            parser.error(f"--tmp {args.tmp}: not a folder")
         Path(args.tmp).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
         work = Path(tmp)
@@ -279,6 +283,17 @@ def main(argv=None) -> None:
     if tokens:
         print()
         print(format_table(["analyzer", "tokens/s"], [[name, f"{value:,.0f}"] for name, value in tokens["result"].items()]))
+    if "babelir" in systems and not (runs["babelir"] and searches["babelir"]):
+        sys.exit(1)  # babelir failed (bm25s failing at millions of passages is a result, not an error)
+
+
+def _at_least(lowest: int):
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < lowest:
+            raise argparse.ArgumentTypeError(f"{value}: at least {lowest}")
+        return value
+    return parse
 
 
 def _row(label: str, runs: dict, value, fmt: str) -> list[str]:
