@@ -25,10 +25,18 @@ adds ``▁`` before it (``add_dummy_prefix``).
 from __future__ import annotations
 
 from array import array
+from itertools import chain
 
 import numpy as np
 
 UNKNOWN_PENALTY = np.float32(10.0)  # SentencePiece's kUnkPenalty
+
+
+class _Unknown(str):
+    """The piece of an unknown character's edge: one character long, told apart by identity."""
+
+
+UNKNOWN_PIECE = _Unknown("?")
 WORD_START = "▁"
 ROUNDING = 4 * 2.0 ** -24
 """Per character of a word, the relative gap within which float64 sums are not trusted to order two
@@ -47,7 +55,12 @@ class UnigramCutter:
     def __init__(self, trie, scores: np.ndarray, longest: int | None = None):
         self.trie, self.scores = trie, np.asarray(scores, dtype=np.float32)
         self.unknown = self.scores.min() - UNKNOWN_PENALTY if len(self.scores) else -UNKNOWN_PENALTY
-        self.floats = array("f", self.scores.tobytes())  # the same values, read as Python floats
+        # the same values, read as Python floats, then the unknown edge's (at len(trie)); in float32
+        # too, made when first needed (rare: two paths within rounding of each other)
+        self.floats = array("f", self.scores.tobytes())
+        self.floats.append(float(self.unknown))
+        self._float32 = None
+        self._unknown_edge = ((UNKNOWN_PIECE, len(self.scores)),)
         # the longest piece, in characters (reading every key takes ~0.2 s: the cache keeps it)
         self.longest = longest or max((len(key) for key in trie.iterkeys()), default=1)
 
@@ -77,13 +90,18 @@ class UnigramCutter:
     def cut(self, word: str) -> list[str | None]:
         """The pieces of ``▁`` + ``word``, as SentencePiece's unigram Viterbi cuts it."""
         text = WORD_START + word
-        found = self._viterbi(text, self.floats, float(self.unknown), len(text) * ROUNDING)
-        return found if found is not None else self._viterbi(text, self.scores, self.unknown, None)
+        found = self._viterbi(text, self.floats, len(text) * ROUNDING)
+        if found is None:
+            if self._float32 is None:
+                self._float32 = np.append(self.scores, self.unknown)
+            found = self._viterbi(text, self._float32, None)
+        return found
 
-    def _viterbi(self, text: str, scores, unknown, slack: float | None) -> list[str | None] | None:
-        """With ``slack`` None: in float32, as SentencePiece adds. Otherwise in float64, where sums
-        of these scores are exact, and None when two paths come within ``slack`` (relative) of
-        each other: there float32's rounding could order them otherwise."""
+    def _viterbi(self, text: str, scores, slack: float | None) -> list[str | None] | None:
+        """``scores``: each piece's by key id, then the unknown edge's. With ``slack`` None: in
+        float32, as SentencePiece adds. Otherwise in float64, where sums of these scores are
+        exact, and None when two paths come within ``slack`` (relative) of each other: there
+        float32's rounding could order them otherwise."""
         size = len(text)
         trie, prefixes, longest = self.trie, self.trie.iter_prefixes_with_ids, self.longest
         best = [scores[0] * 0] * (size + 1)  # the best path's score ending at each position
@@ -91,7 +109,10 @@ class UnigramCutter:
         pieces: list[str | None] = [None] * (size + 1)
         for at in range(size):
             here = best[at]
-            for piece, number in prefixes(text[at:at + longest]):  # shortest first
+            edges = prefixes(text[at:at + longest])  # shortest first
+            if text[at] not in trie:  # no piece of one character here: an unknown one, last
+                edges = chain(edges, self._unknown_edge)
+            for piece, number in edges:
                 end, score = at + len(piece), scores[number] + here
                 if starts[end] >= 0:
                     gain = score - best[end]
@@ -100,18 +121,9 @@ class UnigramCutter:
                     if gain <= 0:
                         continue
                 best[end], starts[end], pieces[end] = score, at, piece
-            if text[at] not in trie:  # no piece of one character here: an unknown one, last
-                end, score = at + 1, unknown + here
-                if starts[end] >= 0:
-                    gain = score - best[end]
-                    if slack is not None and -slack * -score <= gain <= slack * -score:
-                        return None
-                    if gain <= 0:
-                        continue
-                best[end], starts[end], pieces[end] = score, at, None
         out, end = [], size
         while end > 0:
-            out.append(pieces[end])
+            out.append(None if pieces[end] is UNKNOWN_PIECE else pieces[end])
             end = starts[end]
         out.reverse()
         return out
