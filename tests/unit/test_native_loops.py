@@ -243,28 +243,28 @@ def test_terms_whose_hash_changes_their_list_cannot_pull_memory_from_under_the_l
         KERNEL.number({"a": 2**70}, ["a"])
 
 
-@pytest.mark.parametrize("path", ["C", "numpy"])
-def test_k_is_checked_alike_and_a_k_past_the_collection_gives_every_document(tmp_path, monkeypatch, path):
-    if path == "numpy":
+@pytest.fixture(params=["C", "numpy"])
+def small_index(request, tmp_path, monkeypatch):
+    """(index, its Lexical) of 50 random documents, searched by the C loops, then by numpy."""
+    if request.param == "numpy":
         monkeypatch.setattr(lexical, "KERNEL", None)
     with Index.create(tmp_path / "ix", analyzer=get_analyzer("script-aware")) as index:
         index.add(_corpus(4, 50))
-        lex = index.lexical()
-        everything = lex.search(Counter(["w1", "w2"]), 50, index.params)
-        assert lex.search(Counter(["w1", "w2"]), 2**63, index.params) == everything
-        for k in (0, -1, 1.5, True, None, "10"):
-            with pytest.raises(ValueError, match="k must be a whole number"):
-                lex.search(Counter(["w1"]), k, index.params)
+        yield index, index.lexical()
 
 
-@pytest.mark.parametrize("path", ["C", "numpy"])
-def test_a_segment_with_rows_past_the_collection_is_a_clear_error(tmp_path, monkeypatch, path):
-    if path == "numpy":
-        monkeypatch.setattr(lexical, "KERNEL", None)
-    with Index.create(tmp_path / "ix", analyzer=get_analyzer("script-aware")) as index:
-        index.add(_corpus(5, 30))
-        lex = index.lexical()
-        monkeypatch.setattr(lex, "_norms", lambda params: np.ones(3))  # as if rows pointed past N
-        monkeypatch.setattr(lex, "count", 3)
-        with pytest.raises(ValueError, match=r"lexical: a posting's row is outside the collection \(a damaged"):
-            lex.search(Counter(["w1"]), 5, index.params)
+def test_k_is_checked_alike_and_a_k_past_the_collection_gives_every_document(small_index):
+    index, lex = small_index
+    everything = lex.search(Counter(["w1", "w2"]), 50, index.params)
+    assert lex.search(Counter(["w1", "w2"]), 2**63, index.params) == everything
+    for k in (0, -1, 1.5, True, None, "10"):
+        with pytest.raises(ValueError, match="k must be a whole number"):
+            lex.search(Counter(["w1"]), k, index.params)
+
+
+def test_a_segment_with_rows_past_the_collection_is_a_clear_error(small_index, monkeypatch):
+    index, lex = small_index
+    monkeypatch.setattr(lex, "_norms", lambda params: np.ones(3))  # as if rows pointed past N
+    monkeypatch.setattr(lex, "count", 3)
+    with pytest.raises(ValueError, match=r"lexical: a posting's row is outside the collection \(a damaged"):
+        lex.search(Counter(["w1"]), 5, index.params)
