@@ -268,3 +268,11 @@ def test_a_segment_with_rows_past_the_collection_is_a_clear_error(small_index, m
     monkeypatch.setattr(lex, "count", 3)
     with pytest.raises(ValueError, match=r"lexical: a posting's row is outside the collection \(a damaged"):
         lex.search(Counter(["w1"]), 5, index.params)
+
+
+def test_top_keeps_a_row_once_and_only_with_a_score():
+    sums = np.array([0.0, 2.0, 1.0, 0.0])
+    touched, values = np.array([1, 3, 1, 2, 0], dtype=np.int32), np.empty(5)  # 1 twice; 3 and 0 score 0
+    kept = KERNEL.top(sums, touched, 5, 10, None, values)
+    assert sorted(zip(touched[:kept].tolist(), values[:kept].tolist())) == [(1, 2.0), (2, 1.0)]
+    assert not sums.any()

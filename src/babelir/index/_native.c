@@ -12,8 +12,8 @@
  *     gets each row with a score, once, in the order first met.
  *     score(row) += weight * tf / (tf + norm[row]), computed as (tf * weight) / (norm[row] + tf).
  *   top(sums, touched, count, k, mask, values) -> kept
- *     The rows among touched[:count] (and mask[row] true, mask a bool (N,) or None) whose score is
- *     at least the k-th best: touched[:kept] gets them, values[:kept] (float64) their scores.
+ *     The rows among touched[:count] (with a score above 0, and mask[row] true, mask a bool (N,) or
+ *     None) whose score is at least the k-th best: touched[:kept] gets them, values[:kept] (float64) their scores.
  *     Every sums[row] of touched[:count] is zero again.
  *   read(fds, docs_from, tfs_from, counts, bases, tf_width, docs, tfs) -> -1, or the term cut short
  *     Each term's postings, one after the other, from its segment file (pread: not through a map,
@@ -163,7 +163,7 @@ top(PyObject *self, PyObject *args)
                 bad = 1;
                 continue;
             }
-            if (!masked || allowed[r]) {
+            if ((!masked || allowed[r]) && sum[r] > 0.0) {  /* as numpy's sums > 0 (a row met twice: once) */
                 row[kept] = r;
                 value[kept++] = sum[r];
             }

@@ -149,16 +149,16 @@ class Lexical:
                 raise DamagedSegment(f"{self.segments[number[stopped]].path}: postings file cut short")
             return
         at = 0
-        for number, start, size in zip(number.tolist(), start.tolist(), sizes.tolist()):
-            segment = self.segments[number]
+        for which, first, size in zip(number.tolist(), start.tolist(), sizes.tolist()):
+            segment = self.segments[which]
             if segment.tfs.dtype == tfs.dtype:
-                segment.read_postings(start, start + size, docs[at:at + size], tfs[at:at + size])
+                segment.read_postings(first, first + size, docs[at:at + size], tfs[at:at + size])
             else:  # a segment with narrower counts than another
                 narrow = np.empty(size, dtype=segment.tfs.dtype)
-                segment.read_postings(start, start + size, docs[at:at + size], narrow)
+                segment.read_postings(first, first + size, docs[at:at + size], narrow)
                 tfs[at:at + size] = narrow
-            if number:
-                docs[at:at + size] += int(self.starts[number])
+            if which:
+                docs[at:at + size] += int(self.starts[which])
             at += size
 
     def _score_numpy(self, docs, tfs, ends, weights, norm, buffers, mask, k) -> list[tuple[str, float]]:
@@ -168,9 +168,11 @@ class Lexical:
         # of a query's size (hundreds of KB) would be mapped and unmapped by malloc at every query
         impacts, denominators, rows = buffers.impacts[:total], buffers.denominators[:total], buffers.rows[:total]
         np.copyto(impacts, tfs)
-        np.copyto(rows, docs)  # as intp: numpy's take and add.at convert any other index type into a
-        if total and not 0 <= int(rows.min()) <= int(rows.max()) < len(norm):  # temporary first (take: 5x
-            raise ValueError("a posting's row is outside the collection")  # slower with int32)
+        # the rows as intp: numpy's take and add.at convert any other index type into a temporary
+        # first (take: 5x slower with int32)
+        np.copyto(rows, docs)
+        if total and not 0 <= int(rows.min()) <= int(rows.max()) < len(norm):
+            raise ValueError("a posting's row is outside the collection")  # as the C loop says
         np.take(norm, rows, out=denominators)
         denominators += impacts
         for start, end, weight in zip([0] + ends[:-1], ends, weights):

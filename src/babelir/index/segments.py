@@ -125,7 +125,7 @@ class _Union:
     def add(self, terms: list[bytes], hashes: np.ndarray) -> np.ndarray:
         """Each of ``terms``' number in the union (int64); ``hashes``: theirs."""
         known, native = len(self.numbers), _native()
-        if native is not None:  # the same, in C (~5x faster; the merge of a 100k build: 0.36 s)
+        if native is not None:  # the same, in C (the final merge of a 100k build: 1.05 -> 0.77 s)
             mapping = np.frombuffer(native.number(self.numbers, terms), dtype=np.int64)
         else:
             mapping = np.fromiter((self.numbers.setdefault(t, len(self.numbers)) for t in terms), dtype=np.int64,
@@ -217,7 +217,8 @@ class Postings:
         vocabulary order (:func:`hash_order`) and the postings term by term, so that
         :func:`write_segment` finds them in order (a batch of chunks: one sorted run per chunk)."""
         native = _native()
-        if native is not None:  # the same, in C: ~4x faster (a third of a build's commit work)
+        if native is not None:  # the same, in C: ~2.3x faster with the counting below (it was ~15% of
+            # an analysis worker's time)
             codes, vocabulary, lengths = native.factorize(term_lists)
             codes, lengths = np.frombuffer(codes, dtype=np.int64), np.frombuffer(lengths, dtype=np.int64)
         else:
