@@ -276,3 +276,29 @@ def test_top_keeps_a_row_once_and_only_with_a_score():
     kept = KERNEL.top(sums, touched, 5, 10, None, values)
     assert sorted(zip(touched[:kept].tolist(), values[:kept].tolist())) == [(1, 2.0), (2, 1.0)]
     assert not sums.any()
+
+
+def test_read_reads_what_it_checked_even_when_its_output_is_its_counts(tmp_path):
+    # counts passed as the docs output too: the file's bytes landed on the counts not yet read,
+    # and the next term's size was then whatever the file held (a second trial's crash)
+    import os
+
+    path = tmp_path / "bytes"
+    path.write_bytes(b"\x7f" * (1 << 20))
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        counts = np.array([3, 0], np.int64)
+        zeros = np.zeros(2, np.int64)
+        assert KERNEL.read(np.array([fd, fd]), zeros, zeros, counts, zeros, 2, counts, np.zeros(64, np.uint16)) == -1
+        with pytest.raises(OSError):  # an fd past a C int is not cut down to another fd
+            KERNEL.read(np.array([fd + 2**32]), np.zeros(1, np.int64), np.zeros(1, np.int64), np.ones(1, np.int64),
+                        np.zeros(1, np.int64), 2, np.zeros(4, np.int32), np.zeros(4, np.uint16))
+    finally:
+        os.close(fd)
+
+
+def test_top_takes_a_bool_mask_only():
+    sums, touched, values = np.ones(8), np.arange(8, dtype=np.int32), np.empty(8)
+    with pytest.raises(ValueError, match="bool"):
+        KERNEL.top(sums, touched, 8, 3, np.ones(1, np.int64), values)  # 8 bytes, like 8 bools
+    assert KERNEL.top(sums, touched, 8, 3, np.arange(8) % 2 == 0, values) == 4  # ties at the cut: all kept

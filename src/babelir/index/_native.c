@@ -40,6 +40,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 #ifndef _WIN32
@@ -142,7 +143,7 @@ top(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "w*w*nnOw*", &sums, &touched, &count, &k, &mask_object, &values))
         return NULL;
     int masked = mask_object != Py_None;
-    if (masked && PyObject_GetBuffer(mask_object, &mask, PyBUF_SIMPLE) < 0) {
+    if (masked && PyObject_GetBuffer(mask_object, &mask, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
         PyBuffer_Release(&sums); PyBuffer_Release(&touched); PyBuffer_Release(&values);
         return NULL;
     }
@@ -150,6 +151,8 @@ top(PyObject *self, PyObject *args)
     if (check(count >= 0 && count <= touched.len / 4, "count is past touched")
         && check(count <= values.len / 8, "values is shorter than count")
         && check(k >= 1, "k must be at least 1")
+        && check(!masked || (mask.itemsize == 1 && mask.format != NULL && strcmp(mask.format, "?") == 0),
+                 "mask must be a bool array")
         && check(!masked || mask.len == n, "mask and sums differ in length")) {
         double *sum = sums.buf, *value = values.buf;
         int32_t *row = touched.buf;
@@ -240,27 +243,42 @@ read_postings(PyObject *self, PyObject *args)
                           &docs, &tfs))
         return NULL;
     Py_ssize_t terms = counts.len / 8, total = 0, room = 0;
-    const int64_t *count = counts.buf;
-    int fits = 1;
-    if (tf_width == 2 || tf_width == 4) {
-        room = docs.len / 4 < tfs.len / tf_width ? docs.len / 4 : tfs.len / tf_width;  /* postings the buffers hold */
-        for (Py_ssize_t t = 0; t < terms && fits; t++) {
-            fits = count[t] >= 0 && count[t] <= room - total;  /* (no sum that could overflow) */
-            total += fits ? count[t] : 0;
-        }
-    }
+    int64_t *spec = NULL;  /* a copy of the five per-term arrays: what is checked is what is read, */
+    int fits = 1;          /* whatever another thread or an aliased output does to the originals */
     if (check(tf_width == 2 || tf_width == 4, "tf_width must be 2 or 4")
         && check(fds.len == counts.len && docs_from.len == counts.len && tfs_from.len == counts.len
-                 && bases.len == counts.len, "the per-term arrays differ in length")
-        && check(fits, "a count is negative, or the buffers are shorter than the postings")) {
-        const int64_t *fd = fds.buf, *from = docs_from.buf, *tf_from = tfs_from.buf, *base = bases.buf;
+                 && bases.len == counts.len, "the per-term arrays differ in length")) {
+        spec = PyMem_Malloc((terms ? terms : 1) * 5 * sizeof(int64_t));
+        if (spec == NULL)
+            PyErr_NoMemory();
+    }
+    if (spec != NULL) {
+        memcpy(spec, fds.buf, terms * 8);
+        memcpy(spec + terms, docs_from.buf, terms * 8);
+        memcpy(spec + 2 * terms, tfs_from.buf, terms * 8);
+        memcpy(spec + 3 * terms, counts.buf, terms * 8);
+        memcpy(spec + 4 * terms, bases.buf, terms * 8);
+        room = docs.len / 4 < tfs.len / tf_width ? docs.len / 4 : tfs.len / tf_width;  /* postings the buffers hold */
+        for (Py_ssize_t t = 0; t < terms && fits; t++) {
+            int64_t count = spec[3 * terms + t];
+            fits = count >= 0 && count <= room - total;  /* (no sum that could overflow) */
+            total += fits ? count : 0;
+        }
+    }
+    if (spec != NULL && check(fits, "a count is negative, or the buffers are shorter than the postings")) {
+        const int64_t *fd = spec, *from = spec + terms, *tf_from = spec + 2 * terms, *count = spec + 3 * terms,
+                      *base = spec + 4 * terms;
         char *doc = docs.buf, *tf = tfs.buf;
         Py_ssize_t at = 0, stopped = -1;
         int failed = 0;
         Py_BEGIN_ALLOW_THREADS
         for (Py_ssize_t t = 0; t < terms; t++) {
             Py_ssize_t size = count[t];
-            int got = pread_full((int)fd[t], doc + 4 * at, 4 * size, from[t]);
+            int got = -1;
+            if (fd[t] < 0 || fd[t] > INT_MAX)
+                errno = EBADF;
+            else
+                got = pread_full((int)fd[t], doc + 4 * at, 4 * size, from[t]);
             if (got == 1)
                 got = pread_full((int)fd[t], tf + tf_width * at, tf_width * size, tf_from[t]);
             if (got != 1) {
@@ -281,6 +299,7 @@ read_postings(PyObject *self, PyObject *args)
         else
             result = PyLong_FromSsize_t(stopped);
     }
+    PyMem_Free(spec);
     PyBuffer_Release(&fds); PyBuffer_Release(&docs_from); PyBuffer_Release(&tfs_from); PyBuffer_Release(&counts);
     PyBuffer_Release(&bases); PyBuffer_Release(&docs); PyBuffer_Release(&tfs);
     return result;
@@ -426,7 +445,8 @@ count_postings(PyObject *self, PyObject *args)
     int64_t *term_out = (int64_t *)PyByteArray_AS_STRING(term_ids), *tf_out = (int64_t *)PyByteArray_AS_STRING(tfs);
     int32_t *doc_out = (int32_t *)PyByteArray_AS_STRING(docs);
     Py_ssize_t count = 0;
-    Py_BEGIN_ALLOW_THREADS
+    /* the GIL is kept: ranks and lengths are read twice (checked, then used), so no other
+       thread may change them in between */
     for (Py_ssize_t i = 0; i < postings; i++)  /* each term's occurrences, then where they start */
         starts[rank[i] + 1]++;
     for (Py_ssize_t t = 0; t < terms; t++)
@@ -449,7 +469,6 @@ count_postings(PyObject *self, PyObject *args)
         }
         from = to;
     }
-    Py_END_ALLOW_THREADS
     if (PyByteArray_Resize(term_ids, count * 8) < 0 || PyByteArray_Resize(docs, count * 4) < 0
         || PyByteArray_Resize(tfs, count * 8) < 0)
         goto done;
