@@ -431,3 +431,14 @@ def test_a_segment_cut_short_before_it_is_opened_is_named(tmp_path):
     with Index.open(tmp_path / "ix") as index:
         with pytest.raises(ValueError, match=rf"{path.name}: postings file cut short"):
             index.search("pears")
+
+
+@pytest.mark.parametrize("damage", [b"", b"BIRSEG01" + (40).to_bytes(8, "little") + b"{not json"])
+def test_an_empty_segment_or_one_with_a_damaged_header_is_named(tmp_path, damage):
+    with Index.create(tmp_path / "ix") as index:
+        index.add(DOCS)
+    path = next((tmp_path / "ix" / "lexical").glob("*.seg"))
+    path.write_bytes(damage)
+    with Index.open(tmp_path / "ix") as index:
+        with pytest.raises(ValueError, match=rf"{path.name}: (postings file cut short|damaged header)"):
+            index.search("green")

@@ -284,12 +284,19 @@ class Segment:
 
         self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))  # kept for pread
         self._closer = weakref.finalize(self, os.close, self._fd)  # closed with the segment, or by close()
-        self._map = mmap.mmap(self._fd, 0, access=mmap.ACCESS_READ)
+        try:
+            self._map = mmap.mmap(self._fd, 0, access=mmap.ACCESS_READ)
+        except ValueError:  # an empty file
+            raise DamagedSegment(f"{path}: postings file cut short (empty)") from None
         if self._map[:len(MAGIC)] != MAGIC:
             raise DamagedSegment(f"{path}: not a babelir postings segment")
         size = int.from_bytes(self._map[len(MAGIC):len(MAGIC) + 8], "little")
         start = len(MAGIC) + 8
-        header = json.loads(self._map[start:start + size])
+        try:
+            header = json.loads(self._map[start:start + size])
+            header["docs"], header["arrays"]["id_bytes"][2]  # noqa: B018 (what is read below)
+        except (ValueError, KeyError, TypeError, IndexError):
+            raise DamagedSegment(f"{path}: damaged header") from None
         base = -(-(start + size) // _ALIGN) * _ALIGN
         self._ids_at = base + header["arrays"]["id_bytes"][2]  # where the ids' bytes start in the map
         self.path = path
