@@ -38,13 +38,21 @@ def _round_robin(lists):
 
 
 def fingerprint(directory) -> tuple[int, int]:
-    """(documents, sum over documents of their distinct terms' counts' hash): equal builds match."""
+    """(documents, an order-free hash of every document's id with its terms and their counts, read
+    from the postings segments BM25 searches): equal builds match."""
+    import numpy as np
+
     from babelir.index.core import Index
 
     with Index.open(directory) as index:
-        total = 0
-        for doc_id, length, terms in index.store.term_rows():
-            total = (total + hash((doc_id, length, terms))) % (1 << 61)
+        terms: dict[str, list[tuple[bytes, int]]] = {}
+        for segment in index.lexical().segments:
+            ids = [i.decode() for i in segment.ids()]
+            offsets, docs, tfs = (np.asarray(a) for a in (segment.offsets, segment.docs, segment.tfs))
+            for t, term in enumerate(segment.terms()):
+                for row, tf in zip(docs[offsets[t]:offsets[t + 1]].tolist(), tfs[offsets[t]:offsets[t + 1]].tolist()):
+                    terms.setdefault(ids[row], []).append((term, tf))
+        total = sum(hash((doc_id, frozenset(found))) for doc_id, found in terms.items()) % (1 << 61)
         return index.doc_count, total
 
 
