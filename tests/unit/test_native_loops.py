@@ -232,9 +232,12 @@ def test_terms_whose_hash_changes_their_list_cannot_pull_memory_from_under_the_l
             lists[0].extend(["x"] * 1000)
             return str.__hash__(self)
 
-    lists[0].append(Rude("rude"))
-    codes, vocabulary, lengths = KERNEL.factorize(lists)  # works on its own copies
+    lists[0].append(Rude("rude"))  # the last term: the list changes once it has been read
+    codes, vocabulary, lengths = KERNEL.factorize(lists)
     assert vocabulary == ["a", "b", "rude", "c"] and np.frombuffer(lengths, np.int64).tolist() == [3, 1]
+    lists[:] = [[Rude("first"), "a", "b"], ["c"]]  # the list changes before the rest is read
+    with pytest.raises(RuntimeError, match="changed while they were counted"):
+        KERNEL.factorize(lists)
     items = ["p", Rude("q"), "p"]
     assert np.frombuffer(KERNEL.number({}, items), np.int64).tolist() == [0, 1, 0]
     with pytest.raises(ValueError, match="values must be ints"):

@@ -309,50 +309,64 @@ read_postings(PyObject *self, PyObject *args)
 static PyObject *
 factorize(PyObject *self, PyObject *lists)
 {
-    /* tuples (copies): a term's __hash__ or __eq__ (a str subclass's) cannot change them under us */
+    /* the documents as a tuple (a copy); each one's terms as given when a list or a tuple (a copy
+       of every list cost as much as the counting), read item by item with the list's size checked
+       at each: a term's __hash__ or __eq__ (a str subclass's) may change a list, never past its end */
     PyObject *outer = PySequence_Tuple(lists);
     if (outer == NULL)
         return NULL;
     Py_ssize_t documents = PyTuple_GET_SIZE(outer), total = 0;
     PyObject *numbers = PyDict_New(), *vocabulary = PyList_New(0), *codes = NULL, *lengths = NULL, *result = NULL;
     PyObject **inner = PyMem_Calloc(documents ? documents : 1, sizeof(PyObject *));
-    if (numbers == NULL || vocabulary == NULL || inner == NULL)
+    lengths = PyByteArray_FromStringAndSize(NULL, documents * 8);
+    if (numbers == NULL || vocabulary == NULL || inner == NULL || lengths == NULL)
         goto done;
+    int64_t *length = (int64_t *)PyByteArray_AS_STRING(lengths);
     for (Py_ssize_t d = 0; d < documents; d++) {
-        inner[d] = PySequence_Tuple(PyTuple_GET_ITEM(outer, d));
-        if (inner[d] == NULL)
+        PyObject *given = PyTuple_GET_ITEM(outer, d);
+        if (PyList_Check(given) || PyTuple_Check(given)) {
+            Py_INCREF(given);
+            inner[d] = given;
+        } else if ((inner[d] = PySequence_Tuple(given)) == NULL)
             goto done;
-        total += PyTuple_GET_SIZE(inner[d]);
+        length[d] = PySequence_Fast_GET_SIZE(inner[d]);  /* the sizes counted: what codes holds */
+        total += length[d];
     }
     codes = PyByteArray_FromStringAndSize(NULL, total * 8);
-    lengths = PyByteArray_FromStringAndSize(NULL, documents * 8);
-    if (codes == NULL || lengths == NULL)
+    if (codes == NULL)
         goto done;
-    int64_t *code = (int64_t *)PyByteArray_AS_STRING(codes), *length = (int64_t *)PyByteArray_AS_STRING(lengths);
+    int64_t *code = (int64_t *)PyByteArray_AS_STRING(codes);
     Py_ssize_t at = 0;
     for (Py_ssize_t d = 0; d < documents; d++) {
-        Py_ssize_t size = PyTuple_GET_SIZE(inner[d]);
-        PyObject **items = &PyTuple_GET_ITEM(inner[d], 0);
-        length[d] = size;
+        Py_ssize_t size = length[d];
         for (Py_ssize_t i = 0; i < size; i++) {
-            PyObject *term = items[i];
+            if (PySequence_Fast_GET_SIZE(inner[d]) != size) {
+                PyErr_SetString(PyExc_RuntimeError, "a document's terms changed while they were counted");
+                goto done;
+            }
+            PyObject *term = PySequence_Fast_GET_ITEM(inner[d], i);
             if (!PyUnicode_Check(term)) {
                 PyErr_Format(PyExc_TypeError, "a term must be a str, not %.100s", Py_TYPE(term)->tp_name);
                 goto done;
             }
+            Py_INCREF(term);  /* held while its hash and comparisons may run Python code */
             PyObject *number = PyDict_GetItemWithError(numbers, term);  /* borrowed */
+            int failed = 0;
             if (number == NULL) {
                 if (PyErr_Occurred())
-                    goto done;
-                number = PyLong_FromSsize_t(PyList_GET_SIZE(vocabulary));
-                if (number == NULL || PyDict_SetItem(numbers, term, number) < 0 || PyList_Append(vocabulary, term) < 0) {
-                    Py_XDECREF(number);
-                    goto done;
+                    failed = 1;
+                else {
+                    number = PyLong_FromSsize_t(PyList_GET_SIZE(vocabulary));
+                    failed = number == NULL || PyDict_SetItem(numbers, term, number) < 0
+                             || PyList_Append(vocabulary, term) < 0;
+                    Py_XDECREF(number);  /* the dict holds it */
+                    code[at++] = PyList_GET_SIZE(vocabulary) - 1;
                 }
-                Py_DECREF(number);  /* the dict holds it */
-                code[at++] = PyList_GET_SIZE(vocabulary) - 1;
             } else
                 code[at++] = PyLong_AsSsize_t(number);
+            Py_DECREF(term);
+            if (failed)
+                goto done;
         }
     }
     result = PyTuple_Pack(3, codes, vocabulary, lengths);
