@@ -47,6 +47,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from babelir.cli.argtypes import non_negative_int, positive_int
 from benchmarks import XQUADR
 
 DATA = XQUADR
@@ -213,10 +214,10 @@ def write_extra(work: Path, data: Path, count: int) -> None:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--passages", type=_at_least(1), default=500_000)
-    parser.add_argument("--queries", type=_at_least(2), default=1000, help="the first opens the index, the rest are the batch")
-    parser.add_argument("--add", type=_at_least(0), default=0, help="then add this many passages to babelir's index")
-    parser.add_argument("--repeat", type=_at_least(1), default=1, help="run each build and search this many times (medians)")
+    parser.add_argument("--passages", type=positive_int, default=500_000)
+    parser.add_argument("--queries", type=positive_int, default=1000, help="2 or more: the first opens the index, the rest are the batch")
+    parser.add_argument("--add", type=non_negative_int, default=0, help="then add this many passages to babelir's index")
+    parser.add_argument("--repeat", type=positive_int, default=1, help="run each build and search this many times (medians)")
     parser.add_argument("--workers", type=int, default=None, help="babelir's analysis processes (default: one per CPU)")
     parser.add_argument("--no-analyzers", action="store_true", help="skip the tokens/s table")
     parser.add_argument("--systems", default="babelir,bm25s", help="which to run (default both; e.g. babelir)")
@@ -232,6 +233,8 @@ def main(argv=None) -> None:
 
     if not (Path(args.data) / "en.json").is_file():
         parser.error(f"XQuAD-R not found in {args.data} (--data DIR: the folder of its 11 JSON files)")
+    if args.queries < 2:
+        parser.error(f"--queries {args.queries}: 2 or more (the first opens the index)")
     if args.queries > QUESTIONS:
         parser.error(f"--queries {args.queries}: XQuAD-R has {QUESTIONS} questions")
     if args.tmp:
@@ -300,14 +303,6 @@ def main(argv=None) -> None:
     if "babelir" in systems and not (runs["babelir"] and searches["babelir"]):
         sys.exit(1)  # babelir failed (bm25s failing at millions of passages is a result, not an error)
 
-
-def _at_least(lowest: int):
-    def parse(text: str) -> int:
-        value = int(text)
-        if value < lowest:
-            raise argparse.ArgumentTypeError(f"{value}: at least {lowest}")
-        return value
-    return parse
 
 
 def _row(label: str, runs: dict, value, fmt: str) -> list[str]:
