@@ -127,14 +127,13 @@ def _trie_factory():
     """simplemma's TrieDictionaryFactory, caching its tries under babelir's cache directory and
     writing each one atomically (simplemma writes in place: a process that reads a trie another is
     still writing would find it corrupt and build it again)."""
-    import tempfile
-
-    from simplemma.__metadata__ import __version__
     from marisa_trie import BytesTrie
+    from simplemma.__metadata__ import __version__
     from simplemma.strategies.dictionaries.dictionary_factory import SUPPORTED_LANGUAGES
     from simplemma.strategies.dictionaries.trie_dictionary_factory import TrieDictionaryFactory, TrieWrapDict
 
     from babelir.encode.cache import cache_dir
+    from babelir.io.atomic import atomic_write_bytes, atomic_write_text
 
     class AtomicTrieFactory(TrieDictionaryFactory):
         __slots__ = ()
@@ -161,17 +160,8 @@ def _trie_factory():
             return TrieWrapDict(trie)
 
         def _write_trie_to_disk(self, lang, trie) -> None:
-            self._cache_dir.mkdir(parents=True, exist_ok=True)
             target = self._cache_dir / f"{lang}.dic"
-            for name, write in ((target, trie.save), (target.with_name(f"{lang}.dic.stamp"),
-                                                      lambda tmp: Path(tmp).write_text(_stamp(target)))):
-                fd, tmp = tempfile.mkstemp(dir=self._cache_dir, prefix=f".{lang}.", suffix=".tmp")
-                os.close(fd)
-                try:
-                    write(tmp)
-                    os.replace(tmp, name)  # the trie first, then its stamp
-                except BaseException:
-                    os.unlink(tmp)
-                    raise
+            atomic_write_bytes(target, trie.tobytes())  # the trie first, then its stamp
+            atomic_write_text(target.with_name(f"{lang}.dic.stamp"), _stamp(target))
 
     return AtomicTrieFactory(disk_cache_dir=str(cache_dir() / "simplemma" / __version__))
