@@ -20,12 +20,9 @@ import numpy as np
 
 from babelir.errors import DamagedSegment
 from babelir.index.bm25 import BM25Params, idf
-from babelir.index.segments import SUFFIX, Segment, term_hash
+from babelir.index.segments import SUFFIX, Segment, _native, term_hash
 
-try:
-    from babelir.index import _native as KERNEL
-except ImportError:  # built without a C compiler: the numpy path, same scores
-    KERNEL = None
+KERNEL = _native()  # None where no C compiler built it: the numpy path, same scores
 
 
 class Lexical:
